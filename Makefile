@@ -1,0 +1,52 @@
+# tlslab: two commands for a fresh machine with python3 and make.
+#   make lab   - set up .venv and open JupyterLab on notebooks/
+#   make test  - set up .venv and run the whole suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+
+.PHONY: lab test setup-lab setup-test lint typecheck pytest slow bench clean strip-notebooks headers
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.lab-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[lab]'
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+setup-lab: $(VENV)/.lab-installed
+setup-test: $(VENV)/.test-installed
+
+lab: setup-lab
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+lint: setup-test
+	$(BIN)/ruff check tlslab tests benchmarks tools
+	$(BIN)/ruff format --check tlslab tests benchmarks tools
+
+typecheck: setup-test
+	$(BIN)/mypy
+
+pytest: setup-test
+	MPLBACKEND=Agg $(BIN)/pytest
+
+test: lint typecheck pytest
+
+slow: setup-test
+	$(BIN)/pytest -m slow
+
+bench: setup-test
+	$(PY) benchmarks/run.py
+
+strip-notebooks: setup-test
+	$(PY) tools/strip_notebooks.py notebooks/*.ipynb
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,0 +1,128 @@
+"""The notebook machinery: every notebook runs headless, is committed clean, and never
+redefines what tlslab exports."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+PRESENTATION = ("tlslab.viz", "tlslab.widgets", "tlslab.exercises", "tlslab.io")
+
+
+def test_there_are_notebooks() -> None:
+    assert NOTEBOOKS, "no notebooks found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_without_outputs(path: Path) -> None:
+    nb = json.loads(path.read_text())
+    dirty = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs; run `make strip-notebooks`"
+
+
+def _exported_names() -> set[str]:
+    import tlslab
+
+    names = set(tlslab.__all__)
+    for module_name in PRESENTATION:
+        module = importlib.import_module(module_name)
+        names |= {
+            n
+            for n, v in vars(module).items()
+            if not n.startswith("_") and getattr(v, "__module__", None) == module_name
+        }
+    return names
+
+
+def _defined_names(source: str) -> set[str]:
+    tree = ast.parse(source)
+    out: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, ast.Assign):
+            out |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
+            out.add(node.target.id)
+    return out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_does_not_redefine_tlslab(path: Path) -> None:
+    exported = _exported_names()
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        clash = _defined_names(cell.source) & exported
+        assert not clash, (
+            f"{path.name} cell {i} redefines {sorted(clash)}: import it from tlslab instead"
+        )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_imports_only_tlslab(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Import):
+                roots = {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                roots = {(node.module or "").split(".")[0]}
+            else:
+                continue
+            assert roots <= {"tlslab"}, (
+                f"{path.name} cell {i} imports {roots}: notebooks import only tlslab"
+            )
+
+
+def test_redefinition_check_catches_a_clash() -> None:
+    assert "explain" in _defined_names("def explain(x):\n    return x\n") & _exported_names()
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_headless(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    client = NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()
+    errors = [
+        out
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
+    ]
+    assert not errors
+
+
+def test_import_tlslab_is_light() -> None:
+    code = (
+        "import sys, tlslab\n"
+        "heavy = [m for m in ('matplotlib', 'ipywidgets', 'IPython', 'numpy') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "", f"import tlslab pulled in {out}"

@@ -1,0 +1,81 @@
+"""tlslab: the TLS handshake, one explicit stage at a time.
+
+Every stage of a TLS 1.2 and TLS 1.3 handshake is a readable function named as
+in the RFCs (RFC 8446, RFC 5246, RFC 7627). The notebooks in ``notebooks/`` walk
+through them on real bytes. Importing tlslab is cheap: the plotting and widget
+helpers (``tlslab.viz``, ``tlslab.widgets``) are imported only by notebooks.
+"""
+
+from .constants import (
+    AlertDescription,
+    CipherSuite,
+    ContentType,
+    ExtensionType,
+    HandshakeType,
+    NamedGroup,
+    ProtocolVersion,
+    SignatureScheme,
+)
+from .errors import (
+    AlertError,
+    BadRecordMac,
+    DecodeError,
+    DecryptError,
+    IllegalParameter,
+    RemoteAlert,
+    TLSError,
+)
+from .explain import Explanation, explain
+from .hello import build_client_hello
+from .keyexchange import KeyShare, generate_key_share
+from .messages import (
+    Certificate12,
+    Certificate13,
+    CertificateVerify,
+    ClientHello,
+    EncryptedExtensions,
+    Finished,
+    ServerHello,
+    decode_handshake,
+)
+from .record import HandshakeReassembler, RecordReader, TLSPlaintext, fragment
+from .rng import seeded_rng, system_rng
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlertDescription",
+    "AlertError",
+    "BadRecordMac",
+    "Certificate12",
+    "Certificate13",
+    "CertificateVerify",
+    "CipherSuite",
+    "ClientHello",
+    "ContentType",
+    "DecodeError",
+    "DecryptError",
+    "EncryptedExtensions",
+    "Explanation",
+    "ExtensionType",
+    "Finished",
+    "HandshakeReassembler",
+    "HandshakeType",
+    "IllegalParameter",
+    "KeyShare",
+    "NamedGroup",
+    "ProtocolVersion",
+    "RecordReader",
+    "RemoteAlert",
+    "ServerHello",
+    "SignatureScheme",
+    "TLSError",
+    "TLSPlaintext",
+    "build_client_hello",
+    "decode_handshake",
+    "explain",
+    "fragment",
+    "generate_key_share",
+    "seeded_rng",
+    "system_rng",
+]

@@ -1,0 +1,277 @@
+"""Exercises with self-checks that say *what* is wrong, not only pass/fail.
+
+Each exercise is an :class:`Exercise`: a prompt, a checker, hints on request and a
+solution that stays hidden unless an instructor asks for it. ``check(answer)``
+returns a :class:`Feedback` listing every finding: which field, what was
+expected, what was seen, and why it matters.
+
+Notebook 01 uses ``client_hello_exercise`` and ``cipher_suites_offset_exercise``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._codec import Note
+from .constants import CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, describe
+from .errors import TLSError
+from .explain import explain
+from .extensions import (
+    ApplicationLayerProtocolNegotiation,
+    KeyShareClientHello,
+    ServerName,
+    SupportedGroups,
+    SupportedVersionsClient,
+)
+from .messages import ClientHello, HandshakeMessage, decode_handshake
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One specific problem: the field it concerns and what is wrong with it."""
+
+    field: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The verdict on an answer. Truthy when correct."""
+
+    exercise: str
+    findings: tuple[Finding, ...] = ()
+    praise: str = "Correct."
+
+    @property
+    def correct(self) -> bool:
+        return not self.findings
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __str__(self) -> str:
+        if self.correct:
+            return f"[{self.exercise}] {self.praise}"
+        lines = [f"[{self.exercise}] Not yet: {len(self.findings)} thing(s) to fix"]
+        lines += [f"  - {f}" for f in self.findings]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        if self.correct:
+            return f"<div style='color:#1a7f37'>&#10004; <b>{html.escape(self.exercise)}</b>: {html.escape(self.praise)}</div>"
+        items = "".join(
+            f"<li><code>{html.escape(f.field)}</code>: {html.escape(f.problem)}</li>"
+            for f in self.findings
+        )
+        return f"<div style='color:#b35900'>&#10008; <b>{html.escape(self.exercise)}</b>: not yet<ul>{items}</ul></div>"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A prompt, a checker, hints, and a solution shown only on request."""
+
+    name: str
+    prompt: str
+    checker: Callable[[Any], list[Finding]]
+    hints: Sequence[str] = ()
+    solution_text: str = field(default="", repr=False)
+    praise: str = "Correct."
+
+    def check(self, answer: Any) -> Feedback:
+        """Check ``answer``; the Feedback lists every specific problem found."""
+        return Feedback(self.name, tuple(self.checker(answer)), self.praise)
+
+    def hint(self, n: int = 0) -> str:
+        """The n-th hint (0 first); gentler than the solution."""
+        if not self.hints:
+            return "No hints for this one: re-read the prompt and the RFC section it names."
+        return f"Hint {min(n, len(self.hints) - 1) + 1}/{len(self.hints)}: {self.hints[min(n, len(self.hints) - 1)]}"
+
+    def solution(self, *, instructor: bool = False) -> str:
+        """The model answer. Hidden unless ``instructor=True``, so learners try first."""
+        if not instructor:
+            return "The solution is for instructors: call solution(instructor=True) once you have tried."
+        return self.solution_text
+
+    def __repr__(self) -> str:
+        return f"Exercise {self.name!r}\n{self.prompt}"
+
+
+# -- Notebook 01: build a ClientHello to a specification ------------------------
+
+
+def _as_client_hello(answer: Any) -> ClientHello | list[Finding]:
+    if isinstance(answer, str):
+        try:
+            answer = bytes.fromhex(answer)
+        except ValueError:
+            return [Finding("answer", "a string answer must be hex")]
+    if isinstance(answer, (bytes, bytearray)):
+        data = bytes(answer)
+        if len(data) >= 5 and data[0] == 22 and data[1] == 3:
+            data = data[5:]
+        try:
+            answer = decode_handshake(data)
+        except TLSError as exc:
+            return [Finding("bytes", f"do not decode as a handshake message: {exc}")]
+    if not isinstance(answer, HandshakeMessage) or not isinstance(answer, ClientHello):
+        return [
+            Finding(
+                "answer", f"expected a ClientHello (object or bytes), got {type(answer).__name__}"
+            )
+        ]
+    return answer
+
+
+def _check_client_hello_spec(answer: Any) -> list[Finding]:
+    hello = _as_client_hello(answer)
+    if isinstance(hello, list):
+        return hello
+    findings: list[Finding] = []
+    if hello.legacy_version != ProtocolVersion.TLS12:
+        findings.append(
+            Finding(
+                "legacy_version",
+                f"is {describe(ProtocolVersion, hello.legacy_version)}; TLS 1.3 keeps this at 0x0303 "
+                "and moves the real version list to supported_versions (RFC 8446 §4.1.2)",
+            )
+        )
+    versions = hello.extension(ExtensionType.supported_versions)
+    if not isinstance(versions, SupportedVersionsClient):
+        findings.append(
+            Finding("supported_versions", "is missing: without it a server assumes TLS 1.2 at most")
+        )
+    elif tuple(versions.versions) != (ProtocolVersion.TLS13,):
+        shown = ", ".join(describe(ProtocolVersion, v) for v in versions.versions)
+        findings.append(
+            Finding("supported_versions", f"offers [{shown}]; the task asks for TLS 1.3 only")
+        )
+    if tuple(hello.cipher_suites) != (CipherSuite.TLS_CHACHA20_POLY1305_SHA256,):
+        shown = ", ".join(describe(CipherSuite, s) for s in hello.cipher_suites)
+        findings.append(
+            Finding(
+                "cipher_suites",
+                f"is [{shown}]; the task asks for exactly TLS_CHACHA20_POLY1305_SHA256 (0x1303)",
+            )
+        )
+    groups = hello.extension(ExtensionType.supported_groups)
+    if (
+        not isinstance(groups, SupportedGroups)
+        or NamedGroup.secp256r1 not in groups.named_group_list
+    ):
+        findings.append(Finding("supported_groups", "must list secp256r1 (0x0017)"))
+    shares = hello.extension(ExtensionType.key_share)
+    share_groups = (
+        [e.group for e in shares.client_shares] if isinstance(shares, KeyShareClientHello) else []
+    )
+    if share_groups != [NamedGroup.secp256r1]:
+        shown = ", ".join(describe(NamedGroup, g) for g in share_groups) or "none"
+        findings.append(
+            Finding(
+                "key_share",
+                f"carries shares for [{shown}]; the task asks for one secp256r1 share "
+                "(65 bytes: 04 || X || Y)",
+            )
+        )
+    sni = hello.extension(ExtensionType.server_name)
+    if not isinstance(sni, ServerName) or sni.host_names != ("lab.example",):
+        names = list(sni.host_names) if isinstance(sni, ServerName) else "absent"
+        findings.append(Finding("server_name", f"is {names}; the task asks for 'lab.example'"))
+    alpn = hello.extension(ExtensionType.application_layer_protocol_negotiation)
+    if not isinstance(alpn, ApplicationLayerProtocolNegotiation) or alpn.protocol_name_list != (
+        b"h2",
+    ):
+        offered = (
+            [p.decode("ascii", "replace") for p in alpn.protocol_name_list]
+            if isinstance(alpn, ApplicationLayerProtocolNegotiation)
+            else "absent"
+        )
+        findings.append(
+            Finding(
+                "application_layer_protocol_negotiation",
+                f"is {offered}; the task asks for ['h2']",
+            )
+        )
+    return findings
+
+
+client_hello_exercise = Exercise(
+    name="01.1 build a ClientHello",
+    prompt=(
+        "Build a ClientHello that offers TLS 1.3 only, the single cipher suite "
+        "TLS_CHACHA20_POLY1305_SHA256, group secp256r1 with one key share for it, "
+        "server name 'lab.example' and ALPN 'h2'. Pass the ClientHello (or its bytes) to check()."
+    ),
+    checker=_check_client_hello_spec,
+    hints=(
+        "build_client_hello takes versions=, cipher_suites=, groups=, alpn= as keywords.",
+        "key_share_groups= chooses which groups get a key share; it defaults to the first of groups.",
+    ),
+    solution_text=(
+        "build_client_hello('lab.example', versions=[ProtocolVersion.TLS13],\n"
+        "    cipher_suites=[CipherSuite.TLS_CHACHA20_POLY1305_SHA256],\n"
+        "    groups=[NamedGroup.secp256r1], alpn=['h2'], rng=seeded_rng(1))"
+    ),
+    praise="Correct: every field matches the specification.",
+)
+
+
+def _offset_checker(hello_bytes: bytes, target: str) -> Callable[[Any], list[Finding]]:
+    def check(answer: Any) -> list[Finding]:
+        rows: tuple[Note, ...] = explain(hello_bytes).rows
+        truth = next(r for r in rows if r.field == target)
+        if not isinstance(answer, int) or isinstance(answer, bool):
+            return [
+                Finding("answer", f"give the offset as a whole number of bytes, got {answer!r}")
+            ]
+        if answer == truth.offset:
+            return []
+        vector = target.split("[")[0]
+        length_row = next((r for r in rows if r.field == f"{vector} length"), None)
+        if length_row is not None and answer == length_row.offset:
+            return [
+                Finding(
+                    target,
+                    f"offset {answer} is the 2-byte *length* of the list; the first suite starts after it",
+                )
+            ]
+        if answer == truth.offset - 4:
+            return [
+                Finding(
+                    target,
+                    "you counted from the start of the body; count from the handshake header (msg_type at 0)",
+                )
+            ]
+        where = "too early" if answer < truth.offset else "too late"
+        near = next((r for r in rows if r.offset == answer and r.length), None)
+        what = f" (that is where {near.field} starts)" if near else ""
+        return [Finding(target, f"offset {answer} is {where}{what}")]
+
+    return check
+
+
+def cipher_suites_offset_exercise(hello_bytes: bytes) -> Exercise:
+    """Where, in these ClientHello bytes, does the first cipher suite start?"""
+    return Exercise(
+        name="01.2 find the cipher suites",
+        prompt=(
+            "At which byte offset (counting from the first byte of the handshake message, msg_type = offset 0) "
+            "does the first cipher suite of this ClientHello start? Work it out from the field sizes: "
+            "header 4, legacy_version 2, random 32, then the session id with its 1-byte length."
+        ),
+        checker=_offset_checker(hello_bytes, "cipher_suites[0]"),
+        hints=(
+            "4 + 2 + 32 = 38 is where the session id length byte sits.",
+            "Then skip the session id and the 2-byte cipher_suites length.",
+        ),
+        solution_text="4 + 2 + 32 + 1 + len(legacy_session_id) + 2",
+    )
