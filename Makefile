@@ -24,8 +24,11 @@ $(VENV)/.test-installed: pyproject.toml | $(PY)
 setup-lab: $(VENV)/.lab-installed
 setup-test: $(VENV)/.test-installed
 
+# LAB_ARGS passes options through, e.g. make lab LAB_ARGS="--no-browser --port 8899"
+LAB_ARGS ?=
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup-lab
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
 
 lint: setup-test
 	$(BIN)/ruff check tlslab tests benchmarks tools
