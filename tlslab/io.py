@@ -1,18 +1,28 @@
 """The only sockets in tlslab: small drivers for talking to real TLS stacks on loopback.
 
-For now: :func:`capture_client_hello` lets Python's ``ssl`` module (OpenSSL)
-connect to a throw-away listener on 127.0.0.1 and returns the bytes its first
-flight carried, so a notebook can take a real ClientHello apart.
-
-Taught in notebook 01_client_hello.
+- :func:`capture_client_hello` lets Python's ``ssl`` module (OpenSSL) connect to a
+  throw-away listener on 127.0.0.1 and returns the bytes of its first flight, so a
+  notebook can take a real ClientHello apart (notebook 01).
+- :func:`record_openssl_session` runs a whole OpenSSL client <-> OpenSSL server session
+  on 127.0.0.1 through a relay that records every byte in each direction, with
+  OpenSSL's own key log, so tlslab can decrypt it (notebook 07).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import selectors
 import socket
 import ssl
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from .record import HandshakeReassembler, RecordReader
 
@@ -92,3 +102,222 @@ def _read_first_handshake_message(conn: socket.socket) -> bytes:
         for record in records.feed(chunk):
             if messages.feed(record.fragment):
                 return bytes(captured)
+
+
+@dataclass(frozen=True)
+class CapturedSession:
+    """What a wiretap on 127.0.0.1 saw of one OpenSSL session, plus OpenSSL's key log."""
+
+    client_to_server: bytes
+    server_to_client: bytes
+    keylog: str
+    client_data: bytes
+    server_data: bytes
+    version: str
+    cipher: str
+
+    def __repr__(self) -> str:
+        return (
+            f"CapturedSession({self.version} {self.cipher}: {len(self.client_to_server)} bytes client->server, "
+            f"{len(self.server_to_client)} bytes server->client, {len(self.keylog.splitlines())} key-log lines)"
+        )
+
+
+_TLS13_SUITE_NAMES = (
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+)
+
+
+def record_openssl_session(
+    *,
+    tls_version: str = "1.3",
+    cipher: str | None = None,
+    client_data: bytes = b"GET / HTTP/1.0\r\n\r\n",
+    server_data: bytes = b"HTTP/1.0 200 OK\r\n\r\nhello from OpenSSL\n",
+    timeout: float = 10.0,
+) -> CapturedSession:
+    """Run an OpenSSL client and server (Python ``ssl``) on 127.0.0.1 with a recording relay between them.
+
+    ``cipher`` is an OpenSSL name: a TLS 1.2 cipher string such as ``ECDHE-ECDSA-AES128-GCM-SHA256``,
+    or a TLS 1.3 suite such as ``TLS_CHACHA20_POLY1305_SHA256``. Python's ``ssl`` cannot choose
+    TLS 1.3 suites, so for those the session runs in a child process whose OpenSSL configuration
+    (``OPENSSL_CONF``) allows only that suite.
+    """
+    if tls_version == "1.3" and cipher is not None:
+        if cipher not in _TLS13_SUITE_NAMES:
+            raise ValueError(f"TLS 1.3 suite must be one of {_TLS13_SUITE_NAMES}, got {cipher!r}")
+        return _record_in_child(cipher, client_data, server_data, timeout)
+    return _record_here(tls_version, cipher, client_data, server_data, timeout)
+
+
+def _record_in_child(
+    suite: str, client_data: bytes, server_data: bytes, timeout: float
+) -> CapturedSession:
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "openssl.cnf"
+        conf.write_text(
+            "openssl_conf = openssl_init\n[openssl_init]\nssl_conf = ssl_sect\n"
+            "[ssl_sect]\nsystem_default = system_default_sect\n"
+            f"[system_default_sect]\nCiphersuites = {suite}\n"
+        )
+        request = json.dumps(
+            {"client_data": client_data.hex(), "server_data": server_data.hex(), "timeout": timeout}
+        )
+        env = dict(os.environ, OPENSSL_CONF=str(conf))
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys, tlslab.io as m; m._child_main()"],
+            input=request,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout * 3,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"OpenSSL session in the child process failed: {done.stderr[-2000:]}"
+            )
+        fields = json.loads(done.stdout)
+    return CapturedSession(
+        client_to_server=bytes.fromhex(fields["client_to_server"]),
+        server_to_client=bytes.fromhex(fields["server_to_client"]),
+        keylog=fields["keylog"],
+        client_data=bytes.fromhex(fields["client_data"]),
+        server_data=bytes.fromhex(fields["server_data"]),
+        version=fields["version"],
+        cipher=fields["cipher"],
+    )
+
+
+def _child_main() -> None:
+    request = json.loads(sys.stdin.read())
+    session = _record_here(
+        "1.3",
+        None,
+        bytes.fromhex(request["client_data"]),
+        bytes.fromhex(request["server_data"]),
+        request["timeout"],
+    )
+    print(
+        json.dumps(
+            {
+                "client_to_server": session.client_to_server.hex(),
+                "server_to_client": session.server_to_client.hex(),
+                "keylog": session.keylog,
+                "client_data": session.client_data.hex(),
+                "server_data": session.server_data.hex(),
+                "version": session.version,
+                "cipher": session.cipher,
+            }
+        )
+    )
+
+
+def _record_here(
+    tls_version: str, cipher: str | None, client_data: bytes, server_data: bytes, timeout: float
+) -> CapturedSession:
+    from .certificates import self_signed_certificate
+
+    credential = self_signed_certificate("localhost")
+    with tempfile.TemporaryDirectory() as tmp:
+        cert, key, keylog = Path(tmp) / "cert.pem", Path(tmp) / "key.pem", Path(tmp) / "keylog.txt"
+        cert.write_bytes(credential.cert_pem())
+        key.write_bytes(credential.key_pem())
+        server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_ctx.load_cert_chain(cert, key)
+        client_ctx = openssl_client_context(min_version=tls_version, max_version=tls_version)
+        client_ctx.keylog_filename = str(keylog)
+        if cipher is not None:
+            client_ctx.set_ciphers(cipher)
+            server_ctx.set_ciphers(cipher)
+
+        with (
+            socket.create_server(("127.0.0.1", 0)) as server_listener,
+            socket.create_server(("127.0.0.1", 0)) as relay_listener,
+        ):
+            server_listener.settimeout(timeout)
+            relay_listener.settimeout(timeout)
+            received: dict[str, bytes] = {}
+
+            def serve() -> None:
+                conn, _ = server_listener.accept()
+                with server_ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.settimeout(timeout)
+                    received["by_server"] = _recv_exactly(tls, len(client_data))
+                    tls.sendall(server_data)
+                    with contextlib.suppress(OSError, ssl.SSLError):
+                        tls.unwrap()
+
+            taps: dict[str, bytearray] = {"c2s": bytearray(), "s2c": bytearray()}
+            relay_thread = threading.Thread(
+                target=_relay,
+                args=(relay_listener, server_listener.getsockname(), taps, timeout),
+                daemon=True,
+            )
+            server_thread = threading.Thread(target=serve, daemon=True)
+            relay_thread.start()
+            server_thread.start()
+            with (
+                socket.create_connection(relay_listener.getsockname(), timeout=timeout) as raw,
+                client_ctx.wrap_socket(raw, server_hostname="localhost") as tls,
+            ):
+                tls.sendall(client_data)
+                got = _recv_exactly(tls, len(server_data))
+                version, suite = tls.version() or "", (tls.cipher() or ("", "", 0))[0]
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    tls.unwrap()
+            server_thread.join(timeout)
+            relay_thread.join(timeout)
+        if received.get("by_server") != client_data or got != server_data:
+            raise RuntimeError("the OpenSSL session did not carry the data through")
+        return CapturedSession(
+            bytes(taps["c2s"]),
+            bytes(taps["s2c"]),
+            keylog.read_text(),
+            client_data,
+            server_data,
+            version,
+            suite,
+        )
+
+
+def _recv_exactly(tls: ssl.SSLSocket, n: int) -> bytes:
+    out = b""
+    while len(out) < n:
+        chunk = tls.recv(n - len(out))
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def _relay(
+    listener: socket.socket, target: tuple[str, int], taps: dict[str, bytearray], timeout: float
+) -> None:
+    """Copy bytes both ways between one client and the server, recording each direction."""
+    client, _ = listener.accept()
+    server = socket.create_connection(target, timeout=timeout)
+    sel = selectors.DefaultSelector()
+    sel.register(client, selectors.EVENT_READ, (server, "c2s"))
+    sel.register(server, selectors.EVENT_READ, (client, "s2c"))
+    open_sides = 2
+    with client, server:
+        while open_sides:
+            events = sel.select(timeout)
+            if not events:
+                break
+            for key, _ in events:
+                peer, tap = key.data
+                sock: socket.socket = key.fileobj  # type: ignore[assignment]
+                data = sock.recv(65536)
+                if not data:
+                    sel.unregister(sock)
+                    open_sides -= 1
+                    with contextlib.suppress(OSError):
+                        peer.shutdown(socket.SHUT_WR)
+                    continue
+                taps[tap] += data
+                peer.sendall(data)
+    sel.close()
