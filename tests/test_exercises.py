@@ -72,3 +72,69 @@ def test_offset_exercise_distinguishes_mistakes() -> None:
     assert "header" in body_msg
     assert length_msg != body_msg
     assert "whole number" in str(ex.check("41"))
+
+
+def test_client_write_key_exercise() -> None:
+    from tlslab.exercises import client_write_key_exercise
+    from tlslab.keyschedule import prf
+    from tlslab.vectors import tls12
+
+    t = tls12()["illustrated_tls12_handshake"]
+    ms, cr, sr = (bytes.fromhex(t[k]) for k in ("master_secret", "client_random", "server_random"))
+    ex = client_write_key_exercise(ms, cr, sr, 0xC013)  # TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
+    assert ex.check(bytes.fromhex(t["client_write_key"]))
+    swapped = str(ex.check(prf(ms, "key expansion", cr + sr, 104)[40:56]))
+    server = str(ex.check(bytes.fromhex(t["server_write_key"])))
+    no_mac = str(ex.check(prf(ms, "key expansion", sr + cr, 104)[:16]))
+    assert "server_random + client_random" in swapped
+    assert "server_write_key" in server
+    assert "MAC keys" in no_mac
+    assert len({swapped, server, no_mac}) == 3
+
+
+def test_client_verify_data_exercise() -> None:
+    from tlslab.exercises import client_verify_data_exercise
+    from tlslab.keyschedule import digest, verify_data_13
+    from tlslab.vectors import rfc8448
+
+    v = rfc8448()
+    m = {k: bytes.fromhex(x) for k, x in v["handshake_messages"].items()}
+    order = [
+        "client_hello",
+        "server_hello",
+        "encrypted_extensions",
+        "certificate",
+        "certificate_verify",
+        "server_finished",
+    ]
+    chts = bytes.fromhex(v["secrets"]["client_handshake_traffic_secret"])
+    shts = bytes.fromhex(v["secrets"]["server_handshake_traffic_secret"])
+    ex = client_verify_data_exercise()
+    assert ex.check(bytes.fromhex(v["finished"]["client_verify_data"]))
+    short = str(
+        ex.check(verify_data_13(chts, digest("sha256", b"".join(m[n] for n in order[:-1]))))
+    )
+    wrong_key = str(ex.check(verify_data_13(shts, digest("sha256", b"".join(m[n] for n in order)))))
+    assert "stops before the server Finished" in short
+    assert "server_handshake_traffic_secret" in wrong_key
+    assert "Hash.length" in str(ex.check(b"x" * 12))
+
+
+def test_nonce_exercise() -> None:
+    from tlslab.exercises import nonce_exercise
+    from tlslab.protection import xor_nonce
+
+    iv = bytes(range(1, 13))
+    ex = nonce_exercise(iv, 5)
+    assert ex.check(xor_nonce(iv, 5))
+    messages = {
+        str(ex.check(a))
+        for a in (
+            iv,
+            (5).to_bytes(12, "big"),
+            bytes(a ^ b for a, b in zip(iv, (5).to_bytes(12, "little"), strict=True)),
+        )
+    }
+    assert len(messages) == 3
+    assert any("IV itself" in s for s in messages)
+    assert any("big-endian" in s for s in messages)

@@ -31,8 +31,13 @@ class AlertError(TLSError):
         self.expected = expected
         self.seen = seen
         detail = message
-        if expected is not None or seen is not None:
-            detail += f" (expected {_show(expected)}, saw {_show(seen)})"
+        parts = []
+        if expected is not None:
+            parts.append(f"expected {_show(expected)}")
+        if seen is not None:
+            parts.append(f"saw {_show(seen)}")
+        if parts:
+            detail += f" ({', '.join(parts)})"
         super().__init__(f"{self.description.name}: {detail}")
 
     @property

@@ -275,3 +275,227 @@ def cipher_suites_offset_exercise(hello_bytes: bytes) -> Exercise:
         ),
         solution_text="4 + 2 + 32 + 1 + len(legacy_session_id) + 2",
     )
+
+
+# -- Notebook 05: the TLS 1.2 key block by hand ---------------------------------
+
+
+def client_write_key_exercise(
+    master: bytes, client_random: bytes, server_random: bytes, suite: int
+) -> Exercise:
+    """Compute the TLS 1.2 client_write_key from the master secret with ``prf`` alone."""
+    from .keyschedule import key_block, prf
+    from .suites import suite_info
+
+    info = suite_info(suite)
+    mac, key = info.mac_length, info.key_length
+    right = key_block(master, client_random, server_random, info).client_write_key
+    length = 2 * (mac + key + info.fixed_iv_length)
+
+    def check(answer: Any) -> list[Finding]:
+        if not isinstance(answer, (bytes, bytearray)):
+            return [Finding("answer", f"expected bytes, got {type(answer).__name__}")]
+        answer = bytes(answer)
+        if answer == right:
+            return []
+        if len(answer) != key:
+            return [Finding("length", f"{len(answer)} bytes; a {info.name} key is {key} bytes")]
+        swapped = prf(
+            master, "key expansion", client_random + server_random, length, info.hash_name
+        )
+        block = prf(master, "key expansion", server_random + client_random, length, info.hash_name)
+        if answer == swapped[2 * mac : 2 * mac + key]:
+            return [
+                Finding(
+                    "seed",
+                    "you used client_random + server_random; key expansion uses "
+                    "server_random + client_random (RFC 5246 §6.3), the reverse of master_secret",
+                )
+            ]
+        if answer == block[2 * mac + key : 2 * mac + 2 * key]:
+            return [
+                Finding(
+                    "slice",
+                    "that is server_write_key: the client's key comes first in the key block",
+                )
+            ]
+        if mac and answer == block[:key]:
+            return [
+                Finding(
+                    "slice",
+                    f"you took the first bytes, but this suite's block starts with two "
+                    f"{mac}-byte MAC keys before the cipher keys",
+                )
+            ]
+        if answer == master[:key]:
+            return [
+                Finding(
+                    "derivation",
+                    "that is the start of the master secret itself: run it through "
+                    'PRF(master_secret, "key expansion", ...) first',
+                )
+            ]
+        return [
+            Finding(
+                "value",
+                'not the client_write_key; check the label "key expansion", the seed order '
+                "and where the client key sits in the block",
+            )
+        ]
+
+    return Exercise(
+        name="05.1 the client_write_key",
+        prompt=(
+            f"Using only prf(secret, label, seed, length, hash), compute client_write_key for {info.name} "
+            "from the master secret and the two randoms. The key block is client MAC key, server MAC key, "
+            "client key, server key, client IV, server IV (RFC 5246 §6.3)."
+        ),
+        checker=check,
+        hints=(
+            "The seed is server_random + client_random.",
+            f"This suite has {mac}-byte MAC keys and {key}-byte cipher keys.",
+        ),
+        solution_text=(
+            f"block = prf(master, 'key expansion', server_random + client_random, {length}, "
+            f"'{info.hash_name}'); block[{2 * mac}:{2 * mac + key}]"
+        ),
+    )
+
+
+# -- Notebook 06: the client's verify_data in RFC 8448 ---------------------------
+
+
+def client_verify_data_exercise() -> Exercise:
+    """Compute the client Finished of RFC 8448 §3 from its secrets and messages."""
+    from .keyschedule import digest, hmac_digest, verify_data_13
+    from .vectors import rfc8448
+
+    v = rfc8448()
+    m = {k: bytes.fromhex(x) for k, x in v["handshake_messages"].items()}
+    order = [
+        "client_hello",
+        "server_hello",
+        "encrypted_extensions",
+        "certificate",
+        "certificate_verify",
+        "server_finished",
+    ]
+    chts = bytes.fromhex(v["secrets"]["client_handshake_traffic_secret"])
+    shts = bytes.fromhex(v["secrets"]["server_handshake_traffic_secret"])
+    right = bytes.fromhex(v["finished"]["client_verify_data"])
+
+    def transcript(names: list[str]) -> bytes:
+        return digest("sha256", b"".join(m[n] for n in names))
+
+    def check(answer: Any) -> list[Finding]:
+        if not isinstance(answer, (bytes, bytearray)):
+            return [Finding("answer", f"expected bytes, got {type(answer).__name__}")]
+        answer = bytes(answer)
+        if answer == right:
+            return []
+        if len(answer) != 32:
+            return [
+                Finding(
+                    "length",
+                    f"{len(answer)} bytes; TLS 1.3 verify_data is Hash.length = 32 bytes for SHA-256",
+                )
+            ]
+        if answer == verify_data_13(shts, transcript(order)):
+            return [
+                Finding(
+                    "key",
+                    "you used the server_handshake_traffic_secret; the client's Finished uses the client's",
+                )
+            ]
+        if answer == verify_data_13(chts, transcript(order[:-1])):
+            return [
+                Finding(
+                    "transcript",
+                    "your transcript stops before the server Finished; the client's covers it",
+                )
+            ]
+        if answer == verify_data_13(chts, transcript([*order, "client_finished"])):
+            return [
+                Finding(
+                    "transcript",
+                    "your transcript includes the client Finished itself: a message cannot cover its own MAC",
+                )
+            ]
+        if answer == hmac_digest("sha256", chts, transcript(order)):
+            return [
+                Finding(
+                    "finished_key",
+                    "you keyed the HMAC with the traffic secret; derive finished_key = "
+                    'HKDF-Expand-Label(secret, "finished", "", 32) first',
+                )
+            ]
+        return [
+            Finding(
+                "value", "not the client verify_data; check the key, the transcript and the HMAC"
+            )
+        ]
+
+    return Exercise(
+        name="06.1 the client's verify_data",
+        prompt=(
+            "From RFC 8448 §3, compute the client's Finished.verify_data: HMAC(finished_key, Transcript-Hash(...)) "
+            "with the client_handshake_traffic_secret and the messages ClientHello ... server Finished."
+        ),
+        checker=check,
+        hints=(
+            "finished_key(secret) and verify_data_13(secret, transcript_hash) are in tlslab.keyschedule.",
+            "The client's transcript ends with the server's Finished.",
+        ),
+        solution_text="verify_data_13(chts, digest('sha256', CH + SH + EE + CERT + CV + SF))",
+    )
+
+
+# -- Notebook 07: the nonce for a record ----------------------------------------
+
+
+def nonce_exercise(iv: bytes, seq: int) -> Exercise:
+    """Compute the TLS 1.3 per-record nonce for sequence number ``seq``."""
+    from .protection import xor_nonce
+
+    right = xor_nonce(iv, seq)
+
+    def check(answer: Any) -> list[Finding]:
+        if not isinstance(answer, (bytes, bytearray)):
+            return [Finding("answer", f"expected bytes, got {type(answer).__name__}")]
+        answer = bytes(answer)
+        if answer == right:
+            return []
+        if len(answer) != len(iv):
+            return [
+                Finding(
+                    "length",
+                    f"{len(answer)} bytes; the nonce is as long as the IV ({len(iv)} bytes)",
+                )
+            ]
+        if answer == iv:
+            return [
+                Finding(
+                    "sequence number", "that is the IV itself: it is only the nonce for record 0"
+                )
+            ]
+        if answer == seq.to_bytes(len(iv), "big"):
+            return [Finding("xor", "that is the padded sequence number alone; XOR it with the IV")]
+        if answer == bytes(a ^ b for a, b in zip(iv, seq.to_bytes(len(iv), "little"), strict=True)):
+            return [
+                Finding(
+                    "byte order",
+                    "the sequence number is big-endian: it changes the *last* bytes of the IV",
+                )
+            ]
+        return [Finding("value", "not iv XOR the 64-bit sequence number left-padded with zeros")]
+
+    return Exercise(
+        name="07.1 the per-record nonce",
+        prompt=f"Compute the nonce for the record with sequence number {seq} (RFC 8446 §5.3).",
+        checker=check,
+        hints=(
+            "Left-pad the sequence number with zeros to the IV's length.",
+            "Then XOR byte by byte.",
+        ),
+        solution_text="bytes(a ^ b for a, b in zip(iv, seq.to_bytes(len(iv), 'big')))",
+    )

@@ -111,3 +111,234 @@ def _spans(exp: Explanation, level: int) -> list[tuple[int, int, str]]:
         ):
             spans.append((row.offset, row.length, row.field))
     return sorted(s for s in spans if s[1] > 0)
+
+
+def _short(value: bytes, n: int = 6) -> str:
+    return value[:n].hex() + "…"
+
+
+def _box(ax: Any, x: float, y: float, title: str, value: bytes | None, colour: str) -> None:
+    text = title if value is None else f"{title}\n{_short(value)}"
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=8,
+        family="monospace",
+        bbox={"boxstyle": "round,pad=0.4", "facecolor": colour, "edgecolor": "#555"},
+    )
+
+
+def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], label: str = "") -> None:
+    ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", "color": "#555"})
+    if label:
+        ax.text(
+            (start[0] + end[0]) / 2 + 0.05,
+            (start[1] + end[1]) / 2,
+            label,
+            fontsize=7,
+            color="#444",
+            ha="left",
+            va="center",
+            style="italic",
+        )
+
+
+def plot_key_schedule(schedule: Any, shared_secret: bytes | None = None, *, ax: Any = None) -> Any:
+    """Draw the TLS 1.3 key schedule of RFC 8446 §7.1, each box labelled with this session's
+    (shortened) value. ``schedule`` is a :class:`tlslab.keyschedule.Schedule13`."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 7.5))
+    extract, derived, traffic = "#dbe9f6", "#eeeeee", "#fde4c8"
+    _box(ax, 0, 6, "0 (no PSK)", None, derived)
+    _box(ax, 0, 5, "Early Secret", schedule.early_secret, extract)
+    _arrow(ax, (0, 5.75), (0, 5.3), "HKDF-Extract")
+    _box(ax, 0, 3.9, 'Derive-Secret(., "derived", "")', None, derived)
+    _arrow(ax, (0, 4.7), (0, 4.15))
+    _box(ax, -2.6, 3.2, "(EC)DHE shared secret", shared_secret, "#e6f4e6")
+    _box(ax, 0, 2.9, "Handshake Secret", schedule.handshake_secret, extract)
+    _arrow(ax, (0, 3.65), (0, 3.2), "HKDF-Extract")
+    _arrow(ax, (-2.6, 2.95), (-0.8, 2.9))
+    _box(
+        ax,
+        3.2,
+        3.35,
+        "client_handshake_traffic_secret",
+        schedule.client_handshake_traffic_secret,
+        traffic,
+    )
+    _box(
+        ax,
+        3.2,
+        2.55,
+        "server_handshake_traffic_secret",
+        schedule.server_handshake_traffic_secret,
+        traffic,
+    )
+    _arrow(ax, (0.9, 2.95), (1.85, 3.3), '"c hs traffic"')
+    _arrow(ax, (0.9, 2.85), (1.85, 2.55), '"s hs traffic"')
+    _box(ax, 0, 1.8, 'Derive-Secret(., "derived", "")', None, derived)
+    _arrow(ax, (0, 2.6), (0, 2.05))
+    _box(ax, 0, 0.6, "Master Secret", schedule.master_secret, extract)
+    _arrow(ax, (0, 1.55), (0, 0.9), "HKDF-Extract(., 0)")
+    rows = [
+        (
+            "client_application_traffic_secret_0",
+            schedule.client_application_traffic_secret_0,
+            '"c ap traffic"',
+        ),
+        (
+            "server_application_traffic_secret_0",
+            schedule.server_application_traffic_secret_0,
+            '"s ap traffic"',
+        ),
+        ("exporter_master_secret", schedule.exporter_master_secret, '"exp master"'),
+        ("resumption_master_secret", schedule.resumption_master_secret, '"res master"'),
+    ]
+    for i, (name, value, label) in enumerate(rows):
+        y = 1.2 - i * 0.6
+        _box(ax, 3.2, y, name, value, traffic)
+        _arrow(ax, (0.9, 0.6), (1.75, y), label)
+    ax.set_xlim(-4.2, 5.2)
+    ax.set_ylim(-1.0, 6.5)
+    ax.axis("off")
+    ax.set_title(
+        f"TLS 1.3 key schedule (RFC 8446 §7.1), {schedule.hash_name}, this session's values"
+    )
+    return ax
+
+
+def plot_tls12_derivation(
+    pre_master_secret: bytes, master: bytes, block: Any, *, ax: Any = None
+) -> Any:
+    """Draw pre-master secret -> master secret -> key block (RFC 5246 §8.1, §6.3) with real values."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 4))
+    _box(ax, 0, 2, "pre_master_secret", pre_master_secret, "#e6f4e6")
+    _box(ax, 0, 1, "master_secret (48 bytes)", master, "#dbe9f6")
+    _arrow(ax, (0, 1.75), (0, 1.3), 'PRF(., "master secret", client_random + server_random)')
+    parts = [
+        (name, getattr(block, name))
+        for name in (
+            "client_write_MAC_key",
+            "server_write_MAC_key",
+            "client_write_key",
+            "server_write_key",
+            "client_write_IV",
+            "server_write_IV",
+        )
+        if getattr(block, name)
+    ]
+    for i, (name, value) in enumerate(parts):
+        x = (i - (len(parts) - 1) / 2) * 2.1
+        _box(ax, x, -0.4, f"{name}\n({len(value)} B)", value, "#fde4c8")
+        _arrow(ax, (0, 0.75), (x, -0.05))
+    ax.text(
+        0.1,
+        0.35,
+        'key_block = PRF(master_secret, "key expansion", server_random + client_random)',
+        fontsize=8,
+        style="italic",
+        ha="left",
+    )
+    ax.set_xlim(-6.5, 6.5)
+    ax.set_ylim(-1, 2.5)
+    ax.axis("off")
+    ax.set_title("TLS 1.2: from pre-master secret to keys")
+    return ax
+
+
+def plot_avalanche(
+    positions: list[int], changed_bits: list[int], total_bits: int, *, ax: Any = None
+) -> Any:
+    """Bits of verify_data that change when one handshake byte is flipped, per flipped byte."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 3))
+    step = positions[1] - positions[0] if len(positions) > 1 else 1
+    ax.bar(positions, changed_bits, width=step, color="#4e79a7", align="edge")
+    ax.axhline(total_bits / 2, color="#e15759", linestyle="--", label=f"half of {total_bits} bits")
+    ax.set_ylim(0, total_bits)
+    ax.set_xlabel("flipped byte (offset in the concatenated handshake messages)")
+    ax.set_ylabel("verify_data bits changed")
+    ax.legend(loc="lower right")
+    ax.set_title("One flipped byte anywhere changes about half of verify_data")
+    return ax
+
+
+def plot_nonces(iv: bytes, count: int = 6, *, ax: Any = None) -> Any:
+    """The per-record nonce = iv XOR sequence number, drawn byte by byte for the first records."""
+    from .protection import xor_nonce
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 0.5 + 0.45 * count))
+    for seq in range(count):
+        nonce = xor_nonce(iv, seq)
+        for i, byte in enumerate(nonce):
+            changed = byte != iv[i]
+            ax.add_patch(
+                Rectangle(
+                    (i, count - seq - 1),
+                    1,
+                    1,
+                    facecolor="#f28e2b" if changed else "#dbe9f6",
+                    edgecolor="white",
+                )
+            )
+            ax.text(
+                i + 0.5,
+                count - seq - 0.5,
+                f"{byte:02x}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                family="monospace",
+            )
+        ax.text(-0.3, count - seq - 0.5, f"seq {seq}", ha="right", va="center", fontsize=8)
+    ax.set_xlim(-1.5, len(iv))
+    ax.set_ylim(0, count)
+    ax.axis("off")
+    ax.set_title(
+        "nonce = iv XOR seq: only the last bytes change (orange), and never repeat under one key"
+    )
+    return ax
+
+
+def plot_protected_record(
+    record: bytes, tag_length: int = 16, *, explicit_nonce: int = 0, ax: Any = None
+) -> Any:
+    """A protected record as labelled spans: the 5-byte header (type, version, length),
+    an explicit nonce (TLS 1.2 GCM), the ciphertext, and the AEAD tag."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 1.8))
+    body = len(record) - 5 - explicit_nonce - tag_length
+    spans = [("header", 5)]
+    if explicit_nonce:
+        spans.append(("explicit nonce", explicit_nonce))
+    spans += [("encrypted content (+ inner type)", body), ("AEAD tag", tag_length)]
+    offset = 0
+    for i, (label, length) in enumerate(spans):
+        ax.add_patch(
+            Rectangle(
+                (offset, 0), length, 1, facecolor=_PALETTE[i % len(_PALETTE)], edgecolor="white"
+            )
+        )
+        ax.text(
+            offset + length / 2,
+            0.5,
+            f"{label}\n{length} B",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white",
+            rotation=0 if length > 8 else 90,
+        )
+        offset += length
+    ax.set_xlim(0, len(record))
+    ax.set_ylim(0, 1.4)
+    ax.set_yticks([])
+    ax.set_xlabel("byte offset")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    return ax

@@ -2,6 +2,11 @@
 
 - :func:`client_hello_lab` (notebook 01): toggle versions, suites, groups, SNI and
   ALPN; the ClientHello's bytes, byte map and field-by-field explanation update live.
+- :func:`key_derivation_lab` (notebook 05): change one input (a random, the shared
+  secret, the suite) and see which downstream values change.
+- :func:`finished_lab` (notebook 06): flip one byte of the transcript and watch verify_data.
+- :func:`record_lab` (notebook 07): seal a record; change the sequence number, padding or a
+  ciphertext byte and see what opening it does.
 """
 
 from __future__ import annotations
@@ -124,4 +129,247 @@ def client_hello_lab(seed: int = 1) -> ClientHelloLab:
     return ClientHelloLab(seed)
 
 
-__all__ = ["ClientHelloLab", "client_hello_lab", "CipherSuite"]
+def _table(rows: list[tuple[str, str, bool]]) -> str:
+    """An HTML table of (name, value, changed) rows; changed rows are highlighted."""
+    cells = "".join(
+        f"<tr style='background:{'#fff3cd' if changed else 'transparent'}'>"
+        f"<td style='text-align:left'><code>{name}</code></td>"
+        f"<td style='text-align:left;font-family:monospace'>{value}</td>"
+        f"<td>{'changed' if changed else ''}</td></tr>"
+        for name, value, changed in rows
+    )
+    return f"<table><tr><th>value</th><th>bytes (hex)</th><th></th></tr>{cells}</table>"
+
+
+class KeyDerivationLab:
+    """Notebook 05: one set of inputs feeding both the TLS 1.2 and the TLS 1.3 derivations."""
+
+    def __init__(self) -> None:
+        from .constants import CipherSuite as CS
+
+        suites12 = [
+            CS.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            CS.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            CS.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+            CS.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+        ]
+        suites13 = [
+            CS.TLS_AES_128_GCM_SHA256,
+            CS.TLS_AES_256_GCM_SHA384,
+            CS.TLS_CHACHA20_POLY1305_SHA256,
+        ]
+        self.controls: dict[str, Any] = {
+            "client_random": W.IntSlider(value=1, min=0, max=20, description="client_random seed"),
+            "server_random": W.IntSlider(value=2, min=0, max=20, description="server_random seed"),
+            "shared_secret": W.IntSlider(value=3, min=0, max=20, description="ECDHE seed"),
+            "suite12": W.Dropdown(
+                options=[(s.name, s) for s in suites12],
+                description="TLS 1.2 suite",
+                layout=W.Layout(width="520px"),
+            ),
+            "suite13": W.Dropdown(
+                options=[(s.name, s) for s in suites13],
+                description="TLS 1.3 suite",
+                layout=W.Layout(width="520px"),
+            ),
+        }
+        style = {"description_width": "140px"}
+        for control in self.controls.values():
+            control.style = style
+            control.observe(self._update, names="value")
+        self.output = W.HTML()
+        self.values: dict[str, bytes] = {}
+        self.changed: list[str] = []
+        self.widget = W.VBox([*self.controls.values(), self.output])
+        self._update()
+
+    def compute(self) -> dict[str, bytes]:
+        """Every derived value for the current inputs, in derivation order."""
+        from . import keyschedule as ks
+        from .keyexchange import generate_key_share
+        from .messages import ServerHello
+        from .suites import suite_info
+
+        c = self.controls
+        client_random = seeded_rng(f"client_random {c['client_random'].value}")(32)
+        server_random = seeded_rng(f"server_random {c['server_random'].value}")(32)
+        client_key = generate_key_share(
+            NamedGroup.x25519, seeded_rng(f"client key {c['shared_secret'].value}")
+        )
+        server_key = generate_key_share(NamedGroup.x25519, seeded_rng("server key"))
+        shared = client_key.exchange(server_key.public)
+        s12, s13 = suite_info(c["suite12"].value), suite_info(c["suite13"].value)
+        master = ks.master_secret(shared, client_random, server_random, s12.hash_name)
+        block = ks.key_block(master, client_random, server_random, s12)
+        hello = build_client_hello(
+            "example.com", random=client_random, rng=seeded_rng(0), key_shares=[client_key]
+        ).encode()
+        server_hello = ServerHello(server_random, s13.suite).encode()
+        hello_hash = ks.digest(s13.hash_name, hello + server_hello)
+        early = ks.early_secret(None, s13.hash_name)
+        hs = ks.handshake_secret(early, shared, s13.hash_name)
+        chts = ks.derive_secret(hs, "c hs traffic", hello_hash, s13.hash_name)
+        keys13 = ks.traffic_keys(chts, s13)
+        values = {
+            "client_random": client_random,
+            "server_random": server_random,
+            "ECDHE shared secret": shared,
+            "1.2 pre_master_secret": shared,
+            "1.2 master_secret": master,
+            "1.2 client_write_key": block.client_write_key,
+            "1.2 client_write_IV": block.client_write_IV,
+            "1.2 server_write_key": block.server_write_key,
+            "1.3 early_secret": early,
+            "1.3 handshake_secret": hs,
+            "1.3 client_handshake_traffic_secret": chts,
+            "1.3 client handshake write key": keys13.key,
+            "1.3 client handshake write iv": keys13.iv,
+            "1.3 master_secret": ks.master_secret_13(hs, s13.hash_name),
+        }
+        return values
+
+    def _update(self, *_: Any) -> None:
+        new = self.compute()
+        self.changed = [k for k, v in new.items() if self.values and self.values.get(k) != v]
+        self.values = new
+        rows = [
+            (k, (v[:24].hex() + ("…" if len(v) > 24 else "")) or "(empty)", k in self.changed)
+            for k, v in new.items()
+        ]
+        self.output.value = _table(rows)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def key_derivation_lab() -> KeyDerivationLab:
+    """Notebook 05's lab: change one input and see every downstream value that changes."""
+    return KeyDerivationLab()
+
+
+class FinishedLab:
+    """Notebook 06: flip one byte of the RFC 8448 transcript and recompute the server's verify_data."""
+
+    def __init__(self) -> None:
+        from .vectors import rfc8448
+
+        v = rfc8448()
+        names = [
+            "client_hello",
+            "server_hello",
+            "encrypted_extensions",
+            "certificate",
+            "certificate_verify",
+        ]
+        self.messages = {n: bytes.fromhex(v["handshake_messages"][n]) for n in names}
+        self.key = bytes.fromhex(v["secrets"]["server_handshake_traffic_secret"])
+        self.expected = bytes.fromhex(v["finished"]["server_verify_data"])
+        self.controls: dict[str, Any] = {
+            "message": W.Dropdown(options=names, description="message"),
+            "offset": W.IntSlider(
+                value=0, min=0, max=len(self.messages[names[0]]) - 1, description="byte offset"
+            ),
+            "flip": W.Checkbox(value=False, description="flip this byte (XOR 0x01)"),
+        }
+        self.controls["message"].observe(self._message_changed, names="value")
+        for control in self.controls.values():
+            control.observe(self._update, names="value")
+        self.output = W.HTML()
+        self.widget = W.VBox([*self.controls.values(), self.output])
+        self._update()
+
+    def _message_changed(self, change: Any) -> None:
+        self.controls["offset"].max = len(self.messages[change["new"]]) - 1
+
+    def verify_data(self) -> bytes:
+        from .keyschedule import digest, verify_data_13
+
+        c = self.controls
+        parts = []
+        for name, message in self.messages.items():
+            if c["flip"].value and name == c["message"].value:
+                changed = bytearray(message)
+                changed[c["offset"].value] ^= 0x01
+                message = bytes(changed)
+            parts.append(message)
+        return verify_data_13(self.key, digest("sha256", b"".join(parts)))
+
+    def _update(self, *_: Any) -> None:
+        from .errors import DecryptError
+        from .finished import check_verify_data
+
+        got = self.verify_data()
+        try:
+            check_verify_data(self.expected, got, who="server")
+            verdict = "<b style='color:#1a7f37'>check_verify_data: match, handshake accepted</b>"
+        except DecryptError as exc:
+            verdict = f"<b style='color:#b00'>{exc}</b>"
+        bits = sum(bin(a ^ b).count("1") for a, b in zip(got, self.expected, strict=True))
+        self.output.value = (
+            f"<p>expected verify_data <code>{self.expected.hex()}</code><br>"
+            f"computed verify_data <code>{got.hex()}</code><br>{bits} of {len(got) * 8} bits differ</p>{verdict}"
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def finished_lab() -> FinishedLab:
+    """Notebook 06's lab: tamper with one transcript byte and watch the Finished check."""
+    return FinishedLab()
+
+
+class RecordLab:
+    """Notebook 07: seal a TLS 1.3 record, then open it with a chosen sequence number or a flipped byte."""
+
+    def __init__(self) -> None:
+        self.controls: dict[str, Any] = {
+            "text": W.Text(value="hello, TLS", description="plaintext"),
+            "padding": W.IntSlider(value=0, min=0, max=32, description="padding"),
+            "send_seq": W.IntSlider(value=0, min=0, max=5, description="sender seq"),
+            "recv_seq": W.IntSlider(value=0, min=0, max=5, description="receiver seq"),
+            "flip": W.IntSlider(value=-1, min=-1, max=60, description="flip byte (-1: none)"),
+        }
+        for control in self.controls.values():
+            control.observe(self._update, names="value")
+        self.output = W.HTML()
+        self.widget = W.VBox([*self.controls.values(), self.output])
+        self._update()
+
+    def _update(self, *_: Any) -> None:
+        from .constants import ContentType
+        from .keyschedule import traffic_keys
+        from .protection import RecordProtection13, xor_nonce
+        from .record import TLSPlaintext
+        from .suites import suite_info
+
+        suite = suite_info(CipherSuite.TLS_AES_128_GCM_SHA256)
+        keys = traffic_keys(bytes(range(32)), suite)
+        c = self.controls
+        sender = RecordProtection13(suite, keys)
+        sender.seq = c["send_seq"].value
+        record = sender.seal(
+            ContentType.application_data, c["text"].value.encode(), c["padding"].value
+        )
+        raw = bytearray(record.encode())
+        if 0 <= c["flip"].value < len(raw):
+            raw[c["flip"].value] ^= 0x01
+        receiver = RecordProtection13(suite, keys)
+        receiver.seq = c["recv_seq"].value
+        try:
+            content_type, content = receiver.open(TLSPlaintext.decode(bytes(raw)))
+            verdict = f"<b style='color:#1a7f37'>opened: type {content_type}, {content!r}</b>"
+        except TLSError as exc:
+            verdict = f"<b style='color:#b00'>{exc}</b>"
+        self.output.value = (
+            f"<p>nonce (sender) <code>{xor_nonce(keys.iv, c['send_seq'].value).hex()}</code><br>"
+            f"record ({len(raw)} bytes) <code>{bytes(raw).hex(' ')}</code></p>{verdict}"
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def record_lab() -> RecordLab:
+    """Notebook 07's lab: nonces, padding, replay and tampering on one record."""
+    return RecordLab()
