@@ -14,8 +14,13 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .rng import Rng, seeded_rng
@@ -55,6 +60,17 @@ def ecdsa_p256_key(rng: Rng) -> ec.EllipticCurvePrivateKey:
     )
 
 
+def teaching_rsa_key(name: str = "a") -> rsa.RSAPrivateKey:
+    """A fixed RSA-2048 key shipped with tlslab (``cryptography`` cannot derive RSA keys from a
+    seed, and notebooks must show the same bytes every run). Public knowledge: teaching only."""
+    from importlib import resources
+
+    pem = resources.files("tlslab.vectors").joinpath(f"teaching_rsa_2048_{name}.pem").read_bytes()
+    key = load_pem_private_key(pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
 def self_signed_certificate(
     hostname: str = "localhost",
     *,
@@ -64,7 +80,8 @@ def self_signed_certificate(
     days: int = 3650,
 ) -> Credential:
     """A self-signed server certificate for ``hostname`` (DNS SAN, serverAuth), valid from
-    ``now`` - 1 day for ``days`` days."""
+    ``now`` - 1 day for ``days`` days. ``key_type``: "ecdsa-p256", "rsa" (the shipped teaching
+    key) or "ed25519"."""
     rng = rng or seeded_rng(f"self-signed {hostname}")
     key: Any
     if key_type == "ecdsa-p256":
@@ -73,8 +90,11 @@ def self_signed_certificate(
     elif key_type == "ed25519":
         key = ed25519.Ed25519PrivateKey.from_private_bytes(rng(32))
         algorithm = None
+    elif key_type == "rsa":
+        key = teaching_rsa_key()
+        algorithm = hashes.SHA256()
     else:
-        raise ValueError(f"unsupported key_type {key_type!r}: use 'ecdsa-p256' or 'ed25519'")
+        raise ValueError(f"unsupported key_type {key_type!r}: use 'ecdsa-p256', 'rsa' or 'ed25519'")
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
     cert = (
         x509.CertificateBuilder()

@@ -1,32 +1,44 @@
-"""Building the ClientHello (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2).
+"""The client's side of the hellos (RFC 8446 §4.1.2-4.1.4, RFC 5246 §7.4.1.2).
 
-:func:`build_client_hello` is the client's first stage: every choice the client
-makes (versions, cipher suites, groups, signature schemes, ALPN, key shares) is a
-keyword argument with the default a modern client would send, and every random
-byte comes from ``rng``.
+- :func:`build_client_hello`: every choice the client makes (versions, cipher suites,
+  groups, signature schemes, ALPN, key shares) is a keyword argument with the default a
+  modern client would send; every random byte comes from ``rng``.
+- :func:`check_server_hello`, :func:`check_hello_retry_request`, :func:`check_downgrade`:
+  the client's checks on the server's answer, each raising the alert the RFC names.
+- :func:`build_client_hello_after_retry`: the second ClientHello after a HelloRetryRequest.
 
-Taught in notebook 01_client_hello.
+The server's side lives in ``negotiation.py``. Taught in notebooks 01_client_hello and
+02_server_hello.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .constants import (
+    DOWNGRADE_TLS11,
+    DOWNGRADE_TLS12,
     CipherSuite,
     ECPointFormat,
+    ExtensionType,
     NamedGroup,
     ProtocolVersion,
     PskKeyExchangeMode,
     SignatureScheme,
+    describe,
 )
+from .errors import IllegalParameter, MissingExtension, ProtocolVersionError, UnsupportedExtension
 from .extensions import (
     ApplicationLayerProtocolNegotiation,
+    Cookie,
     ECPointFormats,
     ExtendedMasterSecret,
     Extension,
     KeyShareClientHello,
     KeyShareEntry,
+    KeyShareHelloRetryRequest,
+    KeyShareServerHello,
     PskKeyExchangeModes,
     RenegotiationInfo,
     ServerName,
@@ -34,10 +46,12 @@ from .extensions import (
     SignatureAlgorithms,
     SupportedGroups,
     SupportedVersionsClient,
+    SupportedVersionsServer,
 )
 from .keyexchange import KeyShare, generate_key_share
-from .messages import ClientHello
+from .messages import ClientHello, ServerHello
 from .rng import Rng, system_rng
+from .suites import suite_info
 
 DEFAULT_VERSIONS = (ProtocolVersion.TLS13, ProtocolVersion.TLS12)
 DEFAULT_CIPHER_SUITES = (
@@ -134,3 +148,186 @@ def build_client_hello(
         legacy_version=ProtocolVersion.TLS12,
         legacy_session_id=session_id,
     )
+
+
+# ---------------------------------------------------------------------------
+# The client's checks on the server's answer (RFC 8446 §4.1.3, §4.1.4)
+# ---------------------------------------------------------------------------
+
+
+def offered_versions(ch: ClientHello) -> tuple[int, ...]:
+    """The versions a ClientHello offers: supported_versions, or legacy_version alone."""
+    ext = ch.extension(ExtensionType.supported_versions)
+    if isinstance(ext, SupportedVersionsClient):
+        return tuple(ext.versions)
+    return (ch.legacy_version,)
+
+
+def check_downgrade(server_random: bytes, negotiated: int, client_versions: Sequence[int]) -> None:
+    """RFC 8446 §4.1.3: a TLS 1.3 client that negotiated 1.2 and finds "DOWNGRD" 01 at the end of
+    ServerHello.random (or a 1.2 client negotiating lower and finding "DOWNGRD" 00) must abort."""
+    tail = server_random[-8:]
+    if (
+        ProtocolVersion.TLS13 in client_versions
+        and negotiated == ProtocolVersion.TLS12
+        and tail == DOWNGRADE_TLS12
+    ):
+        raise IllegalParameter(
+            "downgrade detected: the server supports TLS 1.3 (its random ends with DOWNGRD 01) "
+            "but the handshake is TLS 1.2; someone may have altered the ClientHello",
+            expected="TLS 1.3",
+            seen="TLS 1.2 with the downgrade sentinel",
+        )
+    if (
+        ProtocolVersion.TLS12 in client_versions
+        and negotiated < ProtocolVersion.TLS12
+        and tail == DOWNGRADE_TLS11
+    ):
+        raise IllegalParameter(
+            "downgrade detected: DOWNGRD 00 in ServerHello.random", seen=hex(negotiated)
+        )
+
+
+def check_server_hello(ch: ClientHello, sh: ServerHello) -> int:
+    """Validate a ServerHello (not an HRR) against our ClientHello; return the negotiated version.
+
+    Raises the alert RFC 8446 §4.1.3 calls for: an unoffered version or suite, a key share for
+    a group we sent no share for, a session id that is not echoed (illegal_parameter), an
+    extension we did not ask for (unsupported_extension), or a downgrade sentinel.
+    """
+    offered = offered_versions(ch)
+    selected = sh.extension(ExtensionType.supported_versions)
+    if isinstance(selected, SupportedVersionsServer):
+        version = int(selected.selected_version)
+        if version not in offered or version < ProtocolVersion.TLS13:
+            raise IllegalParameter(
+                "server selected a version we did not offer in supported_versions",
+                expected=[describe(ProtocolVersion, v) for v in offered],
+                seen=describe(ProtocolVersion, version),
+            )
+    else:
+        version = int(sh.legacy_version)
+        if version > max(offered) or version < ProtocolVersion.TLS12:
+            raise ProtocolVersionError(
+                "server chose a version we do not speak",
+                expected="TLS 1.2",
+                seen=describe(ProtocolVersion, version),
+            )
+    if sh.cipher_suite not in ch.cipher_suites:
+        raise IllegalParameter(
+            "server chose a cipher suite we did not offer",
+            seen=describe(CipherSuite, sh.cipher_suite),
+        )
+    suite = suite_info(sh.cipher_suite)
+    if (suite.version == ProtocolVersion.TLS13) != (version == ProtocolVersion.TLS13):
+        raise IllegalParameter(
+            "cipher suite does not belong to the negotiated version",
+            seen=f"{suite.name} with {describe(ProtocolVersion, version)}",
+        )
+    if sh.legacy_compression_method != 0:
+        raise IllegalParameter(
+            "compression must be null", expected=0, seen=sh.legacy_compression_method
+        )
+    for ext in sh.extensions:
+        if ch.extension(ext.type_code) is None:
+            raise UnsupportedExtension(
+                "server sent an extension we did not offer",
+                seen=describe(ExtensionType, ext.type_code),
+            )
+    if version == ProtocolVersion.TLS13:
+        if sh.legacy_session_id_echo != ch.legacy_session_id:
+            raise IllegalParameter(
+                "legacy_session_id_echo does not echo our session id",
+                expected=ch.legacy_session_id,
+                seen=sh.legacy_session_id_echo,
+            )
+        share = sh.extension(ExtensionType.key_share)
+        ours = ch.extension(ExtensionType.key_share)
+        sent = (
+            [e.group for e in ours.client_shares] if isinstance(ours, KeyShareClientHello) else []
+        )
+        if not isinstance(share, KeyShareServerHello):
+            raise MissingExtension(
+                "TLS 1.3 ServerHello without key_share (tlslab does not do PSK-only)"
+            )
+        if share.server_share.group not in sent:
+            raise IllegalParameter(
+                "server's key share is for a group we sent no share for",
+                expected=[describe(NamedGroup, g) for g in sent],
+                seen=describe(NamedGroup, share.server_share.group),
+            )
+    check_downgrade(sh.random, version, offered)
+    return version
+
+
+def check_hello_retry_request(ch1: ClientHello, hrr: ServerHello) -> None:
+    """RFC 8446 §4.1.4: the HRR must select TLS 1.3 and an offered suite, and must change something:
+    a selected_group we offered but sent no share for, or a cookie."""
+    selected = hrr.extension(ExtensionType.supported_versions)
+    if (
+        not isinstance(selected, SupportedVersionsServer)
+        or selected.selected_version != ProtocolVersion.TLS13
+    ):
+        raise IllegalParameter("HelloRetryRequest must select TLS 1.3 in supported_versions")
+    if hrr.cipher_suite not in ch1.cipher_suites:
+        raise IllegalParameter(
+            "HelloRetryRequest chose a cipher suite we did not offer",
+            seen=describe(CipherSuite, hrr.cipher_suite),
+        )
+    for ext in hrr.extensions:
+        if ext.type_code != ExtensionType.cookie and ch1.extension(ext.type_code) is None:
+            raise UnsupportedExtension(
+                "HelloRetryRequest has an extension we did not offer",
+                seen=describe(ExtensionType, ext.type_code),
+            )
+    key_share = hrr.extension(ExtensionType.key_share)
+    cookie = hrr.extension(ExtensionType.cookie)
+    if isinstance(key_share, KeyShareHelloRetryRequest):
+        groups = ch1.extension(ExtensionType.supported_groups)
+        offered = groups.named_group_list if isinstance(groups, SupportedGroups) else ()
+        shares = ch1.extension(ExtensionType.key_share)
+        sent = (
+            [e.group for e in shares.client_shares]
+            if isinstance(shares, KeyShareClientHello)
+            else []
+        )
+        if key_share.selected_group not in offered:
+            raise IllegalParameter(
+                "HelloRetryRequest selected a group we did not offer",
+                seen=describe(NamedGroup, key_share.selected_group),
+            )
+        if key_share.selected_group in sent:
+            raise IllegalParameter(
+                "HelloRetryRequest asks for a group we already sent a share for: "
+                "it would change nothing",
+                seen=describe(NamedGroup, key_share.selected_group),
+            )
+    elif cookie is None:
+        raise IllegalParameter("HelloRetryRequest that changes nothing (no key_share, no cookie)")
+
+
+def build_client_hello_after_retry(
+    ch1: ClientHello, hrr: ServerHello, new_share: KeyShare | None = None
+) -> ClientHello:
+    """The second ClientHello (RFC 8446 §4.1.2): the first one unchanged except that key_share holds
+    only a share for the selected group, the HRR's cookie is echoed, and early_data is dropped."""
+    check_hello_retry_request(ch1, hrr)
+    cookie = hrr.extension(ExtensionType.cookie)
+    selected = hrr.extension(ExtensionType.key_share)
+    extensions: list[Extension] = []
+    for ext in ch1.extensions:
+        if ext.type_code == ExtensionType.early_data:
+            continue
+        if ext.type_code == ExtensionType.key_share and isinstance(
+            selected, KeyShareHelloRetryRequest
+        ):
+            if new_share is None or new_share.group != selected.selected_group:
+                raise ValueError("pass a KeyShare for the group the HelloRetryRequest selected")
+            ext = KeyShareClientHello((KeyShareEntry(new_share.group, new_share.public),))
+        if ext.type_code == ExtensionType.pre_shared_key and isinstance(cookie, Cookie):
+            extensions.append(cookie)  # pre_shared_key must stay last
+            cookie = None
+        extensions.append(ext)
+    if isinstance(cookie, Cookie):
+        extensions.append(cookie)
+    return replace(ch1, extensions=tuple(extensions))

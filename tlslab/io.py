@@ -321,3 +321,137 @@ def _relay(
                 taps[tap] += data
                 peer.sendall(data)
     sel.close()
+
+
+# -- asking a real OpenSSL server what it would choose ---------------------------
+
+_OPENSSL_GROUP_NAMES = {
+    0x0017: "P-256",
+    0x0018: "P-384",
+    0x0019: "P-521",
+    0x001D: "X25519",
+    0x001E: "X448",
+    0x0100: "ffdhe2048",
+    0x0101: "ffdhe3072",
+    0x0102: "ffdhe4096",
+}
+_TLS13_OPENSSL = {
+    0x1301: "TLS_AES_128_GCM_SHA256",
+    0x1302: "TLS_AES_256_GCM_SHA384",
+    0x1303: "TLS_CHACHA20_POLY1305_SHA256",
+}
+
+
+def ask_openssl_server(
+    client_hello_records: bytes,
+    *,
+    versions: Sequence[int] = (0x0304, 0x0303),
+    cipher_suites: Sequence[int] = (),
+    groups: Sequence[int] = (0x001D, 0x0017, 0x0018),
+    prefer_server_order: bool = True,
+    certificate_key: str = "ecdsa-p256",
+    timeout: float = 10.0,
+) -> bytes:
+    """Send ClientHello records to a fresh OpenSSL server (Python ``ssl`` in a child process, so that
+    ``OPENSSL_CONF`` can set its groups and TLS 1.3 suites) and return the bytes of its first flight:
+    everything up to ServerHelloDone (TLS 1.2), the ServerHello or HelloRetryRequest (TLS 1.3),
+    or the alert it sent instead. ``cipher_suites`` are IANA code points in server preference order.
+    """
+    suites13 = [_TLS13_OPENSSL[s] for s in cipher_suites if s in _TLS13_OPENSSL]
+    suites12 = [s for s in cipher_suites if s not in _TLS13_OPENSSL]
+    conf_lines = [
+        "openssl_conf = openssl_init",
+        "[openssl_init]",
+        "ssl_conf = ssl_sect",
+        "[ssl_sect]",
+        "system_default = system_default_sect",
+        "[system_default_sect]",
+        "Groups = " + ":".join(_OPENSSL_GROUP_NAMES[g] for g in groups),
+    ]
+    if suites13:
+        conf_lines.append("Ciphersuites = " + ":".join(suites13))
+    request = {
+        "versions": list(versions),
+        "suites12": suites12,
+        "server_pref": prefer_server_order,
+        "key": certificate_key,
+        "timeout": timeout,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "openssl.cnf"
+        conf.write_text("\n".join(conf_lines) + "\n")
+        env = dict(os.environ, OPENSSL_CONF=str(conf))
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import tlslab.io as m; m._openssl_server_main()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(json.dumps(request) + "\n")
+        child.stdin.flush()
+        port = int(child.stdout.readline())
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+                sock.sendall(client_hello_records)
+                return _read_first_flight(sock)
+        finally:
+            child.stdin.close()
+            child.wait(timeout)
+
+
+def _read_first_flight(sock: socket.socket) -> bytes:
+    records, messages = RecordReader(), HandshakeReassembler()
+    captured = bytearray()
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return bytes(captured)
+        captured += chunk
+        for record in records.feed(chunk):
+            if record.type == 21:  # alert
+                return bytes(captured)
+            if record.type != 22:
+                return bytes(captured)
+            for message in messages.feed(record.fragment):
+                if message[0] == 14:  # ServerHelloDone ends a TLS 1.2 flight
+                    return bytes(captured)
+                if (
+                    message[0] == 2 and b"\x00\x2b\x00\x02\x03\x04" in message
+                ):  # TLS 1.3 ServerHello / HRR
+                    return bytes(captured)
+
+
+def _openssl_server_main() -> None:
+    from .certificates import self_signed_certificate
+
+    request = json.loads(sys.stdin.readline())
+    credential = self_signed_certificate("localhost", key_type=request["key"])
+    names = {0x0304: ssl.TLSVersion.TLSv1_3, 0x0303: ssl.TLSVersion.TLSv1_2}
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory() as tmp:
+        cert, key = Path(tmp) / "c.pem", Path(tmp) / "k.pem"
+        cert.write_bytes(credential.cert_pem())
+        key.write_bytes(credential.key_pem())
+        ctx.load_cert_chain(cert, key)
+    ctx.minimum_version = names[min(request["versions"])]
+    ctx.maximum_version = names[max(request["versions"])]
+    if request["server_pref"]:
+        ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
+    else:
+        ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+    if request["suites12"]:
+        probe = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        probe.set_ciphers("ALL:@SECLEVEL=0")
+        by_id = {c["id"] & 0xFFFF: c["name"] for c in probe.get_ciphers()}
+        ctx.set_ciphers(":".join(by_id[s] for s in request["suites12"] if s in by_id))
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        print(listener.getsockname()[1], flush=True)
+        listener.settimeout(request["timeout"])
+        conn, _ = listener.accept()
+        with conn, contextlib.suppress(OSError, ssl.SSLError):
+            tls = ctx.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+            tls.settimeout(request["timeout"])
+            tls.do_handshake()

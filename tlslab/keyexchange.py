@@ -1,28 +1,40 @@
-"""Key exchange: ECDHE over the named curves (RFC 8446 §4.2.8.2, RFC 8422).
+"""Key exchange: ECDHE (RFC 8446 §4.2.8.2, RFC 8422), FFDHE (RFC 7919) and TLS 1.2 RSA
+key transport (RFC 5246 §7.4.7.1).
 
-A :class:`KeyShare` holds one side's private key and the public bytes that go
-on the wire; ``exchange(peer_public)`` gives the shared secret. Key material
-comes from the passed ``rng`` so notebooks are reproducible.
+A :class:`KeyShare` holds one side's private key and the public bytes that go on the
+wire; ``exchange(peer_public)`` gives the shared secret. Key material comes from the
+passed ``rng`` so notebooks are reproducible.
 
-Encodings (RFC 8446 §4.2.8.2): X25519/X448 public keys are the raw 32/56
-bytes; NIST curves send the uncompressed point ``04 || X || Y``. A peer share
-of the wrong length or not on the curve is illegal_parameter; an all-zero
-X25519/X448 result is rejected too (RFC 8446 §7.4.2).
+Encodings (RFC 8446 §4.2.8): X25519/X448 public keys are the raw 32/56 bytes; NIST
+curves send the uncompressed point ``04 || X || Y``; FFDHE sends Y left-padded to the
+prime's length. A peer share of the wrong length, not on the curve, or outside
+1 < Y < p-1 is illegal_parameter; an all-zero X25519/X448 result is rejected too
+(RFC 8446 §7.4.2).
+
+RSA key transport has no ephemeral key at all: the client picks the pre-master secret
+and encrypts it to the server's certificate key, which is why recording a session and
+later stealing that key decrypts it (no forward secrecy; notebooks 04 and 09).
 
 Taught in notebook 04_key_exchange.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .constants import NamedGroup, describe
 from .errors import HandshakeFailure, IllegalParameter
 from .rng import Rng, system_rng
+
+# cryptography 50 marks finite-field DH as deprecated. TLS still defines it (RFC 7919) and
+# learners meet it, so tlslab keeps teaching it and silences exactly that one warning.
+warnings.filterwarnings("ignore", message=".*Diffie-Hellman over finite fields.*")
 
 _CURVES: dict[int, tuple[type[ec.EllipticCurve], int]] = {
     NamedGroup.secp256r1: (ec.SECP256R1, 32),
@@ -36,10 +48,18 @@ _ORDERS: dict[int, int] = {
         16,
     ),
     NamedGroup.secp521r1: int(
-        "01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "1ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
         "fa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409",
         16,
     ),
+}
+FFDHE_GROUPS = (NamedGroup.ffdhe2048, NamedGroup.ffdhe3072, NamedGroup.ffdhe4096)
+# RFC 7919 Appendix A: p = 2^b - 2^{b-64} + {[2^{b-130} e] + X} * 2^64 - 1, the smallest X making
+# p a safe prime. The generator is 2. Exponent sizes follow RFC 7919 §5.2 (about twice the security level).
+_FFDHE_X: dict[int, tuple[int, int, int]] = {
+    NamedGroup.ffdhe2048: (2048, 560316, 225),
+    NamedGroup.ffdhe3072: (3072, 2625351, 275),
+    NamedGroup.ffdhe4096: (4096, 5736041, 325),
 }
 ECDHE_GROUPS = (
     NamedGroup.x25519,
@@ -60,10 +80,35 @@ class KeyShare:
 
     def exchange(self, peer_public: bytes) -> bytes:
         """The shared secret with the peer's public share (RFC 8446 §7.4)."""
-        return ecdhe_shared_secret(self.group, self.private_key, peer_public)
+        return key_exchange(self, peer_public)
 
     def __repr__(self) -> str:
         return f"KeyShare({describe(NamedGroup, self.group)}, public={self.public[:8].hex()}...)"
+
+
+def _e_times_power_of_two(bits: int) -> int:
+    """floor(2^bits * e), from the series e = sum 1/k!, in exact integer arithmetic."""
+    guard = 64
+    scale = 1 << (bits + guard)
+    total, term, k = 0, scale, 0
+    while term:
+        total += term
+        k += 1
+        term //= k
+    return total >> guard
+
+
+@cache
+def ffdhe_prime(group: int) -> int:
+    """The RFC 7919 prime for ``group``, computed from its defining formula (Appendix A)."""
+    b, x, _ = _FFDHE_X[group]
+    p: int = (1 << b) - (1 << (b - 64)) + (_e_times_power_of_two(b - 130) + x) * (1 << 64) - 1
+    return p
+
+
+def ffdhe_parameters(group: int) -> dh.DHParameters:
+    """``cryptography`` DH parameters (p, g = 2) for an RFC 7919 group."""
+    return dh.DHParameterNumbers(ffdhe_prime(group), 2).parameters()
 
 
 def generate_key_share(group: int, rng: Rng = system_rng) -> KeyShare:
@@ -81,9 +126,94 @@ def generate_key_share(group: int, rng: Rng = system_rng) -> KeyShare:
         priv = ec.derive_private_key(scalar, curve())
         public = priv.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
         return KeyShare(group, priv, public)
+    if group in _FFDHE_X:
+        p = ffdhe_prime(group)
+        exponent_bits = _FFDHE_X[group][2]
+        x = int.from_bytes(rng((exponent_bits + 7) // 8 + 8), "big") % (2**exponent_bits) + 2
+        y = pow(2, x, p)  # the textbook g^x mod p; cryptography does the exchange and its checks
+        pn = dh.DHParameterNumbers(p, 2)
+        priv_dh = dh.DHPrivateNumbers(x, dh.DHPublicNumbers(y, pn)).private_key()
+        return KeyShare(group, priv_dh, y.to_bytes((p.bit_length() + 7) // 8, "big"))
     raise HandshakeFailure(
         "no key exchange implemented for this group", seen=describe(NamedGroup, group)
     )
+
+
+def check_dh_public(p: int, y: int) -> None:
+    """RFC 7919 §5.1 / RFC 8446 §4.2.8.1: the peer's Y must satisfy 1 < Y < p-1."""
+    if not 1 < y < p - 1:
+        raise IllegalParameter(
+            "Diffie-Hellman public value outside 1 < Y < p-1",
+            expected="1 < Y < p-1",
+            seen=f"Y = {y}" if y < 2**32 else "Y >= p-1",
+        )
+
+
+def ffdhe_shared_secret(group: int, private_key: Any, peer_public: bytes) -> bytes:
+    """FFDHE shared secret, left-padded to the prime's length (the TLS 1.3 rule, RFC 8446 §7.4.1)."""
+    p = ffdhe_prime(group)
+    size = (p.bit_length() + 7) // 8
+    if len(peer_public) != size:
+        raise IllegalParameter(
+            f"{NamedGroup(group).name} key share must be {size} bytes",
+            expected=size,
+            seen=len(peer_public),
+        )
+    y = int.from_bytes(peer_public, "big")
+    check_dh_public(p, y)
+    peer = dh.DHPublicNumbers(y, dh.DHParameterNumbers(p, 2)).public_key()
+    return bytes(private_key.exchange(peer)).rjust(size, b"\x00")
+
+
+def dhe_pre_master_secret(shared_secret: bytes) -> bytes:
+    """TLS 1.2 DHE strips leading zero bytes from Z (RFC 5246 §8.1.2); TLS 1.3 keeps them."""
+    return shared_secret.lstrip(b"\x00")
+
+
+def key_exchange(share: KeyShare, peer_public: bytes) -> bytes:
+    """The shared secret for any supported group."""
+    if share.group in _FFDHE_X:
+        return ffdhe_shared_secret(share.group, share.private_key, peer_public)
+    return ecdhe_shared_secret(share.group, share.private_key, peer_public)
+
+
+# -- TLS 1.2 RSA key transport (RFC 5246 §7.4.7.1) -----------------------------
+
+
+def rsa_pre_master_secret(client_version: int, rng: Rng = system_rng) -> bytes:
+    """struct { ProtocolVersion client_version; opaque random[46]; } PreMasterSecret;
+
+    ``client_version`` is the version the client *offered* in its ClientHello, so the
+    server can detect a version rollback."""
+    return client_version.to_bytes(2, "big") + rng(46)
+
+
+def encrypt_pre_master_secret(
+    pre_master_secret: bytes, server_public_key: rsa.RSAPublicKey
+) -> bytes:
+    """RSAES-PKCS1-v1_5 encryption of the pre-master secret to the server's certificate key."""
+    return server_public_key.encrypt(pre_master_secret, padding.PKCS1v15())
+
+
+def decrypt_pre_master_secret(
+    encrypted: bytes,
+    server_private_key: rsa.RSAPrivateKey,
+    client_version: int,
+    rng: Rng = system_rng,
+) -> bytes:
+    """The server's side, with the RFC 5246 §7.4.7.1 countermeasure against Bleichenbacher's attack.
+
+    Draw a random 48-byte secret R first; then decrypt. If decryption fails, the result is
+    not 48 bytes, or its version is not ``client_version``, continue with R and say nothing:
+    the handshake then fails later at Finished, indistinguishably from a wrong key."""
+    fallback = client_version.to_bytes(2, "big") + rng(46)
+    try:
+        candidate = server_private_key.decrypt(encrypted, padding.PKCS1v15())
+    except ValueError:
+        return fallback
+    if len(candidate) != 48 or candidate[:2] != client_version.to_bytes(2, "big"):
+        return fallback
+    return candidate
 
 
 def ecdhe_shared_secret(group: int, private_key: Any, peer_public: bytes) -> bytes:
