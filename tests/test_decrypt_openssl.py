@@ -80,3 +80,30 @@ def test_wrong_master_secret_fails_loudly() -> None:
     log.entries[client_random]["CLIENT_RANDOM"] = bytes(48)  # a wrong master secret
     with pytest.raises(BadRecordMac):
         decrypt_session(captured.client_to_server, captured.server_to_client, log)
+
+
+def test_rsa_key_transport_has_no_forward_secrecy() -> None:
+    """A recorded RSA-key-transport session is decrypted with the server's private key alone
+    (no key log), and the recovered master secret equals the one OpenSSL logged."""
+    from tlslab.certificates import teaching_rsa_key
+    from tlslab.decrypt import recover_rsa_master_secret
+    from tlslab.errors import UnexpectedMessage
+
+    captured = record_openssl_session(
+        tls_version="1.2", cipher="AES128-GCM-SHA256", certificate_key="rsa"
+    )
+    recovered = recover_rsa_master_secret(
+        captured.client_to_server, captured.server_to_client, teaching_rsa_key()
+    )
+    assert recovered.entries == KeyLog.parse(captured.keylog).entries
+    session = decrypt_session(captured.client_to_server, captured.server_to_client, recovered)
+    assert (
+        session.client_data == captured.client_data and session.server_data == captured.server_data
+    )
+    ecdhe = record_openssl_session(
+        tls_version="1.2", cipher="ECDHE-RSA-AES128-GCM-SHA256", certificate_key="rsa"
+    )
+    with pytest.raises(UnexpectedMessage, match="forward secrecy"):
+        recover_rsa_master_secret(
+            ecdhe.client_to_server, ecdhe.server_to_client, teaching_rsa_key()
+        )

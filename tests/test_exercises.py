@@ -138,3 +138,42 @@ def test_nonce_exercise() -> None:
     assert len(messages) == 3
     assert any("IV itself" in s for s in messages)
     assert any("big-endian" in s for s in messages)
+
+
+def test_negotiation_exercise() -> None:
+    from tlslab.exercises import negotiation_exercise
+
+    ex = negotiation_exercise()
+    right = {
+        "version": 0x0304,
+        "cipher_suite": 0x1303,
+        "group": t.NamedGroup.secp384r1,
+        "hello_retry_request": True,
+    }
+    assert ex.check(right)
+    naive = ex.check(
+        {
+            **right,
+            "cipher_suite": 0x1301,
+            "group": t.NamedGroup.x25519,
+            "hello_retry_request": False,
+        }
+    )
+    assert {f.field for f in naive.findings} == {"cipher_suite", "group", "hello_retry_request"}
+    only_group = ex.check({**right, "group": t.NamedGroup.secp256r1})
+    assert [f.field for f in only_group.findings] == ["group"]
+    assert str(naive) != str(only_group)
+    assert "missing keys" in str(ex.check({"version": 0x0304}))
+
+
+def test_small_dh_exercise() -> None:
+    from tlslab.exercises import small_dh_exercise
+
+    ex = small_dh_exercise(23, 5, 6, 15)
+    assert ex.check(pow(pow(5, 15, 23), 6, 23))
+    public_a = str(ex.check(pow(5, 6, 23)))
+    public_b = str(ex.check(pow(5, 15, 23)))
+    no_mod = str(ex.check(5 ** (6 * 15)))
+    assert "client's *public* value" in public_a
+    assert "server's public value" in public_b
+    assert "reduce modulo p" in no_mod

@@ -40,3 +40,16 @@ def test_record_lab_rejects_wrong_sequence_number() -> None:
     assert "opened" in lab.output.value
     lab.controls["recv_seq"].value = 2
     assert "bad_record_mac" in lab.output.value
+
+
+def test_negotiation_lab_shows_hrr_and_alerts() -> None:
+    from tlslab.constants import NamedGroup
+    from tlslab.widgets import negotiation_lab
+
+    lab = negotiation_lab()
+    assert "HelloRetryRequest" not in lab.outcome
+    lab.controls["server_groups"].value = (NamedGroup.secp384r1,)
+    assert "HelloRetryRequest" in lab.outcome
+    lab.controls["server_versions"].value = (ProtocolVersion.TLS12,)
+    lab.controls["client_versions"].value = (ProtocolVersion.TLS13,)
+    assert lab.outcome.startswith("alert: protocol_version")

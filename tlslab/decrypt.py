@@ -12,14 +12,25 @@ Taught in notebook 07_record_protection.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .constants import ContentType, ExtensionType, HandshakeType, ProtocolVersion
 from .errors import DecodeError, UnexpectedMessage
 from .extensions import SupportedVersionsServer
 from .finished import check_verify_data
+from .keyexchange import decrypt_pre_master_secret
 from .keylog import KeyLog
-from .keyschedule import KeyBlock, digest, key_block, traffic_keys, verify_data_12, verify_data_13
-from .messages import ClientHello, Finished, ServerHello, decode_handshake
+from .keyschedule import (
+    KeyBlock,
+    digest,
+    extended_master_secret,
+    key_block,
+    master_secret,
+    traffic_keys,
+    verify_data_12,
+    verify_data_13,
+)
+from .messages import ClientHello, ClientKeyExchangeRSA, Finished, ServerHello, decode_handshake
 from .protection import RecordProtection12, RecordProtection13
 from .record import HandshakeReassembler, RecordReader, TLSPlaintext
 from .suites import SuiteInfo, suite_info
@@ -269,3 +280,45 @@ def _flight_then_finished_12(
             finished = decode_handshake(message)
             if isinstance(finished, Finished):
                 return finished
+
+
+def recover_rsa_master_secret(
+    client_to_server: bytes, server_to_client: bytes, server_private_key: Any
+) -> KeyLog:
+    """The missing forward secrecy of RSA key transport, as a function.
+
+    Given a recorded TLS 1.2 session that used RSA key transport and the server's private key
+    (stolen, subpoenaed or leaked, perhaps years later), decrypt the ClientKeyExchange to get the
+    pre-master secret and rebuild the (extended) master secret: a key log for the session.
+    With ECDHE there is no such ciphertext: the shared secret never crossed the wire.
+    """
+    client, server = _Direction("client", client_to_server), _Direction("server", server_to_client)
+    ch_bytes, sh_bytes = client.next_plain_message(), server.next_plain_message()
+    ch, sh = decode_handshake(ch_bytes), decode_handshake(sh_bytes)
+    if not isinstance(ch, ClientHello) or not isinstance(sh, ServerHello):
+        raise UnexpectedMessage("a capture must start with ClientHello and ServerHello")
+    suite = suite_info(sh.cipher_suite)
+    if suite.key_exchange != "rsa":
+        raise UnexpectedMessage(
+            f"{suite.name} uses {suite.key_exchange.upper()}: its shared secret was never sent, "
+            "so the server's private key cannot recover it (forward secrecy)"
+        )
+    transcript = [ch_bytes, sh_bytes]
+    while (message := server.next_plain_message())[0] != HandshakeType.server_hello_done:
+        transcript.append(message)
+    transcript.append(message)
+    cke_bytes = client.next_plain_message()
+    transcript.append(cke_bytes)
+    cke = decode_handshake(cke_bytes, version=ProtocolVersion.TLS12, key_exchange="rsa")
+    assert isinstance(cke, ClientKeyExchangeRSA)
+    pre_master = decrypt_pre_master_secret(
+        cke.encrypted_pre_master_secret, server_private_key, ch.legacy_version
+    )
+    if sh.extension(ExtensionType.extended_master_secret) is not None:
+        session_hash = digest(suite.hash_name, b"".join(transcript))
+        master = extended_master_secret(pre_master, session_hash, suite.hash_name)
+    else:
+        master = master_secret(pre_master, ch.random, sh.random, suite.hash_name)
+    log = KeyLog()
+    log.add("CLIENT_RANDOM", ch.random, master)
+    return log

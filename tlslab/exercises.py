@@ -499,3 +499,152 @@ def nonce_exercise(iv: bytes, seq: int) -> Exercise:
         ),
         solution_text="bytes(a ^ b for a, b in zip(iv, seq.to_bytes(len(iv), 'big')))",
     )
+
+
+# -- Notebook 02: predict the server's choice -----------------------------------
+
+
+def negotiation_exercise() -> Exercise:
+    """Predict version, suite, group and HRR for a fixed client/server pair (checked by negotiate)."""
+    from .hello import build_client_hello
+    from .negotiation import ServerConfig, negotiate
+    from .rng import seeded_rng
+
+    hello = build_client_hello(
+        "lab.example",
+        cipher_suites=[
+            CipherSuite.TLS_AES_128_GCM_SHA256,
+            CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+            CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        ],
+        groups=[NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1],
+        key_share_groups=[NamedGroup.x25519],
+        rng=seeded_rng("negotiation exercise"),
+    )
+    config = ServerConfig(
+        cipher_suites=(
+            CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+            CipherSuite.TLS_AES_128_GCM_SHA256,
+        ),
+        groups=(NamedGroup.secp384r1, NamedGroup.secp256r1),
+        prefer_server_order=True,
+    )
+    truth = negotiate(hello, config)
+
+    def check(answer: Any) -> list[Finding]:
+        if not isinstance(answer, dict):
+            return [
+                Finding(
+                    "answer",
+                    "give a dict with keys version, cipher_suite, group, hello_retry_request",
+                )
+            ]
+        findings: list[Finding] = []
+        missing = {"version", "cipher_suite", "group", "hello_retry_request"} - set(answer)
+        if missing:
+            return [Finding("answer", f"missing keys: {sorted(missing)}")]
+        if answer["version"] != truth.version:
+            findings.append(
+                Finding(
+                    "version",
+                    "both sides support TLS 1.3, and the server picks the highest common version",
+                )
+            )
+        if answer["cipher_suite"] != truth.cipher_suite:
+            why = (
+                "the server prefers its own order here, so its first suite that the client also offered wins"
+                if answer["cipher_suite"] == CipherSuite.TLS_AES_128_GCM_SHA256
+                else "a TLS 1.3 handshake can only use a TLS 1.3 suite that both sides list"
+            )
+            findings.append(Finding("cipher_suite", why))
+        if answer["group"] != truth.group:
+            why = (
+                "x25519 is the client's share, but the server does not support x25519"
+                if answer["group"] == NamedGroup.x25519
+                else "the server asks for its own favourite among the groups both support"
+            )
+            findings.append(Finding("group", why))
+        if bool(answer["hello_retry_request"]) != truth.hello_retry_request:
+            findings.append(
+                Finding(
+                    "hello_retry_request",
+                    "the client sent no share for the chosen group, so the server must ask for one",
+                )
+            )
+        return findings
+
+    return Exercise(
+        name="02.1 predict the negotiation",
+        prompt=(
+            "The client offers TLS 1.3 and 1.2; suites [TLS_AES_128_GCM_SHA256, TLS_CHACHA20_POLY1305_SHA256, "
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]; groups [x25519, secp256r1, secp384r1] with a key share "
+            "for x25519 only. The server supports suites [TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_GCM_SHA256] "
+            "and groups [secp384r1, secp256r1], and prefers its own order. Predict version, cipher_suite, group "
+            "and hello_retry_request (a dict)."
+        ),
+        checker=check,
+        hints=(
+            "Is any of the client's key shares usable by this server?",
+            "With server preference, walk the server's list and take the first item the client offered.",
+        ),
+        solution_text=str(truth),
+    )
+
+
+# -- Notebook 04: Diffie-Hellman with small numbers -------------------------------
+
+
+def small_dh_exercise(p: int = 23, g: int = 5, a: int = 6, b: int = 15) -> Exercise:
+    """Compute the shared Diffie-Hellman value for small numbers, as the client would."""
+    big_a, big_b = pow(g, a, p), pow(g, b, p)
+    right = pow(big_b, a, p)
+
+    def check(answer: Any) -> list[Finding]:
+        if not isinstance(answer, int) or isinstance(answer, bool):
+            return [Finding("answer", f"give a whole number, got {answer!r}")]
+        if answer == right:
+            return []
+        if answer == big_a:
+            return [
+                Finding(
+                    "shared secret",
+                    f"{answer} is A = g^a mod p, the client's *public* value that anyone can see",
+                )
+            ]
+        if answer == big_b:
+            return [
+                Finding(
+                    "shared secret",
+                    f"{answer} is B, the server's public value: raise it to the client's secret a",
+                )
+            ]
+        if answer == pow(g, a * b):
+            return [
+                Finding(
+                    "shared secret",
+                    "right exponent, but reduce modulo p: the secret is g^(ab) mod p",
+                )
+            ]
+        if answer == (big_a * big_b) % p:
+            return [
+                Finding(
+                    "shared secret",
+                    "multiplying the public values gives g^(a+b), which an eavesdropper can "
+                    "compute too; raise B to the power a instead",
+                )
+            ]
+        if not 0 < answer < p:
+            return [Finding("shared secret", f"the result of 'mod {p}' lies between 1 and {p - 1}")]
+        return [Finding("shared secret", "not B^a mod p; recompute B = g^b mod p first")]
+
+    return Exercise(
+        name="04.1 Diffie-Hellman by hand",
+        prompt=f"With p = {p}, g = {g}, the client's secret a = {a} and the server's b = {b}: "
+        "what shared value does the client compute?",
+        checker=check,
+        hints=(
+            "The client receives B = g^b mod p from the server.",
+            "It then computes B^a mod p: pow(B, a, p).",
+        ),
+        solution_text=f"pow(pow({g}, {b}, {p}), {a}, {p}) = {right}",
+    )

@@ -136,24 +136,26 @@ def record_openssl_session(
     cipher: str | None = None,
     client_data: bytes = b"GET / HTTP/1.0\r\n\r\n",
     server_data: bytes = b"HTTP/1.0 200 OK\r\n\r\nhello from OpenSSL\n",
+    certificate_key: str = "ecdsa-p256",
     timeout: float = 10.0,
 ) -> CapturedSession:
     """Run an OpenSSL client and server (Python ``ssl``) on 127.0.0.1 with a recording relay between them.
 
     ``cipher`` is an OpenSSL name: a TLS 1.2 cipher string such as ``ECDHE-ECDSA-AES128-GCM-SHA256``,
-    or a TLS 1.3 suite such as ``TLS_CHACHA20_POLY1305_SHA256``. Python's ``ssl`` cannot choose
+    or a TLS 1.3 suite such as ``TLS_CHACHA20_POLY1305_SHA256``; ``certificate_key`` is the server's
+    key type ("ecdsa-p256", "rsa" for the shipped teaching key, "ed25519"). Python's ``ssl`` cannot choose
     TLS 1.3 suites, so for those the session runs in a child process whose OpenSSL configuration
     (``OPENSSL_CONF``) allows only that suite.
     """
     if tls_version == "1.3" and cipher is not None:
         if cipher not in _TLS13_SUITE_NAMES:
             raise ValueError(f"TLS 1.3 suite must be one of {_TLS13_SUITE_NAMES}, got {cipher!r}")
-        return _record_in_child(cipher, client_data, server_data, timeout)
-    return _record_here(tls_version, cipher, client_data, server_data, timeout)
+        return _record_in_child(cipher, client_data, server_data, certificate_key, timeout)
+    return _record_here(tls_version, cipher, client_data, server_data, certificate_key, timeout)
 
 
 def _record_in_child(
-    suite: str, client_data: bytes, server_data: bytes, timeout: float
+    suite: str, client_data: bytes, server_data: bytes, certificate_key: str, timeout: float
 ) -> CapturedSession:
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "openssl.cnf"
@@ -163,7 +165,12 @@ def _record_in_child(
             f"[system_default_sect]\nCiphersuites = {suite}\n"
         )
         request = json.dumps(
-            {"client_data": client_data.hex(), "server_data": server_data.hex(), "timeout": timeout}
+            {
+                "client_data": client_data.hex(),
+                "server_data": server_data.hex(),
+                "key": certificate_key,
+                "timeout": timeout,
+            }
         )
         env = dict(os.environ, OPENSSL_CONF=str(conf))
         done = subprocess.run(
@@ -198,6 +205,7 @@ def _child_main() -> None:
         None,
         bytes.fromhex(request["client_data"]),
         bytes.fromhex(request["server_data"]),
+        request["key"],
         request["timeout"],
     )
     print(
@@ -216,11 +224,16 @@ def _child_main() -> None:
 
 
 def _record_here(
-    tls_version: str, cipher: str | None, client_data: bytes, server_data: bytes, timeout: float
+    tls_version: str,
+    cipher: str | None,
+    client_data: bytes,
+    server_data: bytes,
+    certificate_key: str,
+    timeout: float,
 ) -> CapturedSession:
     from .certificates import self_signed_certificate
 
-    credential = self_signed_certificate("localhost")
+    credential = self_signed_certificate("localhost", key_type=certificate_key)
     with tempfile.TemporaryDirectory() as tmp:
         cert, key, keylog = Path(tmp) / "cert.pem", Path(tmp) / "key.pem", Path(tmp) / "keylog.txt"
         cert.write_bytes(credential.cert_pem())

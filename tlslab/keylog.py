@@ -39,6 +39,8 @@ class KeyLog:
 
     def __init__(self) -> None:
         self.entries: dict[bytes, dict[str, bytes]] = defaultdict(dict)
+        # "RSA <first 8 bytes of the encrypted pre-master secret> <pre-master secret>" lines
+        self.rsa_pre_master_secrets: dict[bytes, bytes] = {}
 
     def add(self, label: str, client_random: bytes, secret: bytes) -> None:
         keylog_line(label, client_random, secret)  # validates
@@ -75,6 +77,14 @@ class KeyLog:
             if not line or line.startswith("#"):
                 continue
             parts = line.split()
+            if len(parts) == 3 and parts[0] == "RSA":
+                try:
+                    log.rsa_pre_master_secrets[bytes.fromhex(parts[1])] = bytes.fromhex(parts[2])
+                except ValueError:
+                    raise DecodeError(
+                        f"key log line {number} has non-hex fields", seen=line[:60]
+                    ) from None
+                continue
             if len(parts) != 3 or parts[0] not in LABELS:
                 raise DecodeError(
                     f"key log line {number} is not '<LABEL> <client_random> <secret>'",

@@ -12,8 +12,9 @@ Taught in notebooks 01_client_hello and 02_server_hello.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ._codec import Note, Reader, Writer
 from .constants import (
@@ -38,6 +39,7 @@ from .extensions import (
 )
 
 KeyExchangeKind = Literal["ecdhe", "dhe", "rsa"]
+_M = TypeVar("_M", bound="HandshakeMessage")
 
 
 class HandshakeMessage:
@@ -59,6 +61,10 @@ class HandshakeMessage:
     @classmethod
     def decode_body(cls, r: Reader, ctx: DecodeContext) -> HandshakeMessage:
         raise NotImplementedError
+
+    def replace(self: _M, **changes: Any) -> _M:
+        """A copy with some fields changed (messages are immutable): ``hello.replace(random=...)``."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     def _repr_html_(self) -> str:
         from .explain import explain

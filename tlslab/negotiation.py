@@ -26,8 +26,10 @@ Taught in notebook 02_server_hello.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .constants import (
     DOWNGRADE_TLS11,
@@ -110,6 +112,10 @@ class ServerConfig:
     prefer_server_order: bool = True
     extended_master_secret: bool = True
     hello_retry_cookie: bytes | None = None
+
+    def replace(self, **changes: Any) -> ServerConfig:
+        """A copy with some knobs changed: ``config.replace(prefer_server_order=False)``."""
+        return dataclasses.replace(self, **changes)
 
     @property
     def signature_schemes(self) -> tuple[int, ...]:

@@ -342,3 +342,49 @@ def plot_protected_record(
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     return ax
+
+
+def plot_modular_powers(p: int, g: int, *, ax: Any = None) -> Any:
+    """x against g^x mod p: easy to compute forwards, and the points look scattered, which is
+    why going backwards (the discrete logarithm) is hard."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.5))
+    xs = list(range(1, p))
+    ys = [pow(g, x, p) for x in xs]
+    ax.plot(xs, ys, "o-", color="#4e79a7", markersize=4, linewidth=0.6)
+    ax.set_xlabel("secret exponent x")
+    ax.set_ylabel(f"public value {g}^x mod {p}")
+    ax.set_title(f"g = {g}, p = {p}: every value 1..{p - 1} appears once, in no visible order")
+    return ax
+
+
+def plot_dh_exchange(p: int, g: int, a: int, b: int, *, ax: Any = None) -> Any:
+    """The Diffie-Hellman exchange with small numbers: what each side keeps, what crosses the wire."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4.2))
+    big_a, big_b = pow(g, a, p), pow(g, b, p)
+    ax.text(0, 4, "Client (Alice)", ha="center", fontsize=11, weight="bold")
+    ax.text(10, 4, "Server (Bob)", ha="center", fontsize=11, weight="bold")
+    ax.text(5, 4, f"public: p = {p}, g = {g}", ha="center", fontsize=9, color="#555")
+    ax.text(0, 3.2, f"secret a = {a}", ha="center", color="#b00")
+    ax.text(10, 3.2, f"secret b = {b}", ha="center", color="#b00")
+    ax.text(0, 2.5, f"A = g^a mod p = {big_a}", ha="center")
+    ax.text(10, 2.5, f"B = g^b mod p = {big_b}", ha="center")
+    ax.annotate("", xy=(8.3, 2.0), xytext=(1.7, 2.0), arrowprops={"arrowstyle": "->"})
+    ax.text(5, 2.1, f"A = {big_a}  (key_share in ClientHello)", ha="center", fontsize=9)
+    ax.annotate("", xy=(1.7, 1.4), xytext=(8.3, 1.4), arrowprops={"arrowstyle": "->"})
+    ax.text(5, 1.5, f"B = {big_b}  (key_share in ServerHello)", ha="center", fontsize=9)
+    ax.text(0, 0.6, f"B^a mod p = {pow(big_b, a, p)}", ha="center", weight="bold", color="#1a7f37")
+    ax.text(10, 0.6, f"A^b mod p = {pow(big_a, b, p)}", ha="center", weight="bold", color="#1a7f37")
+    ax.text(
+        5,
+        0.1,
+        "an eavesdropper sees p, g, A and B, but not a, b or the shared value",
+        ha="center",
+        fontsize=9,
+        style="italic",
+    )
+    ax.set_xlim(-2.5, 12.5)
+    ax.set_ylim(-0.2, 4.5)
+    ax.axis("off")
+    return ax

@@ -373,3 +373,126 @@ class RecordLab:
 def record_lab() -> RecordLab:
     """Notebook 07's lab: nonces, padding, replay and tampering on one record."""
     return RecordLab()
+
+
+class NegotiationLab:
+    """Notebook 02: set both sides' preferences; see the server's choice, a HelloRetryRequest, or the alert."""
+
+    def __init__(self) -> None:
+        from .constants import CipherSuite as CS
+
+        suites = [
+            CS.TLS_AES_128_GCM_SHA256,
+            CS.TLS_AES_256_GCM_SHA384,
+            CS.TLS_CHACHA20_POLY1305_SHA256,
+            CS.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            CS.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        ]
+        groups = [
+            NamedGroup.x25519,
+            NamedGroup.secp256r1,
+            NamedGroup.secp384r1,
+            NamedGroup.ffdhe2048,
+        ]
+        versions = [("TLS 1.3", ProtocolVersion.TLS13), ("TLS 1.2", ProtocolVersion.TLS12)]
+
+        def multi(options: list[Any], value: tuple[Any, ...], label: str) -> Any:
+            return W.SelectMultiple(
+                options=options,
+                value=value,
+                description=label,
+                rows=len(options),
+                layout=W.Layout(width="430px"),
+                style={"description_width": "110px"},
+            )
+
+        suite_options = [(s.name, s) for s in suites]
+        group_options = [(g.name, g) for g in groups]
+        self.controls: dict[str, Any] = {
+            "client_versions": multi(
+                versions, (ProtocolVersion.TLS13, ProtocolVersion.TLS12), "versions"
+            ),
+            "client_suites": multi(suite_options, tuple(suites), "suites"),
+            "client_groups": multi(group_options, tuple(groups[:3]), "groups"),
+            "client_shares": multi(group_options, (NamedGroup.x25519,), "key shares"),
+            "server_versions": multi(
+                versions, (ProtocolVersion.TLS13, ProtocolVersion.TLS12), "versions"
+            ),
+            "server_suites": multi(suite_options, tuple(suites), "suites"),
+            "server_groups": multi(group_options, tuple(groups[:3]), "groups"),
+            "server_order": W.Checkbox(value=True, description="server prefers its own order"),
+        }
+        for control in self.controls.values():
+            control.observe(self._update, names="value")
+        self.output = W.HTML()
+        c = self.controls
+        client = W.VBox(
+            [
+                W.HTML("<b>Client</b>"),
+                c["client_versions"],
+                c["client_suites"],
+                c["client_groups"],
+                c["client_shares"],
+            ]
+        )
+        server = W.VBox(
+            [
+                W.HTML("<b>Server</b>"),
+                c["server_versions"],
+                c["server_suites"],
+                c["server_groups"],
+                c["server_order"],
+            ]
+        )
+        self.widget = W.VBox([W.HBox([client, server]), self.output])
+        self.outcome = ""
+        self._update()
+
+    def _update(self, *_: Any) -> None:
+        from .negotiation import ServerConfig, negotiate
+
+        c = self.controls
+        try:
+            shares = [g for g in c["client_shares"].value if g in c["client_groups"].value]
+            hello = build_client_hello(
+                "lab.example",
+                versions=list(c["client_versions"].value),
+                cipher_suites=list(c["client_suites"].value),
+                groups=list(c["client_groups"].value),
+                key_share_groups=shares,
+                rng=seeded_rng("negotiation lab"),
+            )
+            config = ServerConfig(
+                versions=tuple(c["server_versions"].value),
+                cipher_suites=tuple(c["server_suites"].value),
+                groups=tuple(c["server_groups"].value),
+                prefer_server_order=c["server_order"].value,
+            )
+            decision = negotiate(hello, config)
+        except TLSError as exc:
+            self.outcome = f"alert: {exc}"
+            self.output.value = (
+                f"<p style='color:#b00'><b>The server aborts with an alert</b><br>{exc}</p>"
+            )
+            return
+        except (ValueError, IndexError) as exc:
+            self.outcome = f"cannot build: {exc}"
+            self.output.value = f"<p style='color:#b00'>Cannot build this ClientHello: {exc}</p>"
+            return
+        self.outcome = str(decision).splitlines()[0]
+        items = "".join(f"<li>{r}</li>" for r in decision.reasons)
+        extra = (
+            "<p style='color:#b35900'><b>HelloRetryRequest:</b> one extra round trip before the handshake "
+            "can continue.</p>"
+            if decision.hello_retry_request
+            else ""
+        )
+        self.output.value = f"<p><b>{self.outcome}</b></p><ul>{items}</ul>{extra}"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def negotiation_lab() -> NegotiationLab:
+    """Notebook 02's lab: both sides' preferences in, the server's decision (or alert) out."""
+    return NegotiationLab()
