@@ -1,0 +1,96 @@
+"""A minimal DER reader for the few X.509 encoding details ``cryptography`` does not expose
+(the two signature-algorithm fields, the time encodings). Reading only, never building.
+
+X.690 TLV: one tag byte (these structures never use high tag numbers), a length (short form
+< 0x80, or 0x81..0x84 followed by that many length bytes), then the value.
+"""
+
+from __future__ import annotations
+
+
+def _tlv(data: bytes, offset: int) -> tuple[int, int, int]:
+    """(tag, value start, value end) of the element at ``offset``; ValueError if malformed."""
+    if offset + 2 > len(data):
+        raise ValueError("DER element truncated")
+    tag, first = data[offset], data[offset + 1]
+    if first < 0x80:
+        start, length = offset + 2, first
+    else:
+        count = first & 0x7F
+        if not 1 <= count <= 4 or offset + 2 + count > len(data):
+            raise ValueError("DER length malformed")
+        length = int.from_bytes(data[offset + 2 : offset + 2 + count], "big")
+        start = offset + 2 + count
+    if start + length > len(data):
+        raise ValueError("DER element overruns its container")
+    return tag, start, start + length
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(tag, element start, value start, value end) of each element in data[start:end]."""
+    out = []
+    offset = start
+    while offset < end:
+        tag, vstart, vend = _tlv(data, offset)
+        out.append((tag, offset, vstart, vend))
+        offset = vend
+    return out
+
+
+def _certificate_parts(
+    der: bytes,
+) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]:
+    _, start, end = _tlv(der, 0)
+    outer = _children(der, start, end)
+    if len(outer) != 3:
+        raise ValueError(
+            "Certificate must be SEQUENCE { tbsCertificate, signatureAlgorithm, signature }"
+        )
+    _, _, tstart, tend = outer[0]
+    return outer, _children(der, tstart, tend)
+
+
+def outer_signature_algorithm(der: bytes) -> bytes:
+    outer, _ = _certificate_parts(der)
+    _, begin, _, end = outer[1]
+    return der[begin:end]
+
+
+def inner_signature_algorithm(der: bytes) -> bytes:
+    _, tbs = _certificate_parts(der)
+    index = 2 if tbs and tbs[0][0] == 0xA0 else 1  # [0] version is optional
+    _, begin, _, end = tbs[index]
+    return der[begin:end]
+
+
+def validity_encodings(der: bytes) -> list[tuple[str, int]]:
+    """[(UTCTime|GeneralizedTime, year), ...] for notBefore and notAfter."""
+    _, tbs = _certificate_parts(der)
+    index = 4 if tbs and tbs[0][0] == 0xA0 else 3
+    _, _, vstart, vend = tbs[index]
+    out = []
+    for tag, _, start, end in _children(der, vstart, vend):
+        text = der[start:end].decode("ascii", "replace")
+        if tag == 0x17:
+            year = int(text[:2]) if text[:2].isdigit() else 0
+            out.append(("UTCTime", 1900 + year if year >= 50 else 2000 + year))
+        elif tag == 0x18:
+            out.append(("GeneralizedTime", int(text[:4]) if text[:4].isdigit() else 0))
+        else:
+            raise ValueError("validity times must be UTCTime or GeneralizedTime")
+    return out
+
+
+_EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")  # 1.2.840.10045.2.1 id-ecPublicKey
+
+
+def ec_key_has_named_curve(der: bytes) -> bool:
+    """False if the subject key is an EC key whose parameters are explicit, not a named-curve OID."""
+    _, tbs = _certificate_parts(der)
+    index = 6 if tbs and tbs[0][0] == 0xA0 else 5
+    _, _, start, end = tbs[index]  # SubjectPublicKeyInfo
+    algorithm = _children(der, start, end)[0]
+    fields = _children(der, algorithm[2], algorithm[3])
+    if der[fields[0][1] : fields[0][3]] != _EC_PUBLIC_KEY_OID:
+        return True
+    return len(fields) > 1 and fields[1][0] == 0x06  # parameters: namedCurve OBJECT IDENTIFIER
