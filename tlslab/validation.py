@@ -614,7 +614,9 @@ class _Validator:
                 False,
                 f"does not verify with {_label(issuer)}'s key ({type(exc).__name__})",
             )
-        self.record(child, "signature", ok, detail, BadCertificate)
+        # Not signed by the trusted root of that name: to a client, that is an unknown CA.
+        alert = UnknownCA if issuer.public_bytes(Encoding.DER) in self.root_der else BadCertificate
+        self.record(child, "signature", ok, detail, alert)
 
     def name_constraints(self, issuer: x509.Certificate, below: list[x509.Certificate]) -> None:
         nc = self.ext(issuer, ExtensionOID.NAME_CONSTRAINTS)
