@@ -177,3 +177,15 @@ def test_small_dh_exercise() -> None:
     assert "client's *public* value" in public_a
     assert "server's public value" in public_b
     assert "reduce modulo p" in no_mod
+
+
+def test_which_check_exercise() -> None:
+    from tlslab.exercises import which_check_exercise
+
+    ex = which_check_exercise("self-signed leaf")
+    assert ex.check("issuer found")
+    passed = str(ex.check("validity period"))
+    unknown = str(ex.check("CRL"))
+    assert "that check passed" in passed
+    assert "no check is called" in unknown
+    assert "string" in str(ex.check(3))

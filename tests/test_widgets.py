@@ -53,3 +53,13 @@ def test_negotiation_lab_shows_hrr_and_alerts() -> None:
     lab.controls["server_versions"].value = (ProtocolVersion.TLS12,)
     lab.controls["client_versions"].value = (ProtocolVersion.TLS13,)
     assert lab.outcome.startswith("alert: protocol_version")
+
+
+def test_chain_lab_reacts() -> None:
+    from tlslab.widgets import chain_lab
+
+    lab = chain_lab()
+    assert lab.report.valid
+    lab.controls["leaf_from"].value = -500
+    assert not lab.report.valid and lab.report.failure.check == "validity period"
+    assert "INVALID" in lab.summary.value

@@ -648,3 +648,47 @@ def small_dh_exercise(p: int = 23, g: int = 5, a: int = 6, b: int = 15) -> Exerc
         ),
         solution_text=f"pow(pow({g}, {b}, {p}), {a}, {p}) = {right}",
     )
+
+
+# -- Notebook 03: which check catches it? ---------------------------------------
+
+
+def which_check_exercise(exhibit_name: str = "self-signed leaf") -> Exercise:
+    """Name the validation check that rejects a gallery chain (without running the validator first)."""
+    from .gallery import gallery
+
+    exhibit = next(g for g in gallery() if g.name == exhibit_name)
+    report = exhibit.validate()
+    names = sorted({c.check for c in report.checks} | {"issuer found", "trust anchor"})
+
+    def check(answer: Any) -> list[Finding]:
+        if not isinstance(answer, str):
+            return [Finding("answer", "give the check's name as a string, e.g. 'validity period'")]
+        if answer == exhibit.catches_it:
+            return []
+        passed = [c for c in report.checks if c.check == answer and c.ok]
+        if passed:
+            return [
+                Finding(
+                    answer,
+                    f"that check passed for this chain ({passed[0].detail}); look further up the path",
+                )
+            ]
+        if answer not in names:
+            return [
+                Finding(
+                    "answer", f"no check is called {answer!r}; the checks are: {', '.join(names)}"
+                )
+            ]
+        return [Finding(answer, "that check never ran: validation stopped at an earlier failure")]
+
+    return Exercise(
+        name="03.1 which check catches it?",
+        prompt=f"Exhibit '{exhibit.name}': {exhibit.what}. Which check of validate_chain rejects it?",
+        checker=check,
+        hints=(
+            "Think about which certificate is wrong: the leaf, the intermediate or the root.",
+            "Constraints written in a CA certificate are checked when that CA is the issuer.",
+        ),
+        solution_text=exhibit.catches_it,
+    )

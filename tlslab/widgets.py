@@ -496,3 +496,106 @@ class NegotiationLab:
 def negotiation_lab() -> NegotiationLab:
     """Notebook 02's lab: both sides' preferences in, the server's decision (or alert) out."""
     return NegotiationLab()
+
+
+class ChainLab:
+    """Notebook 03: edit the chain (dates, names, CA flags, key usage) and re-run validation."""
+
+    def __init__(self) -> None:
+        style = {"description_width": "190px"}
+        self.controls: dict[str, Any] = {
+            "server_name": W.Text(
+                value="lab.example", description="server name (SNI)", style=style
+            ),
+            "leaf_san": W.Text(
+                value="lab.example", description="leaf SANs (comma-separated)", style=style
+            ),
+            "leaf_from": W.IntSlider(
+                value=-1, min=-800, max=30, description="leaf valid from (days)", style=style
+            ),
+            "leaf_days": W.IntSlider(
+                value=365, min=1, max=825, description="leaf valid for (days)", style=style
+            ),
+            "leaf_eku": W.Dropdown(
+                options=["serverAuth", "clientAuth"], description="leaf EKU", style=style
+            ),
+            "intermediate_ca": W.Checkbox(value=True, description="intermediate has cA=TRUE"),
+            "intermediate_cert_sign": W.Checkbox(
+                value=True, description="intermediate keyUsage keyCertSign"
+            ),
+            "root_path_length": W.Dropdown(
+                options=[("none", None), ("0", 0), ("1", 1)],
+                description="root pathLen",
+                style=style,
+            ),
+            "corrupt": W.Checkbox(value=False, description="flip a bit of the leaf's signature"),
+            "send_intermediate": W.Checkbox(
+                value=True, description="server sends the intermediate"
+            ),
+        }
+        for control in self.controls.values():
+            control.observe(self._update, names="value")
+        self.summary = W.HTML()
+        self.output = W.HTML()
+        self.widget = W.VBox([*self.controls.values(), self.summary, self.output])
+        self.report: Any = None
+        self._update()
+
+    def _update(self, *_: Any) -> None:
+        from .certificates import LAB_NOW, build_chain
+        from .validation import validate_chain
+
+        c = self.controls
+        sans = [n.strip() for n in c["leaf_san"].value.split(",") if n.strip()]
+        hostname = sans[0] if sans else "lab.example"
+        try:
+            chain = build_chain(
+                hostname,
+                seed="chain lab",
+                root_options={"path_length": c["root_path_length"].value},
+                intermediate_options={
+                    "ca": c["intermediate_ca"].value,
+                    "key_usage": ["key_cert_sign", "crl_sign"]
+                    if c["intermediate_cert_sign"].value
+                    else ["digital_signature"],
+                },
+                leaf_options={
+                    "san": sans,
+                    "valid_from_days": c["leaf_from"].value,
+                    "valid_for_days": c["leaf_days"].value,
+                    "extended_key_usage": [c["leaf_eku"].value],
+                    "corrupt_signature": c["corrupt"].value,
+                },
+            )
+        except (ValueError, TypeError) as exc:
+            self.summary.value = f"<b style='color:#b00'>Cannot build this chain: {exc}</b>"
+            return
+        intermediates = chain.intermediate_certificates if c["send_intermediate"].value else []
+        self.report = validate_chain(
+            chain.leaf.certificate,
+            intermediates,
+            chain.trust_roots,
+            c["server_name"].value.strip() or "lab.example",
+            LAB_NOW,
+        )
+        failure = self.report.failure
+        verdict = (
+            "<b style='color:#1a7f37'>VALID</b>"
+            if self.report.valid
+            else f"<b style='color:#b00'>INVALID</b>: {failure.check} ({failure.detail})"
+            if failure
+            else "INVALID"
+        )
+        production = "VALID" if self.report.production_verdict else "INVALID"
+        self.summary.value = (
+            f"<p>tlslab: {verdict}<br>cryptography.x509.verification: <b>{production}</b></p>"
+        )
+        self.output.value = self.report._repr_html_()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def chain_lab() -> ChainLab:
+    """Notebook 03's lab: break the chain one knob at a time and watch which check fails."""
+    return ChainLab()
