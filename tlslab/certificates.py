@@ -333,9 +333,8 @@ def build_chain(
             **options,
         )
         chain.insert(0, issuer)
-    leaf = issue_certificate(
-        hostname, issuer=issuer, key_type=key_type, rng=rng, now=now, **(leaf_options or {})
-    )
+    leaf_knobs = {"key_type": key_type, **(leaf_options or {})}
+    leaf = issue_certificate(hostname, issuer=issuer, rng=rng, now=now, **leaf_knobs)
     return Chain(root, tuple(chain), leaf)
 
 

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .record import HandshakeReassembler, RecordReader
 
@@ -468,3 +469,128 @@ def _openssl_server_main() -> None:
             tls = ctx.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
             tls.settimeout(request["timeout"])
             tls.do_handshake()
+
+
+# -- driving tlslab's own sans-IO client and server over sockets ------------------------------
+
+
+@dataclass
+class Session:
+    """The outcome of :func:`connect` or one connection of :func:`serve`: the connection object
+    (with its ``trace``), the events seen and the application data received."""
+
+    connection: Any
+    events: list[Any]
+    received: bytes
+
+    @property
+    def trace(self) -> Any:
+        return self.connection.trace
+
+    def __repr__(self) -> str:
+        return f"<Session {self.connection.role}: {len(self.events)} events, received {len(self.received)} bytes>"
+
+
+def _pump(
+    sock: socket.socket, connection: Any, until: Any, events: list[Any], timeout: float
+) -> bytes:
+    """Read from ``sock`` into ``connection`` until ``until(events)`` holds or the peer closes."""
+    received = bytearray()
+    sock.settimeout(timeout)
+    while not until(events):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        try:
+            new = connection.receive_data(chunk)
+        finally:
+            out = connection.data_to_send()
+            if out:
+                with contextlib.suppress(OSError):
+                    sock.sendall(out)
+        events.extend(new)
+        received += b"".join(e.data for e in new if type(e).__name__ == "ApplicationData")
+    return bytes(received)
+
+
+def connect(
+    host: str,
+    port: int,
+    config: Any,
+    *,
+    send: bytes | None = None,
+    expect_reply: bool = True,
+    rng: Any = None,
+    timeout: float = 10.0,
+) -> Session:
+    """Connect tlslab's client to ``host:port``, complete the handshake, optionally send ``send``
+    and read one reply, then close with close_notify. Returns the :class:`Session`."""
+    from .client import TLSClient
+    from .rng import system_rng
+
+    client = TLSClient(config, rng or system_rng)
+    events: list[Any] = []
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        client.start()
+        sock.sendall(client.data_to_send())
+        received = _pump(sock, client, lambda ev: client.handshake_complete, events, timeout)
+        if send is not None:
+            client.send_application_data(send)
+            sock.sendall(client.data_to_send())
+            if expect_reply:
+                received += _pump(
+                    sock,
+                    client,
+                    lambda ev: any(type(e).__name__ == "ApplicationData" for e in ev),
+                    events,
+                    timeout,
+                )
+        client.close()
+        with contextlib.suppress(OSError):
+            sock.sendall(client.data_to_send())
+    return Session(client, events, received)
+
+
+def serve(
+    listener: socket.socket,
+    config: Any,
+    identity: Any,
+    *,
+    connections: int = 1,
+    echo: bool = True,
+    rng: Any = None,
+    timeout: float = 10.0,
+) -> list[Session]:
+    """Accept ``connections`` clients on ``listener`` with tlslab's server; echo what they send.
+    Returns one :class:`Session` per connection (a failed handshake ends its connection only)."""
+    from .rng import system_rng
+    from .server import TLSServer
+
+    sessions: list[Session] = []
+    listener.settimeout(timeout)
+    for _ in range(connections):
+        conn, _ = listener.accept()
+        server = TLSServer(config, identity, rng or system_rng)
+        events: list[Any] = []
+        received = b""
+        with conn:
+            try:
+                received = _pump(
+                    conn, server, lambda ev, s=server: s.handshake_complete, events, timeout
+                )
+                while server.handshake_complete and not server.closed:
+                    new: list[Any] = []
+                    data = _pump(conn, server, bool, new, timeout)
+                    events.extend(new)
+                    received += data
+                    if echo and data and not server.closed:
+                        server.send_application_data(data)
+                        conn.sendall(server.data_to_send())
+                    if not new or any(type(e).__name__ == "ConnectionClosed" for e in new):
+                        break
+            except (OSError, TimeoutError):
+                pass
+            except Exception as error:  # a failed handshake: keep serving the next client
+                events.append(error)
+        sessions.append(Session(server, events, received))
+    return sessions

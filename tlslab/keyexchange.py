@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa, x448
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .constants import NamedGroup, describe
-from .errors import HandshakeFailure, IllegalParameter
+from .errors import HandshakeFailure, IllegalParameter, InsufficientSecurity
 from .rng import Rng, system_rng
 
 # cryptography 50 marks finite-field DH as deprecated. TLS still defines it (RFC 7919) and
@@ -165,6 +165,32 @@ def ffdhe_shared_secret(group: int, private_key: Any, peer_public: bytes) -> byt
     return bytes(private_key.exchange(peer)).rjust(size, b"\x00")
 
 
+def generate_dh_key(p: int, g: int, rng: Rng = system_rng) -> KeyShare:
+    """A TLS 1.2 DHE key for the (p, g) a server sent in its ServerKeyExchange.
+
+    Refuses primes below 2048 bits (insufficient_security: Logjam showed why)."""
+    if p.bit_length() < 2048:
+        raise InsufficientSecurity(
+            "Diffie-Hellman prime too small", expected=">= 2048 bits", seen=p.bit_length()
+        )
+    x = int.from_bytes(rng(40), "big") % (2**256) + 2
+    y = pow(g, x, p)
+    pn = dh.DHParameterNumbers(p, g)
+    key = dh.DHPrivateNumbers(x, dh.DHPublicNumbers(y, pn)).private_key()
+    known = next((grp for grp in _FFDHE_X if ffdhe_prime(grp) == p and g == 2), 0)
+    return KeyShare(known, key, y.to_bytes((p.bit_length() + 7) // 8, "big"))
+
+
+def dh_shared_secret(private_key: Any, peer_public: bytes) -> bytes:
+    """Z = Y_peer^x mod p for any (p, g), left-padded to the prime's length."""
+    numbers = private_key.parameters().parameter_numbers()
+    size = (numbers.p.bit_length() + 7) // 8
+    y = int.from_bytes(peer_public, "big")
+    check_dh_public(numbers.p, y)
+    peer = dh.DHPublicNumbers(y, numbers).public_key()
+    return bytes(private_key.exchange(peer)).rjust(size, b"\x00")
+
+
 def dhe_pre_master_secret(shared_secret: bytes) -> bytes:
     """TLS 1.2 DHE strips leading zero bytes from Z (RFC 5246 §8.1.2); TLS 1.3 keeps them."""
     return shared_secret.lstrip(b"\x00")
@@ -174,6 +200,8 @@ def key_exchange(share: KeyShare, peer_public: bytes) -> bytes:
     """The shared secret for any supported group."""
     if share.group in _FFDHE_X:
         return ffdhe_shared_secret(share.group, share.private_key, peer_public)
+    if share.group == 0:
+        return dh_shared_secret(share.private_key, peer_public)
     return ecdhe_shared_secret(share.group, share.private_key, peer_public)
 
 

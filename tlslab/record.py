@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ._codec import Reader, Writer
 from .constants import AlertDescription, AlertLevel, ContentType, ProtocolVersion, lookup
-from .errors import DecodeError, RecordOverflow, UnexpectedMessage
+from .errors import DecodeError, ProtocolVersionError, RecordOverflow, UnexpectedMessage
 
 MAX_PLAINTEXT = 2**14  # RFC 8446 §5.1
 MAX_CIPHERTEXT_13 = 2**14 + 256  # RFC 8446 §5.2
@@ -69,6 +69,12 @@ def read_record(r: Reader, max_length: int = MAX_CIPHERTEXT_12) -> TLSPlaintext:
             seen=content_type,
         )
     version = lookup(ProtocolVersion, r.u16("legacy_record_version", ProtocolVersion))
+    if version >> 8 != 3:
+        raise ProtocolVersionError(
+            "not a TLS record: the version's major byte must be 3",
+            expected="0x03xx",
+            seen=f"0x{version:04x}",
+        )
     length = r.u16("length")
     if length > max_length:
         raise RecordOverflow(

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, SignatureAlgorithmOID
 
@@ -189,6 +189,7 @@ class _Validator:
     ) -> None:
         self.report = report
         self.profile = profile
+        self.leaf_certificate: x509.Certificate | None = None
         self.intermediates = list(intermediates)
         self.roots = list(roots)
         self.root_der = {r.public_bytes(Encoding.DER) for r in roots}
@@ -529,6 +530,9 @@ class _Validator:
         )
         self.signature(issuer, child)
 
+    def _is_leaf(self, cert: x509.Certificate) -> bool:
+        return cert is self.leaf_certificate
+
     def anchor(self, root: x509.Certificate) -> None:
         """CABF 7.1.2.1: a self-signed root carries no EKU and an AKI (if any) names its own key;
         RFC 5280 §4.2.1.1: a trust anchor that is not self-signed needs an AKI like any CA."""
@@ -587,6 +591,15 @@ class _Validator:
         elif isinstance(key, ec.EllipticCurvePublicKey):
             self.record(
                 issuer, "public key", key.curve.name in _PERMITTED_CURVES, f"ECDSA {key.curve.name}"
+            )
+        elif self._is_leaf(issuer) and isinstance(
+            key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
+        ):
+            self.record(
+                issuer,
+                "public key",
+                True,
+                f"{type(key).__name__} (fine for a server; not for a CA)",
             )
         else:
             self.record(
@@ -922,6 +935,7 @@ def validate_chain(
     validator = _Validator(report, intermediates, trust_roots, max_depth, profile)
     try:
         name = _Name.parse(server_name)
+        validator.leaf_certificate = leaf
         validator.leaf(leaf, name)
         report.path = validator.build(leaf, [], 0)
         report.valid = True
