@@ -9,7 +9,13 @@ import pytest
 
 from tlslab import keyschedule as ks
 from tlslab.constants import CipherSuite, ContentType
-from tlslab.errors import BadRecordMac, DecodeError, RecordOverflow, UnexpectedMessage
+from tlslab.errors import (
+    BadRecordMac,
+    DecodeError,
+    ProtocolVersionError,
+    RecordOverflow,
+    UnexpectedMessage,
+)
 from tlslab.protection import RecordProtection12, RecordProtection13, xor_nonce
 from tlslab.record import TLSPlaintext
 from tlslab.rng import seeded_rng
@@ -75,7 +81,8 @@ def test_rfc8448_records_open_and_reseal_byte_exact(rfc8448: dict[str, Any], nam
 def test_every_bit_flip_is_rejected(rfc8448: dict[str, Any]) -> None:
     """Flipping any bit of the version, ciphertext or tag is bad_record_mac (the header is the
     AEAD's additional data). A flipped content-type bit is caught before decryption
-    (unexpected_message), and a flipped length bit breaks the record framing itself (decode_error
+    (unexpected_message), a flipped bit in the version's major byte is not TLS at all
+    (protocol_version), and a flipped length bit breaks the record framing itself (decode_error
     or record_overflow):
     neither is ever accepted."""
     rec = rfc8448["encrypted_records"]["client_application_data_record"]
@@ -86,6 +93,8 @@ def test_every_bit_flip_is_rejected(rfc8448: dict[str, Any]) -> None:
         position = bit // 8
         if position == 0:
             expected: type[Exception] | tuple[type[Exception], ...] = UnexpectedMessage
+        elif position == 1:
+            expected = ProtocolVersionError  # a record version whose major byte is not 3 is not TLS
         elif position in (3, 4):
             expected = (DecodeError, RecordOverflow)
         else:
