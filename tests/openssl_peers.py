@@ -6,9 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import socket
-import ssl
 import tempfile
-import threading
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -16,13 +14,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
-    ParameterFormat,
     PrivateFormat,
 )
 
+from tlslab import io
 from tlslab.certificates import Chain, build_chain
-from tlslab.constants import NamedGroup
-from tlslab.keyexchange import ffdhe_parameters
 
 HOST = "lab.example"
 _TMP = Path(tempfile.mkdtemp(prefix="tlslab-interop-"))
@@ -54,85 +50,30 @@ def files_for(cert: str) -> tuple[Path, Path, Path]:
     return base / "chain.pem", base / "key.pem", base / "root.pem"
 
 
-def _dh_params() -> Path:
-    path = _TMP / "ffdhe2048.pem"
-    if not path.exists():
-        path.write_bytes(
-            ffdhe_parameters(NamedGroup.ffdhe2048).parameter_bytes(
-                Encoding.PEM, ParameterFormat.PKCS3
-            )
-        )
-    return path
-
-
-def server_context(cert: str) -> ssl.SSLContext:
-    chain_pem, key_pem, _ = files_for(cert)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(chain_pem, key_pem)
-    ctx.set_ciphers("ALL:@SECLEVEL=0")
-    ctx.load_dh_params(str(_dh_params()))
-    return ctx
-
-
-def client_context(
-    cert: str, *, version: str = "1.3", ciphers: str | None = None
-) -> ssl.SSLContext:
-    _, _, root_pem = files_for(cert)
-    ctx = ssl.create_default_context(cafile=str(root_pem))
-    ctx.maximum_version = {"1.3": ssl.TLSVersion.TLSv1_3, "1.2": ssl.TLSVersion.TLSv1_2}[version]
-    if ciphers:
-        ctx.set_ciphers(ciphers + ":@SECLEVEL=0")
-    return ctx
-
-
 @contextlib.contextmanager
 def openssl_echo_server(cert: str) -> Iterator[int]:
-    """An OpenSSL echo server on 127.0.0.1 (a thread per connection); yields its port."""
-    ctx = server_context(cert)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def handle(conn: socket.socket) -> None:
-        with contextlib.suppress(OSError, ssl.SSLError), conn:
-            conn.settimeout(10)
-            with ctx.wrap_socket(conn, server_side=True) as tls:
-                data = tls.recv(65536)
-                if data:
-                    tls.sendall(data)
-                with contextlib.suppress(OSError, ssl.SSLError):
-                    tls.recv(1)
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
+    """An OpenSSL echo server on 127.0.0.1 for the ``cert`` chain; yields its port."""
+    with io.openssl_echo_server(chain_for(cert)) as port:
+        yield port
 
 
 def openssl_client_exchange(
-    port: int, ctx: ssl.SSLContext, payload: bytes = b"ping from OpenSSL"
+    port: int,
+    ctx_or_cert: str,
+    *,
+    version: str = "1.3",
+    ciphers: str | None = None,
+    payload: bytes = b"ping from OpenSSL",
 ) -> tuple[str, str, bytes]:
-    """Connect OpenSSL to ``port``, send ``payload``, return (version, cipher, reply)."""
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
-        ctx.wrap_socket(raw, server_hostname=HOST) as tls,
-    ):
-        tls.sendall(payload)
-        reply = tls.recv(65536)
-        version, cipher = tls.version() or "", (tls.cipher() or ("", "", 0))[0]
-    return version, cipher, reply
+    """Connect OpenSSL (trusting the ``cert`` chain's root) to ``port``; return (version, cipher, reply)."""
+    return io.openssl_client_exchange(
+        port,
+        chain_for(ctx_or_cert).root.certificate,
+        server_name=HOST,
+        version=version,
+        ciphers=ciphers,
+        payload=payload,
+    )
 
 
 @contextlib.contextmanager

@@ -189,3 +189,14 @@ def test_which_check_exercise() -> None:
     assert "that check passed" in passed
     assert "no check is called" in unknown
     assert "string" in str(ex.check(3))
+
+
+def test_state_exercise() -> None:
+    from tlslab.exercises import state_exercise
+    from tlslab.state import State
+
+    ex = state_exercise()
+    assert ex.check("WAIT_CERT_CR") and ex.check(State.WAIT_CERT_CR)
+    assert "CertificateRequest" in str(ex.check("WAIT_CERT"))
+    assert "before" in str(ex.check("WAIT_EE"))
+    assert "not a state" in str(ex.check("WAITING"))

@@ -5,7 +5,6 @@ exchange x cipher. Each cell completes the handshake and moves application data 
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 from typing import Any
 
@@ -15,14 +14,13 @@ from tlslab.client import ClientConfig
 from tlslab.constants import CipherSuite as CS
 from tlslab.constants import NamedGroup as G
 from tlslab.constants import ProtocolVersion as V
-from tlslab.io import connect, serve
+from tlslab.io import connect, serve_in_thread
 from tlslab.negotiation import ServerConfig
 from tlslab.server import ServerIdentity
 
 from .openssl_peers import (
     HOST,
     chain_for,
-    client_context,
     openssl_client_exchange,
     openssl_echo_server,
     openssl_s_server,
@@ -73,16 +71,7 @@ def test_tls13_tlslab_client_to_openssl(cell: tuple[int, int, str]) -> None:
 
 
 def _tlslab_server(config: ServerConfig, cert: str) -> tuple[int, list[Any], threading.Thread]:
-    listener = socket.create_server(("127.0.0.1", 0))
-    sessions: list[Any] = []
-
-    def run() -> None:
-        with listener:
-            sessions.extend(serve(listener, config, ServerIdentity.from_chain(chain_for(cert))))
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return listener.getsockname()[1], sessions, thread
+    return serve_in_thread(config, ServerIdentity.from_chain(chain_for(cert)))
 
 
 @pytest.mark.parametrize("cell", CELLS13, ids=_ids13)
@@ -94,7 +83,7 @@ def test_tls13_openssl_client_to_tlslab(cell: tuple[int, int, str]) -> None:
         certificate_key={"ecdsa": "ecdsa-p256", "rsa": "rsa", "ed25519": "ed25519"}[cert],
     )
     port, sessions, thread = _tlslab_server(config, cert)
-    version, cipher, reply = openssl_client_exchange(port, client_context(cert))
+    version, cipher, reply = openssl_client_exchange(port, cert)
     thread.join(10)
     assert version == "TLSv1.3" and reply == b"ping from OpenSSL"
     done = sessions[0].events[0]
@@ -126,9 +115,7 @@ def test_tls12_openssl_client_to_tlslab(cert: str, suite: int, name: str) -> Non
         certificate_key={"ecdsa": "ecdsa-p256", "rsa": "rsa"}[cert],
     )
     port, sessions, thread = _tlslab_server(config, cert)
-    version, cipher, reply = openssl_client_exchange(
-        port, client_context(cert, version="1.2", ciphers=name)
-    )
+    version, cipher, reply = openssl_client_exchange(port, cert, version="1.2", ciphers=name)
     thread.join(10)
     assert (version, cipher, reply) == ("TLSv1.2", name, b"ping from OpenSSL")
     assert sessions[0].events[0].cipher_suite == suite
@@ -137,7 +124,7 @@ def test_tls12_openssl_client_to_tlslab(cert: str, suite: int, name: str) -> Non
 def test_hello_retry_request_with_openssl_client() -> None:
     """OpenSSL's client sends an X25519 share; a tlslab server that only takes P-384 asks again."""
     port, sessions, thread = _tlslab_server(ServerConfig(groups=(G.secp384r1,)), "ecdsa")
-    version, _, reply = openssl_client_exchange(port, client_context("ecdsa"))
+    version, _, reply = openssl_client_exchange(port, "ecdsa")
     thread.join(10)
     assert version == "TLSv1.3" and reply == b"ping from OpenSSL"
     assert sessions[0].events[0].group == G.secp384r1

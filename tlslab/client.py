@@ -20,7 +20,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 
 from . import keyschedule as ks
 from .connection import Connection, HandshakeComplete, SessionTicket
-from .constants import ExtensionType, ProtocolVersion
+from .constants import ExtensionType, ProtocolVersion, SignatureScheme, describe
 from .errors import BadCertificate, DecodeError, IllegalParameter, UnsupportedExtension
 from .extensions import ApplicationLayerProtocolNegotiation, KeyShareServerHello
 from .finished import check_verify_data
@@ -251,7 +251,11 @@ class TLSClient(Connection):
                 "CertificateVerify uses a scheme we did not offer", seen=cv.algorithm
             )
         verify_certificate_verify(self.peer_public_key, cv, self.transcript.hash())
-        self.trace.check("server CertificateVerify", True, f"{cv.algorithm} signature verifies")
+        self.trace.check(
+            "server CertificateVerify",
+            True,
+            f"{describe(SignatureScheme, cv.algorithm)} signature over the transcript verifies",
+        )
         self._transcript_add(raw)
 
     def on_finished(self, finished: Finished, raw: bytes) -> None:

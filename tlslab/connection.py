@@ -239,7 +239,9 @@ class Connection:
         handler, after = transition
         context = DecodeContext(self.version or ProtocolVersion.TLS13, self.key_exchange_kind)
         message = decode_handshake(raw, version=context.version, key_exchange=context.key_exchange)
-        self.trace.message("received", type(message).__name__, raw)
+        self.trace.message(
+            "received", type(message).__name__, raw, protected=self._reader is not None
+        )
         self.state = after
         getattr(self, handler)(message, raw)
 
@@ -265,7 +267,7 @@ class Connection:
         raw = message.encode()
         if transcript:
             self._transcript_add(raw)
-        self.trace.message("sent", type(message).__name__, raw)
+        self.trace.message("sent", type(message).__name__, raw, protected=self._writer is not None)
         self._write(ContentType.handshake, raw)
         return raw
 

@@ -692,3 +692,51 @@ def which_check_exercise(exhibit_name: str = "self-signed leaf") -> Exercise:
         ),
         solution_text=exhibit.catches_it,
     )
+
+
+# -- Notebook 08: the state machine ------------------------------------------------
+
+
+def state_exercise() -> Exercise:
+    """After receiving EncryptedExtensions, which state is a TLS 1.3 client in? (read it off the table)"""
+    from .constants import HandshakeType
+    from .state import TRANSITIONS, State
+
+    right = TRANSITIONS[("client", State.WAIT_EE, HandshakeType.encrypted_extensions)][1]
+
+    def check(answer: Any) -> list[Finding]:
+        name = answer.value if isinstance(answer, State) else answer
+        if not isinstance(name, str):
+            return [
+                Finding("answer", "give a state name such as 'WAIT_CV' (or a tlslab.state.State)")
+            ]
+        if name == right.value:
+            return []
+        if name not in {s.value for s in State}:
+            return [Finding("answer", f"{name!r} is not a state; see tlslab.state.State")]
+        if name == State.WAIT_CERT.value:
+            return [
+                Finding(
+                    name,
+                    "WAIT_CERT is only reached after a CertificateRequest; right after "
+                    "EncryptedExtensions the server may still send either",
+                )
+            ]
+        if name == State.WAIT_EE.value:
+            return [Finding(name, "that is the state *before* EncryptedExtensions arrives")]
+        return [
+            Finding(
+                name,
+                "follow the table: TRANSITIONS[('client', State.WAIT_EE, encrypted_extensions)]",
+            )
+        ]
+
+    return Exercise(
+        name="08.1 read the state machine",
+        prompt="A TLS 1.3 client has just processed EncryptedExtensions. Which state is it in now?",
+        checker=check,
+        hints=(
+            "After EncryptedExtensions the server sends either CertificateRequest or Certificate.",
+        ),
+        solution_text=right.value,
+    )

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -594,3 +594,115 @@ def serve(
                 events.append(error)
         sessions.append(Session(server, events, received))
     return sessions
+
+
+# -- OpenSSL peers for notebooks and tests ------------------------------------------------------
+
+
+def _pem_files(chain: Any, directory: Path) -> tuple[Path, Path, Path]:
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    pem = chain.leaf.certificate.public_bytes(Encoding.PEM)
+    pem += b"".join(i.certificate.public_bytes(Encoding.PEM) for i in chain.intermediates)
+    (directory / "chain.pem").write_bytes(pem)
+    key = chain.leaf.private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    (directory / "key.pem").write_bytes(key)
+    (directory / "root.pem").write_bytes(chain.root.certificate.public_bytes(Encoding.PEM))
+    return directory / "chain.pem", directory / "key.pem", directory / "root.pem"
+
+
+@contextlib.contextmanager
+def openssl_echo_server(chain: Any, *, ciphers: str = "ALL:@SECLEVEL=0") -> Iterator[int]:
+    """An OpenSSL (Python ``ssl``) echo server on 127.0.0.1 serving ``chain`` (a teaching-PKI
+    :class:`~tlslab.certificates.Chain`); yields its port. A thread per connection."""
+    from .constants import NamedGroup
+    from .keyexchange import ffdhe_parameters
+
+    with tempfile.TemporaryDirectory() as tmp:
+        chain_pem, key_pem, _ = _pem_files(chain, Path(tmp))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(chain_pem, key_pem)
+        ctx.set_ciphers(ciphers)
+        from cryptography.hazmat.primitives.serialization import Encoding, ParameterFormat
+
+        dh_path = Path(tmp) / "dh.pem"
+        dh_path.write_bytes(
+            ffdhe_parameters(NamedGroup.ffdhe2048).parameter_bytes(
+                Encoding.PEM, ParameterFormat.PKCS3
+            )
+        )
+        ctx.load_dh_params(str(dh_path))
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError), conn:
+            conn.settimeout(10)
+            with ctx.wrap_socket(conn, server_side=True) as tls:
+                data = tls.recv(65536)
+                if data:
+                    tls.sendall(data)
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    tls.recv(1)
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(2)
+        listener.close()
+
+
+def openssl_client_exchange(
+    port: int,
+    root: Any,
+    *,
+    server_name: str = "lab.example",
+    version: str = "1.3",
+    ciphers: str | None = None,
+    payload: bytes = b"ping from OpenSSL",
+) -> tuple[str, str, bytes]:
+    """Connect an OpenSSL client (Python ``ssl``) that trusts ``root`` (an x509 certificate) to
+    ``port``, send ``payload``; return (version, cipher, reply)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    ctx = ssl.create_default_context(cadata=root.public_bytes(Encoding.PEM).decode())
+    ctx.maximum_version = _VERSIONS[version]
+    if ciphers:
+        ctx.set_ciphers(ciphers + ":@SECLEVEL=0")
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        ctx.wrap_socket(raw, server_hostname=server_name) as tls,
+    ):
+        tls.sendall(payload)
+        reply = tls.recv(65536)
+        negotiated, cipher = tls.version() or "", (tls.cipher() or ("", "", 0))[0]
+    return negotiated, cipher, reply
+
+
+def serve_in_thread(
+    config: Any, identity: Any, *, connections: int = 1
+) -> tuple[int, list[Session], threading.Thread]:
+    """Run :func:`serve` for ``connections`` clients in a background thread on a free loopback port;
+    returns (port, the list the sessions will be appended to, the thread)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    sessions: list[Session] = []
+
+    def run() -> None:
+        with listener:
+            sessions.extend(serve(listener, config, identity, connections=connections))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return listener.getsockname()[1], sessions, thread

@@ -70,10 +70,25 @@ TRANSITIONS: dict[tuple[str, State, int], tuple[str, State]] = {
 }
 
 
+# Moves a handler chooses by content rather than by message type (the version a ServerHello picks,
+# an HRR, the key exchange), and the ChangeCipherSpec record of TLS 1.2. Listed so the diagram is
+# complete; the handlers set these states themselves.
+BRANCHES: list[tuple[str, State, str, State]] = [
+    ("client", S.WAIT_SH, "hello_retry_request", S.WAIT_SH),
+    ("client", S.WAIT_SH, "server_hello (TLS 1.2)", S.WAIT_CERT_12),
+    ("client", S.WAIT_CERT_12, "certificate (RSA key exchange)", S.WAIT_SHD_12),
+    ("client", S.WAIT_CCS_12, "ChangeCipherSpec", S.WAIT_FINISHED_12),
+    ("server", S.START, "client_hello (needs HelloRetryRequest)", S.WAIT_CH2),
+    ("server", S.START, "client_hello (TLS 1.2)", S.WAIT_CKE_12),
+    ("server", S.WAIT_CCS_12, "ChangeCipherSpec", S.WAIT_FINISHED_12),
+]
+
+
 def transitions_for(role: str) -> list[tuple[State, str, State]]:
     """(from, message name, to) edges for one role, for drawing the diagram."""
-    return [
+    table = [
         (state, HT(msg).name, after)
         for (r, state, msg), (_, after) in TRANSITIONS.items()
         if r == role
     ]
+    return table + [(state, message, after) for r, state, message, after in BRANCHES if r == role]

@@ -40,9 +40,14 @@ class TraceEvent:
     def summary(self) -> str:
         if self.kind == "message":
             arrow = "->" if self.direction == "sent" else "<-"
-            return f"{arrow} {self.name} ({len(self.data)} bytes)"
+            lock = ", encrypted" if self.value == "encrypted" else ""
+            return f"{arrow} {self.name} ({len(self.data)} bytes{lock})"
         if self.kind == "secret":
             return f"   secret {self.name} = {bytes(self.value).hex()[:32]}..."
+        if self.kind == "parameter" and self.name == "group" and isinstance(self.value, int):
+            from .constants import NamedGroup, describe
+
+            return f"   parameter group: {describe(NamedGroup, self.value)}"
         if self.kind == "check":
             return (
                 f"   check {self.name}: {'ok' if self.ok else 'FAILED'} {self.value or ''}".rstrip()
@@ -61,8 +66,14 @@ class Trace:
     def _add(self, kind: str, name: str, **fields: Any) -> None:
         self.events.append(TraceEvent(len(self.events), kind, name, **fields))
 
-    def message(self, direction: str, name: str, data: bytes) -> None:
-        self._add("message", name, direction=direction, data=data)
+    def message(self, direction: str, name: str, data: bytes, *, protected: bool = False) -> None:
+        self._add(
+            "message",
+            name,
+            direction=direction,
+            data=data,
+            value="encrypted" if protected else "plaintext",
+        )
 
     def parameter(self, name: str, value: Any) -> None:
         self._add("parameter", name, value=value)

@@ -817,7 +817,7 @@ def dns_name_matches(pattern: str, name: str) -> bool:
     """RFC 6125 §6.4.3: exact match, or a wildcard that is the whole left-most label of a
     pattern with at least two more labels, matching exactly one label. Case-insensitive."""
     pattern, name = pattern.lower().rstrip("."), name.lower().rstrip(".")
-    if not _valid_dns_name(name):
+    if not _valid_dns_name(name, labels=1):
         return False
     if pattern.startswith("*."):
         rest = pattern[2:]
@@ -825,7 +825,7 @@ def dns_name_matches(pattern: str, name: str) -> bool:
             return False
         first, _, remainder = name.partition(".")
         return bool(first) and remainder == rest
-    return _valid_dns_name(pattern) and pattern == name
+    return _valid_dns_name(pattern, labels=1) and pattern == name
 
 
 def _constraint_verdict(nc: x509.NameConstraints, general: x509.GeneralName) -> str | None:

@@ -388,3 +388,103 @@ def plot_dh_exchange(p: int, g: int, a: int, b: int, *, ax: Any = None) -> Any:
     ax.set_ylim(-0.2, 4.5)
     ax.axis("off")
     return ax
+
+
+def plot_ladder(trace: Any, *, ax: Any = None, title: str | None = None) -> Any:
+    """The message ladder of a handshake, drawn from a :class:`tlslab.trace.Trace`:
+    client on the left, server on the right, one arrow per message, encrypted ones in orange."""
+    messages = trace.messages()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 0.45 * len(messages) + 1.2))
+    client_is_sender = trace.role == "client"
+    for row, event in enumerate(messages):
+        y = len(messages) - row
+        to_server = (event.direction == "sent") == client_is_sender
+        start, end = (0.0, 1.0) if to_server else (1.0, 0.0)
+        colour = "#f28e2b" if event.value == "encrypted" else "#4e79a7"
+        ax.annotate(
+            "",
+            xy=(end, y),
+            xytext=(start, y),
+            arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.6},
+        )
+        ax.text(
+            0.5,
+            y + 0.12,
+            f"{event.name}  ({len(event.data)} B)",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    for x, label in ((0.0, "client"), (1.0, "server")):
+        ax.plot([x, x], [0.3, len(messages) + 0.7], color="#555", lw=1)
+        ax.text(x, len(messages) + 0.9, label, ha="center", fontsize=10, weight="bold")
+    ax.plot([], [], color="#4e79a7", label="plaintext")
+    ax.plot([], [], color="#f28e2b", label="encrypted")
+    ax.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.08))
+    ax.set_xlim(-0.25, 1.25)
+    ax.set_ylim(0, len(messages) + 1.3)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_state_machine(role: str = "client", *, ax: Any = None) -> Any:
+    """The handshake state machine of one role, drawn from ``tlslab.state.TRANSITIONS``."""
+    from .state import transitions_for
+
+    edges = transitions_for(role)
+    states: list[Any] = []
+    for start, _, end in edges:
+        for state in (start, end):
+            if state not in states:
+                states.append(state)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 0.6 * len(states) + 1))
+    position = {
+        state: (0.3 if "12" not in state.value else 0.75, len(states) - i)
+        for i, state in enumerate(states)
+    }
+    for state, (x, y) in position.items():
+        ax.text(
+            x,
+            y,
+            state.value,
+            ha="center",
+            va="center",
+            fontsize=8,
+            family="monospace",
+            bbox={
+                "boxstyle": "round,pad=0.3",
+                "facecolor": "#dbe9f6" if "12" not in state.value else "#fde4c8",
+            },
+        )
+    grouped: dict[tuple[Any, Any], list[str]] = {}
+    for start, message, end in edges:
+        grouped.setdefault((start, end), []).append(message)
+    for (start, end), messages in grouped.items():
+        (x1, y1), (x2, y2) = position[start], position[end]
+        label = ", ".join(messages)
+        if start == end:
+            ax.text(x1 + 0.1, y1, f"loop: {label}", fontsize=7, va="center", color="#555")
+            continue
+        down = y2 < y1
+        ax.annotate(
+            "",
+            xy=(x2, y2 + (0.2 if down else -0.2)),
+            xytext=(x1, y1 - (0.2 if down else -0.2)),
+            arrowprops={
+                "arrowstyle": "->",
+                "color": "#777",
+                "connectionstyle": f"arc3,rad={0.0 if abs(y1 - y2) == 1 and x1 == x2 else 0.3}",
+            },
+        )
+        ax.text((x1 + x2) / 2 + 0.02, (y1 + y2) / 2, label, fontsize=7, color="#444", va="center")
+    ax.set_xlim(0, 1.1)
+    ax.set_ylim(0, len(states) + 1)
+    ax.axis("off")
+    ax.set_title(
+        f"{role} states (RFC 8446 Appendix A; TLS 1.2 states in orange), from state.TRANSITIONS"
+    )
+    return ax
