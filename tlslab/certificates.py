@@ -81,6 +81,12 @@ def teaching_rsa_key(name: str = "a") -> rsa.RSAPrivateKey:
     return key
 
 
+def real_now() -> dt.datetime:
+    """The actual current time (UTC), for certificates that real peers such as OpenSSL must accept.
+    Notebooks otherwise use the fixed :data:`LAB_NOW`."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def make_key(key_type: KeyType, rng: Rng) -> Any:
     """A private key of ``key_type``, drawn from ``rng`` (RSA keys are the shipped teaching keys)."""
     if key_type == "ecdsa-p256":
