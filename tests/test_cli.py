@@ -55,7 +55,7 @@ def test_cli_client_and_server(tmp_path: Path) -> None:
             str(cert),
             "--key",
             str(key),
-                        "--timeout",
+            "--timeout",
             "20",
         ],
         stdout=subprocess.PIPE,

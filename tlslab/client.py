@@ -21,8 +21,19 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from . import keyschedule as ks
 from .connection import Connection, HandshakeComplete, SessionTicket
 from .constants import ExtensionType, ProtocolVersion, SignatureScheme, describe
-from .errors import BadCertificate, DecodeError, IllegalParameter, UnsupportedExtension
-from .extensions import ApplicationLayerProtocolNegotiation, KeyShareServerHello
+from .errors import (
+    BadCertificate,
+    DecodeError,
+    HandshakeFailure,
+    IllegalParameter,
+    UnsupportedExtension,
+)
+from .extensions import (
+    ApplicationLayerProtocolNegotiation,
+    KeyShareServerHello,
+    PreSharedKeyServer,
+    SignatureAlgorithms,
+)
 from .finished import check_verify_data
 from .hello import (
     DEFAULT_CIPHER_SUITES,
@@ -32,6 +43,7 @@ from .hello import (
     build_client_hello_after_retry,
     check_hello_retry_request,
     check_server_hello,
+    offer_psk,
 )
 from .keyexchange import (
     KeyShare,
@@ -44,6 +56,7 @@ from .keyexchange import (
 from .messages import (
     Certificate12,
     Certificate13,
+    CertificateEntry,
     CertificateRequest12,
     CertificateRequest13,
     CertificateVerify,
@@ -63,7 +76,12 @@ from .messages import (
 )
 from .protection import RecordProtection12, RecordProtection13
 from .rng import Rng, system_rng
-from .signatures import verify_certificate_verify, verify_server_key_exchange
+from .signatures import (
+    default_scheme,
+    sign_certificate_verify,
+    verify_certificate_verify,
+    verify_server_key_exchange,
+)
 from .state import State
 from .suites import suite_info
 from .validation import validate_chain
@@ -83,6 +101,9 @@ class ClientConfig:
     trust_roots: tuple[x509.Certificate, ...] = ()
     insecure: bool = False
     now: dt.datetime | None = None
+    certificate_chain: tuple[bytes, ...] = ()
+    private_key: Any = field(default=None, repr=False)
+    session_ticket: SessionTicket | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def replace(self, **changes: Any) -> ClientConfig:
@@ -107,6 +128,8 @@ class TLSClient(Connection):
         self._server_hello: ServerHello | None = None
         self._secrets: dict[str, bytes] = {}
         self._ske: ServerKeyExchangeECDHE | ServerKeyExchangeDHE | None = None
+        self._certificate_request: CertificateRequest13 | None = None
+        self.resumed = False
         if config.insecure:
             self.trace.note(
                 "WARNING", "insecure mode: the server's certificate will NOT be validated"
@@ -129,12 +152,38 @@ class TLSClient(Connection):
             key_shares=list(self.key_shares.values()),
             rng=self.rng,
         )
+        if c.session_ticket is not None and offers_13:
+            self.hello = self._with_psk(self.hello, b"")
         self.trace.client_random = self.hello.random
         self._send(self.hello)
         self._record_version = ProtocolVersion.TLS12
         self.state = State.WAIT_SH
 
     # -- ServerHello ----------------------------------------------------------------------------
+    def _now(self) -> dt.datetime:
+        return self.config.now or dt.datetime.now(dt.timezone.utc)
+
+    def _with_psk(self, hello: ClientHello, prior_transcript: bytes) -> ClientHello:
+        """Offer the stored ticket (RFC 8446 §4.2.11): identity, obfuscated age and binder."""
+        ticket = self.config.session_ticket
+        assert ticket is not None
+        age_ms = (
+            int((self._now() - ticket.received_at).total_seconds() * 1000)
+            if ticket.received_at
+            else 0
+        )
+        self.trace.note(
+            "offering a session ticket", f"{len(ticket.ticket)}-byte ticket, age {age_ms} ms"
+        )
+        return offer_psk(
+            hello,
+            ticket.ticket,
+            ticket.psk,
+            age_ms + ticket.age_add,
+            suite_info(ticket.cipher_suite).hash_name,
+            prior_transcript,
+        )
+
     def on_server_hello(self, sh: ServerHello, raw: bytes) -> None:
         assert self.hello is not None
         if sh.is_hello_retry_request:
@@ -181,8 +230,29 @@ class TLSClient(Connection):
             self.key_shares = {group: new_share}
         self.trace.note("HelloRetryRequest", "sending a second ClientHello")
         self.hello = build_client_hello_after_retry(self.hello, hrr, new_share)
+        if self.hello.extension(ExtensionType.pre_shared_key) is not None:
+            self.hello = self._with_psk(self.hello, b"".join(transcript.messages))
         self._send(self.hello)
         self.state = State.WAIT_SH
+
+    def _accepted_psk(self, sh: ServerHello) -> bytes | None:
+        """The PSK if the server accepted our ticket (pre_shared_key in its ServerHello), else None."""
+        selected = sh.extension(ExtensionType.pre_shared_key)
+        ticket = self.config.session_ticket
+        if not isinstance(selected, PreSharedKeyServer):
+            return None
+        if ticket is None or selected.selected_identity != 0:
+            raise IllegalParameter(
+                "server selected a PSK identity we did not offer", seen=selected.selected_identity
+            )
+        assert self.suite is not None
+        if suite_info(ticket.cipher_suite).hash_name != self.suite.hash_name:
+            raise IllegalParameter(
+                "resumed session must keep the ticket's hash function (RFC 8446 §4.2.11)"
+            )
+        self.resumed = True
+        self.trace.note("resumption", "the server accepted our ticket: no certificate this time")
+        return ticket.psk
 
     def _handshake_secrets_13(self, sh: ServerHello) -> None:
         assert self.suite is not None
@@ -193,7 +263,7 @@ class TLSClient(Connection):
         hash_name = self.suite.hash_name
         self.trace.parameter("group", share.server_share.group)
         self.trace.secret("shared_secret", shared)
-        early = ks.early_secret(None, hash_name)
+        early = ks.early_secret(self._accepted_psk(sh), hash_name)
         hs = ks.handshake_secret(early, shared, hash_name)
         hello_hash = self.transcript.hash()
         self._secrets.update(
@@ -235,11 +305,20 @@ class TLSClient(Connection):
             self.alpn = alpn.protocol_name_list[0]
             self.trace.parameter("alpn", self.alpn.decode())
         self._transcript_add(raw)
+        if self.resumed:
+            self.state = (
+                State.WAIT_FINISHED
+            )  # PSK handshakes carry no Certificate or CertificateVerify
 
     def on_certificate_request(self, cr: CertificateRequest13, raw: bytes) -> None:
         self._transcript_add(raw)
-        self.trace.note("CertificateRequest", "tlslab's client answers with an empty Certificate")
-        self._certificate_requested = True
+        has = (
+            "our certificate"
+            if self.config.certificate_chain
+            else "an empty Certificate (we have none)"
+        )
+        self.trace.note("CertificateRequest", f"the server asks who we are; we will send {has}")
+        self._certificate_request = cr
 
     def on_certificate(self, certificate: Certificate13, raw: bytes) -> None:
         self._transcript_add(raw)
@@ -295,8 +374,8 @@ class TLSClient(Connection):
         self._send_change_cipher_spec()
         chts = self._secrets["client_handshake_traffic_secret"]
         self._writer = RecordProtection13(self.suite, ks.traffic_keys(chts, self.suite))
-        if getattr(self, "_certificate_requested", False):
-            self._send(Certificate13(()))
+        if self._certificate_request is not None:
+            self._send_client_certificate(self._certificate_request)
         self._send(Finished(ks.verify_data_13(chts, self.transcript.hash(), hash_name)))
         self.write_secret = self._secrets["client_application_traffic_secret_0"]
         self._writer = RecordProtection13(
@@ -307,13 +386,39 @@ class TLSClient(Connection):
         )
         self._complete()
 
+    def _send_client_certificate(self, cr: CertificateRequest13) -> None:
+        """Client authentication (RFC 8446 §4.4.2-4.4.3): Certificate, then CertificateVerify."""
+        chain = self.config.certificate_chain
+        self._send(
+            Certificate13(
+                tuple(CertificateEntry(der) for der in chain), cr.certificate_request_context
+            )
+        )
+        if not chain:
+            return
+        wanted = cr.extension(ExtensionType.signature_algorithms)
+        offered = (
+            wanted.supported_signature_algorithms if isinstance(wanted, SignatureAlgorithms) else ()
+        )
+        scheme = default_scheme(self.config.private_key)
+        if offered and scheme not in offered:
+            raise HandshakeFailure(
+                "the server accepts no signature scheme our certificate key can make",
+                seen=[describe(SignatureScheme, x) for x in offered],
+            )
+        self._send(
+            sign_certificate_verify(
+                self.config.private_key, scheme, self.transcript.hash(), server=False
+            )
+        )
+
     def on_new_session_ticket(self, nst: NewSessionTicket13, raw: bytes) -> None:
         assert self.suite is not None
         psk = ks.resumption_psk(
             self._secrets["resumption_master_secret"], nst.ticket_nonce, self.suite.hash_name
         )
         ticket = SessionTicket(
-            nst.ticket, psk, nst.ticket_lifetime, nst.ticket_age_add, self.suite.suite
+            nst.ticket, psk, nst.ticket_lifetime, nst.ticket_age_add, self.suite.suite, self._now()
         )
         self.tickets.append(ticket)
         self.trace.note(

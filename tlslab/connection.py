@@ -69,10 +69,11 @@ class SessionTicket(Event):
     """A TLS 1.3 NewSessionTicket, with the PSK it stands for (RFC 8446 §4.6.1)."""
 
     ticket: bytes
-    psk: bytes
+    psk: bytes = field(repr=False)
     lifetime: int
     age_add: int
     cipher_suite: int
+    received_at: Any = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 

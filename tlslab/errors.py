@@ -155,6 +155,12 @@ class InsufficientSecurity(AlertError):
     description = AlertDescription.insufficient_security
 
 
+class CertificateRequired(AlertError):
+    """The server asked for a client certificate and got none (certificate_required, RFC 8446 §4.4.2.4)."""
+
+    description = AlertDescription.certificate_required
+
+
 class InternalError(AlertError):
     """A local failure unrelated to the peer, e.g. encoding a field out of bounds."""
 
@@ -198,6 +204,7 @@ ALERT_ERRORS: dict[AlertDescription, type[AlertError]] = {
         CertificateUnknown,
         UnknownCA,
         InsufficientSecurity,
+        CertificateRequired,
         InternalError,
     )
 }

@@ -39,6 +39,8 @@ from .extensions import (
     KeyShareEntry,
     KeyShareHelloRetryRequest,
     KeyShareServerHello,
+    OfferedPsks,
+    PskIdentity,
     PskKeyExchangeModes,
     RenegotiationInfo,
     ServerName,
@@ -331,3 +333,34 @@ def build_client_hello_after_retry(
     if isinstance(cookie, Cookie):
         extensions.append(cookie)
     return replace(ch1, extensions=tuple(extensions))
+
+
+def offer_psk(
+    ch: ClientHello,
+    ticket: bytes,
+    psk: bytes,
+    obfuscated_ticket_age: int,
+    hash_name: str = "sha256",
+    prior_transcript: bytes = b"",
+) -> ClientHello:
+    """Add a ``pre_shared_key`` extension (always last) with its binder (RFC 8446 §4.2.11.2).
+
+    The binder is an HMAC, keyed from the PSK's binder_key, over the transcript up to this
+    ClientHello *truncated before the binders list*; it proves the client holds the PSK.
+    ``prior_transcript`` is message_hash(ClientHello1) + HelloRetryRequest after a retry."""
+    from .keyschedule import binder_key, digest, early_secret, psk_binder
+
+    size = len(digest(hash_name, b""))
+    base = tuple(e for e in ch.extensions if e.type_code != ExtensionType.pre_shared_key)
+    identity = PskIdentity(ticket, obfuscated_ticket_age % 2**32)
+    placeholder = OfferedPsks((identity,), (bytes(size),))
+    raw = ch.replace(extensions=(*base, placeholder)).encode()
+    truncated = raw[: len(raw) - len(placeholder.encode_binders())]
+    key = binder_key(early_secret(psk, hash_name), external=False, hash_name=hash_name)
+    binder = psk_binder(key, digest(hash_name, prior_transcript + truncated), hash_name)
+    return ch.replace(extensions=(*base, OfferedPsks((identity,), (binder,))))
+
+
+def truncated_client_hello(raw: bytes, offered: OfferedPsks) -> bytes:
+    """The ClientHello bytes a binder covers: everything before the binders list."""
+    return raw[: len(raw) - len(offered.encode_binders())]

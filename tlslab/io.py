@@ -568,9 +568,10 @@ def serve(
 
     sessions: list[Session] = []
     listener.settimeout(timeout)
+    tickets: dict[bytes, tuple[bytes, int]] = {}  # shared by the connections, so tickets resume
     for _ in range(connections):
         conn, _ = listener.accept()
-        server = TLSServer(config, identity, rng or system_rng)
+        server = TLSServer(config, identity, rng or system_rng, ticket_store=tickets)
         events: list[Any] = []
         received = b""
         with conn:

@@ -112,6 +112,9 @@ class ServerConfig:
     prefer_server_order: bool = True
     extended_master_secret: bool = True
     hello_retry_cookie: bytes | None = None
+    client_auth: bool = False
+    client_trust_roots: tuple[Any, ...] = ()
+    tickets: int = 0
 
     def replace(self, **changes: Any) -> ServerConfig:
         """A copy with some knobs changed: ``config.replace(prefer_server_order=False)``."""

@@ -9,17 +9,29 @@ Taught in notebook 08_full_handshake.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key
 
 from . import keyschedule as ks
 from .connection import Connection, HandshakeComplete
-from .constants import ProtocolVersion
-from .errors import DecodeError, IllegalParameter
-from .extensions import ApplicationLayerProtocolNegotiation, Extension, KeyShareEntry
+from .constants import ExtensionType, ProtocolVersion, PskKeyExchangeMode
+from .errors import BadCertificate, CertificateRequired, DecodeError, IllegalParameter
+from .extensions import (
+    ApplicationLayerProtocolNegotiation,
+    Extension,
+    KeyShareEntry,
+    OfferedPsks,
+    PreSharedKeyServer,
+    PskKeyExchangeModes,
+    SignatureAlgorithms,
+)
 from .finished import check_verify_data
+from .hello import DEFAULT_SIGNATURE_SCHEMES, truncated_client_hello
 from .keyexchange import (
     KeyShare,
     decrypt_pre_master_secret,
@@ -30,12 +42,15 @@ from .keyexchange import (
 from .messages import (
     Certificate12,
     Certificate13,
+    CertificateRequest13,
+    CertificateVerify,
     ClientHello,
     ClientKeyExchangeDHE,
     ClientKeyExchangeECDHE,
     ClientKeyExchangeRSA,
     EncryptedExtensions,
     Finished,
+    NewSessionTicket13,
     ServerHelloDone,
     ServerKeyExchangeDHE,
     ServerKeyExchangeECDHE,
@@ -49,8 +64,10 @@ from .negotiation import (
 )
 from .protection import RecordProtection12, RecordProtection13
 from .rng import Rng, system_rng
-from .signatures import sign_certificate_verify, sign_server_key_exchange
+from .signatures import sign_certificate_verify, sign_server_key_exchange, verify_certificate_verify
 from .state import State
+from .suites import suite_info
+from .validation import validate_chain
 
 
 @dataclass(frozen=True)
@@ -84,9 +101,17 @@ class TLSServer(Connection):
     role = "server"
 
     def __init__(
-        self, config: ServerConfig, identity: ServerIdentity, rng: Rng = system_rng
+        self,
+        config: ServerConfig,
+        identity: ServerIdentity,
+        rng: Rng = system_rng,
+        ticket_store: dict[bytes, tuple[bytes, int]] | None = None,
     ) -> None:
         super().__init__(rng)
+        self.ticket_store = ticket_store if ticket_store is not None else {}
+        self.resumed = False
+        self.peer_certificates: tuple[bytes, ...] = ()
+        self._client_key: Any = None
         self.config = config
         self.identity = identity
         self.decision: Negotiated | None = None
@@ -136,15 +161,18 @@ class TLSServer(Connection):
             return
         assert decision.client_share is not None and decision.group is not None
         share = generate_key_share(decision.group, self.rng)
+        psk = self._accept_psk(ch)
         sh = build_server_hello(
             ch, decision, KeyShareEntry(share.group, share.public), config=self.config, rng=self.rng
         )
+        if psk is not None:
+            sh = sh.replace(extensions=(*sh.extensions, PreSharedKeyServer(0)))
         self._send(sh)
         shared = share.exchange(decision.client_share.key_exchange)
         self.trace.parameter("group", decision.group)
         self.trace.secret("shared_secret", shared)
         hash_name = self.suite.hash_name
-        hs = ks.handshake_secret(ks.early_secret(None, hash_name), shared, hash_name)
+        hs = ks.handshake_secret(ks.early_secret(psk, hash_name), shared, hash_name)
         hello_hash = self.transcript.hash()
         chts = ks.derive_secret(hs, "c hs traffic", hello_hash, hash_name)
         shts = ks.derive_secret(hs, "s hs traffic", hello_hash, hash_name)
@@ -166,13 +194,16 @@ class TLSServer(Connection):
         if decision.alpn is not None:
             extensions.append(ApplicationLayerProtocolNegotiation((decision.alpn,)))
         self._send(EncryptedExtensions(tuple(extensions)))
-        self._send(Certificate13(tuple(_entries(self.identity.certificates))))
-        assert decision.signature_scheme is not None
-        self._send(
-            sign_certificate_verify(
-                self.identity.private_key, decision.signature_scheme, self.transcript.hash()
+        if psk is None:  # a resumed (PSK) handshake needs no certificate
+            if self.config.client_auth:
+                self._send(CertificateRequest13((SignatureAlgorithms(DEFAULT_SIGNATURE_SCHEMES),)))
+            self._send(Certificate13(tuple(_entries(self.identity.certificates))))
+            assert decision.signature_scheme is not None
+            self._send(
+                sign_certificate_verify(
+                    self.identity.private_key, decision.signature_scheme, self.transcript.hash()
+                )
             )
-        )
         self._send(Finished(ks.verify_data_13(shts, self.transcript.hash(), hash_name)))
         ms = ks.master_secret_13(hs, hash_name)
         finished_hash = self.transcript.hash()
@@ -198,7 +229,8 @@ class TLSServer(Connection):
             self.suite, ks.traffic_keys(self.write_secret, self.suite)
         )
         self._set_reader(RecordProtection13(self.suite, ks.traffic_keys(chts, self.suite)))
-        self.state = State.WAIT_FINISHED
+        wants_certificate = self.config.client_auth and psk is None
+        self.state = State.WAIT_CERT if wants_certificate else State.WAIT_FINISHED
 
     def on_finished(self, finished: Finished, raw: bytes) -> None:
         assert self.suite is not None
@@ -212,6 +244,90 @@ class TLSServer(Connection):
             RecordProtection13(self.suite, ks.traffic_keys(self.read_secret, self.suite))
         )
         self._complete()
+        self._issue_tickets()
+
+    # -- client authentication (RFC 8446 §4.4.2-4.4.3) -------------------------------------------
+    def on_client_certificate(self, certificate: Certificate13, raw: bytes) -> None:
+        self._transcript_add(raw)
+        if not certificate.certificates:
+            raise CertificateRequired(
+                "the client sent no certificate, and this server requires one"
+            )
+        try:
+            parsed = [x509.load_der_x509_certificate(der) for der in certificate.certificates]
+            self._client_key = parsed[0].public_key()
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise BadCertificate(f"client certificate does not parse: {exc}") from None
+        report = validate_chain(
+            parsed[0],
+            parsed[1:],
+            list(self.config.client_trust_roots),
+            "",
+            dt.datetime.now(dt.timezone.utc),
+            purpose="client",
+            strict=True,
+            compare_with_production=False,
+        )
+        self.peer_certificates = certificate.certificates
+        self.trace.check(
+            "client certificate chain",
+            True,
+            f"valid client certificate, {len(report.checks)} checks",
+        )
+
+    def on_client_certificate_verify(self, cv: CertificateVerify, raw: bytes) -> None:
+        verify_certificate_verify(self._client_key, cv, self.transcript.hash(), server=False)
+        self.trace.check("client CertificateVerify", True, "the client holds its certificate's key")
+        self._transcript_add(raw)
+
+    # -- resumption (RFC 8446 §4.2.11, §4.6.1) -------------------------------------------------------
+    def _accept_psk(self, ch: ClientHello) -> bytes | None:
+        """The PSK of a ticket we issued, if the client offers one with a valid binder and psk_dhe_ke."""
+        assert self.suite is not None
+        offered = ch.extension(ExtensionType.pre_shared_key)
+        modes = ch.extension(ExtensionType.psk_key_exchange_modes)
+        if not isinstance(offered, OfferedPsks) or not isinstance(modes, PskKeyExchangeModes):
+            return None
+        if ch.extensions[-1] is not offered:
+            raise IllegalParameter("pre_shared_key must be the last extension (RFC 8446 §4.2.11)")
+        if PskKeyExchangeMode.psk_dhe_ke not in modes.ke_modes:
+            return None
+        stored = self.ticket_store.get(offered.identities[0].identity)
+        if stored is None:
+            self.trace.note("resumption", "unknown ticket: full handshake")
+            return None
+        psk, suite = stored
+        if suite_info(suite).hash_name != self.suite.hash_name:
+            return None
+        hash_name = self.suite.hash_name
+        messages = self.transcript.messages
+        prior, raw = b"".join(messages[:-1]), messages[-1]
+        key = ks.binder_key(ks.early_secret(psk, hash_name), external=False, hash_name=hash_name)
+        binder = ks.psk_binder(
+            key, ks.digest(hash_name, prior + truncated_client_hello(raw, offered)), hash_name
+        )
+        check_verify_data(binder, offered.binders[0], who="client PSK binder")
+        self.resumed = True
+        self.trace.check(
+            "PSK binder", True, "the client holds the ticket's PSK: resuming without a certificate"
+        )
+        return psk
+
+    def _issue_tickets(self) -> None:
+        """Send ``config.tickets`` NewSessionTickets and remember their PSKs (a stateful ticket store)."""
+        assert self.suite is not None
+        if not self.config.tickets:
+            return
+        hash_name = self.suite.hash_name
+        rms = ks.derive_secret(
+            self._secrets["master_secret"], "res master", self.transcript.hash(), hash_name
+        )
+        for index in range(self.config.tickets):
+            nonce = bytes([index])
+            ticket = self.rng(32)
+            self.ticket_store[ticket] = (ks.resumption_psk(rms, nonce, hash_name), self.suite.suite)
+            age_add = int.from_bytes(self.rng(4), "big")
+            self._send(NewSessionTicket13(7200, age_add, nonce, ticket), transcript=False)
 
     # -- TLS 1.2 ---------------------------------------------------------------------------------
     def _client_hello_12(self, ch: ClientHello, decision: Negotiated) -> None:

@@ -190,6 +190,8 @@ class _Validator:
         self.report = report
         self.profile = profile
         self.leaf_certificate: x509.Certificate | None = None
+        self.purpose = "server"
+        self.wanted_eku = ExtendedKeyUsageOID.SERVER_AUTH
         self.intermediates = list(intermediates)
         self.roots = list(roots)
         self.root_der = {r.public_bytes(Encoding.DER) for r in roots}
@@ -340,11 +342,11 @@ class _Validator:
             else []
         )
         if eku is None and not webpki:
-            usages = [ExtendedKeyUsageOID.SERVER_AUTH]  # RFC 5280: no EKU means no restriction
+            usages = [self.wanted_eku]  # RFC 5280: no EKU means no restriction
         ok = (
             not (eku is not None and eku.critical)
             and (
-                ExtendedKeyUsageOID.SERVER_AUTH in usages
+                self.wanted_eku in usages
                 or (not webpki and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages)
             )
             and not (webpki and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages)
@@ -407,6 +409,11 @@ class _Validator:
             if not stray
             else f"CN {stray[0]!r} is not character-for-character one of the SANs (CABF 7.1.4.3)",
         )
+        if self.purpose == "client":
+            self.record(
+                cert, "client identity", True, "a client certificate names no server: no name check"
+            )
+            return
         matched = name.matched_by(san.value)
         self.record(
             cert,
@@ -462,7 +469,7 @@ class _Validator:
         eku = self.ext(issuer, ExtensionOID.EXTENDED_KEY_USAGE)
         if eku is not None:
             ok = isinstance(eku.value, x509.ExtendedKeyUsage) and (
-                ExtendedKeyUsageOID.SERVER_AUTH in eku.value
+                self.wanted_eku in eku.value
                 or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in eku.value
             )
             self.record(
@@ -918,6 +925,7 @@ def validate_chain(
     *,
     max_depth: int = MAX_DEPTH,
     profile: str = "webpki",
+    purpose: str = "server",
     strict: bool = False,
     compare_with_production: bool = True,
 ) -> ValidationReport:
@@ -925,7 +933,8 @@ def validate_chain(
 
     ``profile="webpki"`` (the default, what browsers and ``cryptography`` enforce) adds the CA/B
     Forum rules to RFC 5280; ``profile="rfc5280"`` checks RFC 5280 alone, so a learner can see
-    which rules come from where. With ``strict=True`` a failure raises the matching TLS error."""
+    which rules come from where. ``purpose="client"`` validates a TLS client certificate (clientAuth,
+    no server name). With ``strict=True`` a failure raises the matching TLS error."""
     if profile not in ("webpki", "rfc5280"):
         raise ValueError("profile must be 'webpki' or 'rfc5280'")
     if now.tzinfo is None:
@@ -936,12 +945,18 @@ def validate_chain(
     try:
         name = _Name.parse(server_name)
         validator.leaf_certificate = leaf
+        validator.purpose = purpose
+        validator.wanted_eku = (
+            ExtendedKeyUsageOID.CLIENT_AUTH
+            if purpose == "client"
+            else ExtendedKeyUsageOID.SERVER_AUTH
+        )
         validator.leaf(leaf, name)
         report.path = validator.build(leaf, [], 0)
         report.valid = True
     except _Failed:
         report.valid = False
-    if compare_with_production:
+    if compare_with_production and purpose == "server":
         report.production_verdict, report.production_detail = production_verdict(
             leaf, intermediates, trust_roots, server_name, now, max_depth
         )
