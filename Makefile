@@ -45,7 +45,11 @@ test: lint typecheck pytest
 slow: setup-test
 	$(BIN)/pytest -m slow
 
-bench: setup-test
+$(VENV)/.bench-installed: pyproject.toml | $(VENV)/.test-installed
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
 	$(PY) benchmarks/run.py
 
 strip-notebooks: setup-test

@@ -531,9 +531,14 @@ def connect(
     client = TLSClient(config, rng or system_rng)
     events: list[Any] = []
     with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # whole flights, no Nagle delay
         client.start()
         sock.sendall(client.data_to_send())
         received = _pump(sock, client, lambda ev: client.handshake_complete, events, timeout)
+        if not client.handshake_complete:
+            from .errors import TLSError
+
+            raise TLSError("the peer closed the connection before the handshake completed")
         if send is not None:
             client.send_application_data(send)
             sock.sendall(client.data_to_send())
@@ -571,6 +576,7 @@ def serve(
     tickets: dict[bytes, tuple[bytes, int]] = {}  # shared by the connections, so tickets resume
     for _ in range(connections):
         conn, _ = listener.accept()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         server = TLSServer(config, identity, rng or system_rng, ticket_store=tickets)
         events: list[Any] = []
         received = b""

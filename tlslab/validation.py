@@ -191,6 +191,7 @@ class _Validator:
         self.profile = profile
         self.leaf_certificate: x509.Certificate | None = None
         self.purpose = "server"
+        self._labels: dict[int, str] = {}
         self.wanted_eku = ExtendedKeyUsageOID.SERVER_AUTH
         self.intermediates = list(intermediates)
         self.roots = list(roots)
@@ -207,7 +208,10 @@ class _Validator:
         detail: str,
         alert: type[AlertError] | None = BadCertificate,
     ) -> None:
-        entry = Check(_label(cert), check, ok, detail, None if ok else alert)
+        label = self._labels.get(id(cert))
+        if label is None:
+            label = self._labels[id(cert)] = _label(cert)
+        entry = Check(label, check, ok, detail, None if ok else alert)
         self.report.checks.append(entry)
         if not ok:
             raise _Failed(entry)
@@ -738,18 +742,11 @@ class _Validator:
 
 def _der_checks(v: _Validator, cert: x509.Certificate) -> None:
     """Encoding rules cryptography's API does not expose: read the DER directly."""
-    from .x509der import (
-        ec_key_has_named_curve,
-        inner_signature_algorithm,
-        outer_signature_algorithm,
-        validity_encodings,
-    )
+    from .x509der import encoding_facts
 
     der = cert.public_bytes(Encoding.DER)
     try:
-        same = inner_signature_algorithm(der) == outer_signature_algorithm(der)
-        times = validity_encodings(der)
-        named = ec_key_has_named_curve(der)
+        same, times, named = encoding_facts(der)
     except ValueError as exc:
         v.record(cert, "DER structure", False, str(exc))
         return

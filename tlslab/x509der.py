@@ -50,26 +50,22 @@ def _certificate_parts(
     return outer, _children(der, tstart, tend)
 
 
-def outer_signature_algorithm(der: bytes) -> bytes:
-    outer, _ = _certificate_parts(der)
-    _, begin, _, end = outer[1]
-    return der[begin:end]
+_EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")  # 1.2.840.10045.2.1 id-ecPublicKey
 
 
-def inner_signature_algorithm(der: bytes) -> bytes:
-    _, tbs = _certificate_parts(der)
-    index = 2 if tbs and tbs[0][0] == 0xA0 else 1  # [0] version is optional
-    _, begin, _, end = tbs[index]
-    return der[begin:end]
+def encoding_facts(der: bytes) -> tuple[bool, list[tuple[str, int]], bool]:
+    """(the two signature-algorithm fields agree, the validity time encodings, an EC key names its curve),
+    from one pass over the certificate's structure."""
+    outer, tbs = _certificate_parts(der)
+    offset = 1 if tbs and tbs[0][0] == 0xA0 else 0  # [0] version is optional
+    _, begin, _, end = tbs[1 + offset]
+    same = der[begin:end] == der[outer[1][1] : outer[1][3]]
+    return same, _times(der, tbs[3 + offset]), _named(der, tbs[5 + offset])
 
 
-def validity_encodings(der: bytes) -> list[tuple[str, int]]:
-    """[(UTCTime|GeneralizedTime, year), ...] for notBefore and notAfter."""
-    _, tbs = _certificate_parts(der)
-    index = 4 if tbs and tbs[0][0] == 0xA0 else 3
-    _, _, vstart, vend = tbs[index]
+def _times(der: bytes, validity: tuple[int, int, int, int]) -> list[tuple[str, int]]:
     out = []
-    for tag, _, start, end in _children(der, vstart, vend):
+    for tag, _, start, end in _children(der, validity[2], validity[3]):
         text = der[start:end].decode("ascii", "replace")
         if tag == 0x17:
             year = int(text[:2]) if text[:2].isdigit() else 0
@@ -81,16 +77,9 @@ def validity_encodings(der: bytes) -> list[tuple[str, int]]:
     return out
 
 
-_EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")  # 1.2.840.10045.2.1 id-ecPublicKey
-
-
-def ec_key_has_named_curve(der: bytes) -> bool:
-    """False if the subject key is an EC key whose parameters are explicit, not a named-curve OID."""
-    _, tbs = _certificate_parts(der)
-    index = 6 if tbs and tbs[0][0] == 0xA0 else 5
-    _, _, start, end = tbs[index]  # SubjectPublicKeyInfo
-    algorithm = _children(der, start, end)[0]
+def _named(der: bytes, spki: tuple[int, int, int, int]) -> bool:
+    algorithm = _children(der, spki[2], spki[3])[0]
     fields = _children(der, algorithm[2], algorithm[3])
     if der[fields[0][1] : fields[0][3]] != _EC_PUBLIC_KEY_OID:
         return True
-    return len(fields) > 1 and fields[1][0] == 0x06  # parameters: namedCurve OBJECT IDENTIFIER
+    return len(fields) > 1 and fields[1][0] == 0x06
