@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from tlslab.certificates import Chain, build_chain, real_now
 from tlslab.client import ClientConfig, TLSClient
 from tlslab.constants import CipherSuite, NamedGroup, ProtocolVersion
-from tlslab.io import connect, serve
+from tlslab.io import connect
 from tlslab.memory import handshake_in_memory
 from tlslab.negotiation import ServerConfig
 from tlslab.server import ServerIdentity, TLSServer
@@ -127,7 +127,7 @@ def tlslab_server_handler(chain: Chain, version: str) -> Callable[[socket.socket
 
 
 def tlslite_server_handler(files: Files, version: str) -> Callable[[socket.socket], None]:
-    from tlslite import HandshakeSettings, TLSConnection, X509, X509CertChain, parsePEMKey
+    from tlslite import X509, HandshakeSettings, TLSConnection, X509CertChain, parsePEMKey
 
     chain = X509CertChain()
     chain.parsePemList(files.chain_pem.read_text())
