@@ -79,7 +79,8 @@ def openssl_client_exchange(
 @contextlib.contextmanager
 def openssl_s_server(cert: str, *args: str) -> Iterator[int]:
     """The ``openssl s_server`` command on 127.0.0.1 with extra options (e.g. ``-groups P-384``);
-    yields its port once it accepts connections."""
+    yields its port once it accepts connections. It serves two connections: the readiness probe
+    and the test's client."""
     import shutil
     import subprocess
     import time
@@ -88,61 +89,36 @@ def openssl_s_server(cert: str, *args: str) -> Iterator[int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    openssl = shutil.which("openssl") or "openssl"
+    command = [
+        shutil.which("openssl") or "openssl",
+        "s_server",
+        "-accept",
+        f"127.0.0.1:{port}",
+        "-cert",
+        str(chain_pem),
+        "-cert_chain",
+        str(chain_pem),
+        "-key",
+        str(key_pem),
+        "-naccept",
+        "2",
+        "-quiet",
+        *args,
+    ]
     proc = subprocess.Popen(
-        [
-            openssl,
-            "s_server",
-            "-accept",
-            f"127.0.0.1:{port}",
-            "-cert",
-            str(chain_pem),
-            "-cert_chain",
-            str(chain_pem),
-            "-key",
-            str(key_pem),
-            "-naccept",
-            "1",
-            "-quiet",
-            *args,
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", port), timeout=0.2),
-            ):
-                break
-            time.sleep(0.05)
-        # that probe connection used up -naccept 1: start again for the real client
-        proc.wait(5)
-        proc = subprocess.Popen(
-            [
-                openssl,
-                "s_server",
-                "-accept",
-                f"127.0.0.1:{port}",
-                "-cert",
-                str(chain_pem),
-                "-cert_chain",
-                str(chain_pem),
-                "-key",
-                str(key_pem),
-                "-naccept",
-                "1",
-                "-quiet",
-                *args,
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(0.3)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("openssl s_server did not start") from None
+                time.sleep(0.05)
+        time.sleep(0.1)  # let it finish with the probe and accept again
         yield port
     finally:
         proc.kill()
