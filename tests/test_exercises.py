@@ -200,3 +200,21 @@ def test_state_exercise() -> None:
     assert "CertificateRequest" in str(ex.check("WAIT_CERT"))
     assert "before" in str(ex.check("WAIT_EE"))
     assert "not a state" in str(ex.check("WAITING"))
+
+
+def test_defence_exercise() -> None:
+    from tlslab.exercises import defence_exercise
+
+    ex = defence_exercise()
+    right = {
+        "downgrade": "downgrade sentinel",
+        "suite stripping": "Finished",
+        "forged certificate": "certificate validation",
+        "recorded RSA session": "forward secrecy",
+    }
+    assert ex.check(right)
+    swapped = ex.check({**right, "downgrade": "Finished"})
+    assert [f.field for f in swapped.findings] == ["downgrade"] and "DOWNGRD" in str(swapped)
+    missing = ex.check({"downgrade": "downgrade sentinel"})
+    assert len(missing.findings) == 3 and "missing" in str(missing)
+    assert "not one of the defences" in str(ex.check({**right, "downgrade": "firewall"}))

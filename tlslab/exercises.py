@@ -740,3 +740,49 @@ def state_exercise() -> Exercise:
         ),
         solution_text=right.value,
     )
+
+
+# -- Notebook 09: what stopped the attack? -------------------------------------------
+
+
+def defence_exercise() -> Exercise:
+    """Match an attack to the mechanism that defeats it."""
+    right = {
+        "downgrade": "downgrade sentinel",
+        "suite stripping": "Finished",
+        "forged certificate": "certificate validation",
+        "recorded RSA session": "forward secrecy",
+    }
+    options = sorted(set(right.values()))
+
+    def check(answer: Any) -> list[Finding]:
+        if not isinstance(answer, dict):
+            return [
+                Finding("answer", f"give a dict from attack to defence; attacks: {sorted(right)}")
+            ]
+        findings = []
+        for attack, defence in right.items():
+            given = answer.get(attack)
+            if given is None:
+                findings.append(Finding(attack, "missing: every attack needs a defence"))
+            elif given not in options:
+                findings.append(Finding(attack, f"{given!r} is not one of the defences {options}"))
+            elif given != defence:
+                why = {
+                    "downgrade": "the server's random ends with DOWNGRD 01, which the attacker cannot change",
+                    "suite stripping": "both sides MAC the transcript they saw; the edit makes them differ",
+                    "forged certificate": "the chain does not end at a root the client trusts",
+                    "recorded RSA session": "with (EC)DHE the session key never crossed the wire",
+                }[attack]
+                findings.append(Finding(attack, f"not {given!r}: {why}"))
+        return findings
+
+    return Exercise(
+        name="09.1 which defence stops which attack?",
+        prompt=f"Map each attack {sorted(right)} to the defence that stops it, one of {options}.",
+        checker=check,
+        hints=(
+            "Two of the defences check the handshake itself; one checks identity; one is about keys.",
+        ),
+        solution_text=str(right),
+    )

@@ -488,3 +488,15 @@ def plot_state_machine(role: str = "client", *, ax: Any = None) -> Any:
         f"{role} states (RFC 8446 Appendix A; TLS 1.2 states in orange), from state.TRANSITIONS"
     )
     return ax
+
+
+def plot_interval_widths(widths: list[float], *, ax: Any = None) -> Any:
+    """Bleichenbacher's attack: log2 of the interval that must contain the plaintext, step by step."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.2))
+    ax.plot(range(len(widths)), widths, "o-", color="#e15759", markersize=3)
+    ax.set_xlabel("attack step (each one needed some oracle queries)")
+    ax.set_ylabel("log2(candidates left)")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Every 'padding OK' answer narrows the interval, until one plaintext is left")
+    return ax

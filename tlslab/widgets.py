@@ -599,3 +599,32 @@ class ChainLab:
 def chain_lab() -> ChainLab:
     """Notebook 03's lab: break the chain one knob at a time and watch which check fails."""
     return ChainLab()
+
+
+class OracleProgress:
+    """A progress bar for the padding-oracle lab (notebook 09): bits of the plaintext still unknown."""
+
+    def __init__(self, total_bits: float) -> None:
+        self.bar = W.FloatProgress(
+            value=0.0,
+            min=0.0,
+            max=total_bits,
+            description="bits known",
+            bar_style="info",
+            layout=W.Layout(width="520px"),
+        )
+        self.label = W.HTML()
+        self.widget = W.HBox([self.bar, self.label])
+        self.total = total_bits
+
+    def __call__(self, queries: int, log2_width: float) -> None:
+        self.bar.value = max(0.0, self.total - log2_width)
+        self.label.value = f"{queries} oracle queries, {log2_width:.0f} bits unknown"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def oracle_progress(total_bits: float) -> OracleProgress:
+    """Notebook 09: display this, then pass it as ``progress=`` to ``attacks.bleichenbacher``."""
+    return OracleProgress(total_bits)

@@ -1,0 +1,165 @@
+"""Notebook headers, generated from one table and kept in sync (issue: every notebook starts with
+its goals, RFC sections, prerequisites, time and previous/next links).
+
+    python tools/notebook_headers.py --write   # rewrite the first cell of every notebook
+    python tools/notebook_headers.py --check   # exit 1 if a notebook's header differs (run by the tests)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+COURSE: list[dict[str, str]] = [
+    {
+        "file": "00_overview.ipynb",
+        "title": "00 · Overview: one real handshake, then the whole course",
+        "goals": "See a real TLS handshake between tlslab and OpenSSL, map the classic six-step story onto TLS 1.2 and TLS 1.3, and find your way through the course.",
+        "rfcs": "RFC 8446 §2 (protocol overview); RFC 5246 §7.3 (the TLS 1.2 handshake).",
+        "prerequisites": "None. Start here.",
+        "time": "About 15 minutes.",
+    },
+    {
+        "file": "01_client_hello.ipynb",
+        "title": "01 · The ClientHello",
+        "goals": "By the end of this notebook you can build a ClientHello field by field, say what every byte of it means, and take apart the ClientHello of a real OpenSSL client.",
+        "rfcs": "RFC 8446 §4.1.2 (ClientHello), §4.2 (extensions), §5.1 (records); RFC 5246 §7.4.1.2 for the TLS 1.2 form.",
+        "prerequisites": "Python basics; knowing that TLS runs over TCP. Nothing about cryptography yet.",
+        "time": "About 40 minutes.",
+    },
+    {
+        "file": "02_server_hello.ipynb",
+        "title": "02 · The ServerHello: how the server decides",
+        "goals": "Predict the server's choices (version, cipher suite, group, signature scheme) from both sides' preferences; recognise a HelloRetryRequest; see how the downgrade sentinel stops an attacker from forcing TLS 1.2; and check all of it against a real OpenSSL server.",
+        "rfcs": "RFC 8446 §4.1.1 (cryptographic negotiation), §4.1.3 (ServerHello, downgrade protection), §4.1.4 (HelloRetryRequest), §4.2.1 (supported_versions); RFC 5246 §7.4.1.3.",
+        "prerequisites": "Notebook 01 (ClientHello).",
+        "time": "About 40 minutes.",
+    },
+    {
+        "file": "03_certificates.ipynb",
+        "title": "03 · Certificates: who is on the other end?",
+        "goals": "Read an X.509 certificate field by field; build a root -> intermediate -> leaf chain; validate it step by step and see which check catches each kind of broken chain; compute the CertificateVerify signature that ties the certificate to *this* handshake.",
+        "rfcs": "RFC 5280 §4 (certificate fields), §6 (path validation); RFC 6125 / RFC 9525 (server names); RFC 8446 §4.4.2 (Certificate), §4.4.3 (CertificateVerify); CA/Browser Forum Baseline Requirements.",
+        "prerequisites": "Notebook 02. A rough idea of digital signatures.",
+        "time": "About 50 minutes.",
+    },
+    {
+        "file": "04_key_exchange.ipynb",
+        "title": "04 · Key exchange: from Diffie-Hellman to X25519, and why RSA key transport lost",
+        "goals": "Run Diffie-Hellman with small numbers, then with the real groups TLS uses (FFDHE, X25519, P-256); see both sides reach the same secret; and see why a recorded RSA key-transport session can be decrypted years later while an ECDHE session cannot.",
+        "rfcs": "RFC 8446 §4.2.8 (key_share), §7.4 ((EC)DHE shared secret); RFC 7919 (FFDHE groups); RFC 7748 (X25519); RFC 5246 §7.4.7.1 (RSA-encrypted pre-master secret).",
+        "prerequisites": 'Notebook 01. No number theory beyond "a mod b".',
+        "time": "About 40 minutes.",
+    },
+    {
+        "file": "05_key_derivation.ipynb",
+        "title": "05 · Key derivation: from one shared secret to many keys",
+        "goals": "Derive, by hand and from the same Diffie-Hellman secret, the TLS 1.2 pre-master secret, master secret and key block, and the TLS 1.3 key schedule; then reproduce the RFC 8448 trace line by line.",
+        "rfcs": "RFC 5246 §5 (the PRF), §8.1 (master secret), §6.3 (key block); RFC 7627 (extended master secret); RFC 8446 §7.1 (key schedule), §7.3 (traffic keys); RFC 8448 §3.",
+        "prerequisites": "Notebook 01 (ClientHello). Knowing that both sides end up with the same Diffie-Hellman secret (notebook 04 shows how).",
+        "time": "About 45 minutes.",
+    },
+    {
+        "file": "06_finished.ipynb",
+        "title": "06 · Finished: proving both sides saw the same handshake",
+        "goals": "Compute the transcript hash of a real handshake, derive Finished.verify_data for TLS 1.3 and TLS 1.2, and see what a single changed byte anywhere in the handshake does to it.",
+        "rfcs": "RFC 8446 §4.4.1 (transcript hash), §4.4.4 (Finished); RFC 5246 §7.4.9 (TLS 1.2 Finished); RFC 8448 §3.",
+        "prerequisites": "Notebook 05 (the key schedule).",
+        "time": "About 30 minutes.",
+    },
+    {
+        "file": "07_record_protection.ipynb",
+        "title": "07 · Record protection: sealing and opening records",
+        "goals": "Protect and unprotect TLS records with AEAD, build per-record nonces from sequence numbers, see what replayed, reordered and altered records do, and decrypt a real OpenSSL session with nothing but the captured bytes and OpenSSL's key log.",
+        "rfcs": "RFC 8446 §5.2-5.4 (record payload protection, nonce, padding); RFC 5246 §6.2.3 and RFC 5288 (TLS 1.2 AEAD, CBC); RFC 7905 (ChaCha20-Poly1305); RFC 7366 (encrypt-then-MAC).",
+        "prerequisites": "Notebook 05 (traffic keys) and 06 (Finished).",
+        "time": "About 45 minutes.",
+    },
+    {
+        "file": "08_full_handshake.ipynb",
+        "title": "08 · The full handshake: a working client and server",
+        "goals": "Run tlslab's client and server against each other flight by flight, watch the state machine and the trace, then talk to OpenSSL in both roles, and export a key log that decrypts the session.",
+        "rfcs": "RFC 8446 §2 (protocol overview), §4 (handshake), Appendix A (state machine); RFC 5246 §7.3 (TLS 1.2 handshake flow).",
+        "prerequisites": "Notebooks 01-07: every step here is a function you have already met.",
+        "time": "About 45 minutes.",
+    },
+    {
+        "file": "09_attacks_and_failures.ipynb",
+        "title": "09 · Attacks and failures",
+        "goals": "Play the man in the middle against real handshakes and watch which mechanism stops each attack: the downgrade sentinel, the Finished MAC, certificate validation, forward secrecy. Then run Bleichenbacher's padding-oracle attack against a deliberately vulnerable RSA decryptor and recover a pre-master secret.",
+        "rfcs": "RFC 8446 §4.1.3 (downgrade protection), §4.4.4 (Finished), Appendix E (security analysis); RFC 5246 §7.4.7.1 (the Bleichenbacher countermeasure); RFC 7627.",
+        "prerequisites": "Notebooks 02-08.",
+        "time": "About 50 minutes.",
+    },
+]
+
+
+def header(index: int) -> str:
+    entry = COURSE[index]
+    nav = []
+    if index > 0:
+        nav.append(f"[← {COURSE[index - 1]['file'][:-6]}]({COURSE[index - 1]['file']})")
+    if index != 0:
+        nav.append("[course map](00_overview.ipynb)")
+    if index + 1 < len(COURSE):
+        nav.append(f"[{COURSE[index + 1]['file'][:-6]} →]({COURSE[index + 1]['file']})")
+    return "\n".join(
+        [
+            f"# {entry['title']}",
+            "",
+            f"**Goals.** {entry['goals']}",
+            "",
+            f"**RFC sections.** {entry['rfcs']}",
+            "",
+            f"**Prerequisites.** {entry['prerequisites']}",
+            "",
+            f"**Time.** {entry['time']}",
+            "",
+            " · ".join(nav),
+        ]
+    )
+
+
+def differences() -> list[str]:
+    """Notebooks whose first cell is not the generated header (or missing notebooks)."""
+    out = []
+    for index, entry in enumerate(COURSE):
+        path = NOTEBOOKS / entry["file"]
+        if not path.exists():
+            out.append(f"{entry['file']}: missing")
+            continue
+        nb = nbformat.read(path, as_version=4)
+        if (
+            not nb.cells
+            or nb.cells[0].cell_type != "markdown"
+            or nb.cells[0].source != header(index)
+        ):
+            out.append(entry["file"])
+    return out
+
+
+def write() -> None:
+    for index, entry in enumerate(COURSE):
+        path = NOTEBOOKS / entry["file"]
+        nb = nbformat.read(path, as_version=4)
+        if nb.cells and nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "):
+            nb.cells[0].source = header(index)
+        else:
+            cell = nbformat.v4.new_markdown_cell(header(index))
+            cell["id"] = f"nb{entry['file'][:2]}-header"
+            nb.cells.insert(0, cell)
+        nbformat.write(nb, path)
+
+
+if __name__ == "__main__":
+    if "--write" in sys.argv:
+        write()
+    stale = differences()
+    if stale:
+        print("headers out of date (run tools/notebook_headers.py --write):", ", ".join(stale))
+        sys.exit(1)
+    print(f"{len(COURSE)} notebook headers in sync")
