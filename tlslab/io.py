@@ -585,6 +585,9 @@ def serve(
                 received = _pump(
                     conn, server, lambda ev, s=server: s.handshake_complete, events, timeout
                 )
+                if echo and received and not server.closed:  # data that came with the Finished
+                    server.send_application_data(received)
+                    conn.sendall(server.data_to_send())
                 while server.handshake_complete and not server.closed:
                     new: list[Any] = []
                     data = _pump(conn, server, bool, new, timeout)
