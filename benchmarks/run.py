@@ -331,6 +331,50 @@ def profile(chain: Chain) -> str:
     return str(path)
 
 
+def notebook_times() -> dict[str, float]:
+    """Seconds to execute each notebook headless (as the test suite does)."""
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    out = {}
+    for path in sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        NotebookClient(
+            nb,
+            timeout=600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
+        out[path.stem] = time.perf_counter() - start
+    return out
+
+
+def padding_oracle_times(runs: int) -> dict[str, float]:
+    """The notebook-09 Bleichenbacher lab on fresh ciphertexts (the padding is random, so the work varies)."""
+    from tlslab.attacks import PaddingOracle, bleichenbacher, toy_rsa_key, unpad_pkcs1
+    from tlslab.keyexchange import encrypt_pre_master_secret, rsa_pre_master_secret
+
+    key = toy_rsa_key()
+    seconds, queries = [], []
+    for _ in range(runs):
+        secret = rsa_pre_master_secret(ProtocolVersion.TLS12)
+        oracle = PaddingOracle(key)
+        start = time.perf_counter()
+        result = bleichenbacher(encrypt_pre_master_secret(secret, key.public_key()), oracle)
+        seconds.append(time.perf_counter() - start)
+        queries.append(result.queries)
+        assert unpad_pkcs1(result.plaintext) == secret
+    return {
+        "median_s": statistics.median(seconds),
+        "max_s": max(seconds),
+        "median_queries": statistics.median(queries),
+    }
+
+
 def import_cost() -> dict[str, float]:
     def run(code: str) -> float:
         best = 1e9
@@ -424,6 +468,9 @@ def main() -> int:
     results["in_memory"] = in_memory_rate(chain, 3.0 if not args.quick else 1.0)
     results["import"] = import_cost()
     results["profile"] = profile(chain)
+    results["padding_oracle"] = padding_oracle_times(3 if args.quick else 10)
+    if not args.quick:
+        results["notebooks_s"] = notebook_times()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(results, indent=1))
     print_table(results)
@@ -468,6 +515,18 @@ def print_table(results: dict[str, Any]) -> None:
         f"({i['tlslab_over_cryptography_ms']:+.0f} ms over cryptography); with notebook helpers "
         f"{i['tlslab_with_notebook_helpers_ms']:.0f} ms"
     )
+    po = results["padding_oracle"]
+    print(
+        f"padding-oracle lab: median {po['median_s']:.1f} s, max {po['max_s']:.1f} s "
+        f"({po['median_queries']:.0f} oracle queries median)"
+    )
+    if "notebooks_s" in results:
+        times = results["notebooks_s"]
+        print(
+            "notebooks: "
+            + ", ".join(f"{k[:2]} {v:.1f}s" for k, v in times.items())
+            + f"; total {sum(times.values()):.0f} s"
+        )
     print(f"profile: {results['profile']}")
 
 

@@ -74,7 +74,7 @@ from .messages import (
     ServerKeyExchangeDHE,
     ServerKeyExchangeECDHE,
 )
-from .protection import RecordProtection12, RecordProtection13
+from .protection import RecordProtection12
 from .rng import Rng, system_rng
 from .signatures import (
     default_scheme,
@@ -126,7 +126,6 @@ class TLSClient(Connection):
         self.tickets: list[SessionTicket] = []
         self._retried = False
         self._server_hello: ServerHello | None = None
-        self._secrets: dict[str, bytes] = {}
         self._ske: ServerKeyExchangeECDHE | ServerKeyExchangeDHE | None = None
         self._certificate_request: CertificateRequest13 | None = None
         self.resumed = False
@@ -255,34 +254,14 @@ class TLSClient(Connection):
         return ticket.psk
 
     def _handshake_secrets_13(self, sh: ServerHello) -> None:
-        assert self.suite is not None
         share = sh.extension(ExtensionType.key_share)
         assert isinstance(share, KeyShareServerHello)
         mine = self.key_shares[share.server_share.group]
-        shared = mine.exchange(share.server_share.key_exchange)
-        hash_name = self.suite.hash_name
         self.trace.parameter("group", share.server_share.group)
-        self.trace.secret("shared_secret", shared)
-        early = ks.early_secret(self._accepted_psk(sh), hash_name)
-        hs = ks.handshake_secret(early, shared, hash_name)
-        hello_hash = self.transcript.hash()
-        self._secrets.update(
-            handshake_secret=hs,
-            client_handshake_traffic_secret=ks.derive_secret(
-                hs, "c hs traffic", hello_hash, hash_name
-            ),
-            server_handshake_traffic_secret=ks.derive_secret(
-                hs, "s hs traffic", hello_hash, hash_name
-            ),
+        _, shts = self._handshake_schedule(
+            mine.exchange(share.server_share.key_exchange), self._accepted_psk(sh)
         )
-        for name in (
-            "handshake_secret",
-            "client_handshake_traffic_secret",
-            "server_handshake_traffic_secret",
-        ):
-            self.trace.secret(name, self._secrets[name])
-        keys = ks.traffic_keys(self._secrets["server_handshake_traffic_secret"], self.suite)
-        self._set_reader(RecordProtection13(self.suite, keys))
+        self._set_reader(self._protection_13(shts))
 
     # -- TLS 1.3 server flight ----------------------------------------------------------------
     def on_encrypted_extensions(self, ee: EncryptedExtensions, raw: bytes) -> None:
@@ -346,43 +325,19 @@ class TLSClient(Connection):
         check_verify_data(expected, finished.verify_data, who="server")
         self.trace.check("server Finished", True, "verify_data matches the transcript")
         self._transcript_add(raw)
-        ms = ks.master_secret_13(self._secrets["handshake_secret"], hash_name)
-        server_finished_hash = self.transcript.hash()
-        self._secrets.update(
-            master_secret=ms,
-            client_application_traffic_secret_0=ks.derive_secret(
-                ms, "c ap traffic", server_finished_hash, hash_name
-            ),
-            server_application_traffic_secret_0=ks.derive_secret(
-                ms, "s ap traffic", server_finished_hash, hash_name
-            ),
-            exporter_master_secret=ks.derive_secret(
-                ms, "exp master", server_finished_hash, hash_name
-            ),
-        )
-        for name in (
-            "master_secret",
-            "client_application_traffic_secret_0",
-            "server_application_traffic_secret_0",
-            "exporter_master_secret",
-        ):
-            self.trace.secret(name, self._secrets[name])
+        self._application_schedule()
         self.read_secret = self._secrets["server_application_traffic_secret_0"]
-        self._set_reader(
-            RecordProtection13(self.suite, ks.traffic_keys(self.read_secret, self.suite))
-        )
+        self._set_reader(self._protection_13(self.read_secret))
         self._send_change_cipher_spec()
         chts = self._secrets["client_handshake_traffic_secret"]
-        self._writer = RecordProtection13(self.suite, ks.traffic_keys(chts, self.suite))
+        self._writer = self._protection_13(chts)
         if self._certificate_request is not None:
             self._send_client_certificate(self._certificate_request)
         self._send(Finished(ks.verify_data_13(chts, self.transcript.hash(), hash_name)))
         self.write_secret = self._secrets["client_application_traffic_secret_0"]
-        self._writer = RecordProtection13(
-            self.suite, ks.traffic_keys(self.write_secret, self.suite)
-        )
+        self._writer = self._protection_13(self.write_secret)
         self._secrets["resumption_master_secret"] = ks.derive_secret(
-            ms, "res master", self.transcript.hash(), hash_name
+            self._secrets["master_secret"], "res master", self.transcript.hash(), hash_name
         )
         self._complete()
 

@@ -101,6 +101,7 @@ class Connection:
         self._events: list[Event] = []
         self.read_secret = b""
         self.write_secret = b""
+        self._secrets: dict[str, bytes] = {}
         self.closed = False
 
     # -- the public surface --------------------------------------------------------------
@@ -288,10 +289,64 @@ class Connection:
             raise UnexpectedMessage("a handshake message spans a key change (RFC 8446 §5.1)")
         self._reader = protection
 
+    # -- the TLS 1.3 key schedule, shared by client and server (RFC 8446 §7.1) -------------------
+    def _handshake_schedule(self, shared_secret: bytes, psk: bytes | None) -> tuple[bytes, bytes]:
+        """Early and Handshake Secret, then both handshake traffic secrets over CH..SH.
+        Returns (client_handshake_traffic_secret, server_handshake_traffic_secret)."""
+        from . import keyschedule as ks
+
+        assert self.suite is not None
+        hash_name = self.suite.hash_name
+        self.trace.secret("shared_secret", shared_secret)
+        hs = ks.handshake_secret(ks.early_secret(psk, hash_name), shared_secret, hash_name)
+        hello_hash = self.transcript.hash()
+        self._record_secrets(
+            handshake_secret=hs,
+            client_handshake_traffic_secret=ks.derive_secret(
+                hs, "c hs traffic", hello_hash, hash_name
+            ),
+            server_handshake_traffic_secret=ks.derive_secret(
+                hs, "s hs traffic", hello_hash, hash_name
+            ),
+        )
+        return self._secrets["client_handshake_traffic_secret"], self._secrets[
+            "server_handshake_traffic_secret"
+        ]
+
+    def _application_schedule(self) -> None:
+        """Master Secret, then the application traffic and exporter secrets over CH..server Finished."""
+        from . import keyschedule as ks
+
+        assert self.suite is not None
+        hash_name = self.suite.hash_name
+        ms = ks.master_secret_13(self._secrets["handshake_secret"], hash_name)
+        finished_hash = self.transcript.hash()
+        self._record_secrets(
+            master_secret=ms,
+            client_application_traffic_secret_0=ks.derive_secret(
+                ms, "c ap traffic", finished_hash, hash_name
+            ),
+            server_application_traffic_secret_0=ks.derive_secret(
+                ms, "s ap traffic", finished_hash, hash_name
+            ),
+            exporter_master_secret=ks.derive_secret(ms, "exp master", finished_hash, hash_name),
+        )
+
+    def _record_secrets(self, **secrets: bytes) -> None:
+        self._secrets.update(secrets)
+        for name, value in secrets.items():
+            self.trace.secret(name, value)
+
+    def _protection_13(self, secret: bytes) -> RecordProtection13:
+        from .keyschedule import traffic_keys
+
+        assert self.suite is not None
+        return RecordProtection13(self.suite, traffic_keys(secret, self.suite))
+
     # -- TLS 1.3 KeyUpdate (RFC 8446 §4.6.3) -------------------------------------------
     def key_update(self, request_peer_update: bool = True) -> None:
         """Send KeyUpdate and move to the next write secret."""
-        from .keyschedule import next_traffic_secret, traffic_keys
+        from .keyschedule import next_traffic_secret
 
         if (
             self.version != ProtocolVersion.TLS13
@@ -301,15 +356,15 @@ class Connection:
             raise TLSError("KeyUpdate needs an established TLS 1.3 connection")
         self._send(KeyUpdate(int(request_peer_update)), transcript=False)
         self.write_secret = next_traffic_secret(self.write_secret, self.suite.hash_name)
-        self._writer = RecordProtection13(self.suite, traffic_keys(self.write_secret, self.suite))
+        self._writer = self._protection_13(self.write_secret)
         self.trace.secret("write_traffic_secret (updated)", self.write_secret)
 
     def on_key_update(self, message: KeyUpdate, raw: bytes) -> None:
-        from .keyschedule import next_traffic_secret, traffic_keys
+        from .keyschedule import next_traffic_secret
 
         assert self.suite is not None
         self.read_secret = next_traffic_secret(self.read_secret, self.suite.hash_name)
-        self._set_reader(RecordProtection13(self.suite, traffic_keys(self.read_secret, self.suite)))
+        self._set_reader(self._protection_13(self.read_secret))
         self.trace.secret("read_traffic_secret (updated)", self.read_secret)
         if message.request_update:
             self.key_update(request_peer_update=False)

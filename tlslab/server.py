@@ -62,7 +62,7 @@ from .negotiation import (
     build_server_hello,
     negotiate,
 )
-from .protection import RecordProtection12, RecordProtection13
+from .protection import RecordProtection12
 from .rng import Rng, system_rng
 from .signatures import sign_certificate_verify, sign_server_key_exchange, verify_certificate_verify
 from .state import State
@@ -117,7 +117,6 @@ class TLSServer(Connection):
         self.decision: Negotiated | None = None
         self.client_hello: ClientHello | None = None
         self._hrr_sent = False
-        self._secrets: dict[str, bytes] = {}
         self._share: KeyShare | None = None
         self._server_random = b""
 
@@ -168,28 +167,14 @@ class TLSServer(Connection):
         if psk is not None:
             sh = sh.replace(extensions=(*sh.extensions, PreSharedKeyServer(0)))
         self._send(sh)
-        shared = share.exchange(decision.client_share.key_exchange)
         self.trace.parameter("group", decision.group)
-        self.trace.secret("shared_secret", shared)
-        hash_name = self.suite.hash_name
-        hs = ks.handshake_secret(ks.early_secret(psk, hash_name), shared, hash_name)
-        hello_hash = self.transcript.hash()
-        chts = ks.derive_secret(hs, "c hs traffic", hello_hash, hash_name)
-        shts = ks.derive_secret(hs, "s hs traffic", hello_hash, hash_name)
-        self._secrets.update(
-            handshake_secret=hs,
-            client_handshake_traffic_secret=chts,
-            server_handshake_traffic_secret=shts,
+        chts, shts = self._handshake_schedule(
+            share.exchange(decision.client_share.key_exchange), psk
         )
-        for name in (
-            "handshake_secret",
-            "client_handshake_traffic_secret",
-            "server_handshake_traffic_secret",
-        ):
-            self.trace.secret(name, self._secrets[name])
+        hash_name = self.suite.hash_name
         if ch.legacy_session_id:
             self._send_change_cipher_spec()  # middlebox compatibility (RFC 8446 Appendix D.4)
-        self._writer = RecordProtection13(self.suite, ks.traffic_keys(shts, self.suite))
+        self._writer = self._protection_13(shts)
         extensions: list[Extension] = []
         if decision.alpn is not None:
             extensions.append(ApplicationLayerProtocolNegotiation((decision.alpn,)))
@@ -205,30 +190,10 @@ class TLSServer(Connection):
                 )
             )
         self._send(Finished(ks.verify_data_13(shts, self.transcript.hash(), hash_name)))
-        ms = ks.master_secret_13(hs, hash_name)
-        finished_hash = self.transcript.hash()
-        self._secrets.update(
-            master_secret=ms,
-            client_application_traffic_secret_0=ks.derive_secret(
-                ms, "c ap traffic", finished_hash, hash_name
-            ),
-            server_application_traffic_secret_0=ks.derive_secret(
-                ms, "s ap traffic", finished_hash, hash_name
-            ),
-            exporter_master_secret=ks.derive_secret(ms, "exp master", finished_hash, hash_name),
-        )
-        for name in (
-            "master_secret",
-            "client_application_traffic_secret_0",
-            "server_application_traffic_secret_0",
-            "exporter_master_secret",
-        ):
-            self.trace.secret(name, self._secrets[name])
+        self._application_schedule()
         self.write_secret = self._secrets["server_application_traffic_secret_0"]
-        self._writer = RecordProtection13(
-            self.suite, ks.traffic_keys(self.write_secret, self.suite)
-        )
-        self._set_reader(RecordProtection13(self.suite, ks.traffic_keys(chts, self.suite)))
+        self._writer = self._protection_13(self.write_secret)
+        self._set_reader(self._protection_13(chts))
         wants_certificate = self.config.client_auth and psk is None
         self.state = State.WAIT_CERT if wants_certificate else State.WAIT_FINISHED
 
@@ -240,9 +205,7 @@ class TLSServer(Connection):
         self.trace.check("client Finished", True, "verify_data matches the transcript")
         self._transcript_add(raw)
         self.read_secret = self._secrets["client_application_traffic_secret_0"]
-        self._set_reader(
-            RecordProtection13(self.suite, ks.traffic_keys(self.read_secret, self.suite))
-        )
+        self._set_reader(self._protection_13(self.read_secret))
         self._complete()
         self._issue_tickets()
 
