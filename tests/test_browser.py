@@ -108,7 +108,8 @@ def browser() -> Iterator[object]:
 def _open_and_run_all(browser: object, lab_url: str, notebook: str) -> object:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     page.set_default_timeout(120_000)
-    page.goto(f"{lab_url}/lab/tree/{notebook}?token={TOKEN}")
+    # a workspace of its own, so no tab from an earlier test is restored next to this notebook
+    page.goto(f"{lab_url}/lab/workspaces/{notebook[:2]}/tree/{notebook}?token={TOKEN}&reset")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
     page.get_by_text("| Idle").first.wait_for(timeout=120_000)  # the kernel is up
     for _ in range(3):  # a click that lands while the kernel is still settling can be lost
