@@ -128,6 +128,7 @@ class TLSClient(Connection):
         self._server_hello: ServerHello | None = None
         self._ske: ServerKeyExchangeECDHE | ServerKeyExchangeDHE | None = None
         self._certificate_request: CertificateRequest13 | None = None
+        self._certificate_requested_12 = False
         self.resumed = False
         if config.insecure:
             self.trace.note(
@@ -419,12 +420,12 @@ class TLSClient(Connection):
 
     def on_certificate_request_12(self, cr: CertificateRequest12, raw: bytes) -> None:
         self._transcript_add(raw)
-        self._certificate_requested = True
+        self._certificate_requested_12 = True
 
     def on_server_hello_done(self, done: ServerHelloDone, raw: bytes) -> None:
         assert self.suite is not None and self.hello is not None and self._server_hello is not None
         self._transcript_add(raw)
-        if getattr(self, "_certificate_requested", False):
+        if self._certificate_requested_12:
             self._send(Certificate12(()))
         pre_master, cke = self._client_key_exchange()
         self._send(cke)
