@@ -161,33 +161,18 @@ def _decrypt_13(
     def protector(label: str) -> RecordProtection13:
         return RecordProtection13(suite, traffic_keys(secrets[label], suite))
 
-    _read_protected_13(
-        server, protector("SERVER_HANDSHAKE_TRAFFIC_SECRET"), session, stop_at_finished=True
-    )
-    messages = [m for _, m in session.handshake]
-    server_finished = decode_handshake(messages[-1])
-    assert isinstance(server_finished, Finished)
-    expected = verify_data_13(
-        secrets["SERVER_HANDSHAKE_TRAFFIC_SECRET"],
-        digest(hash_name, b"".join(messages[:-1])),
-        hash_name,
-    )
-    check_verify_data(expected, server_finished.verify_data, who="server")
-    session.checks.append("server Finished verified")
-
-    _read_protected_13(
-        client, protector("CLIENT_HANDSHAKE_TRAFFIC_SECRET"), session, stop_at_finished=True
-    )
-    messages = [m for _, m in session.handshake]
-    client_finished = decode_handshake(messages[-1])
-    assert isinstance(client_finished, Finished)
-    expected = verify_data_13(
-        secrets["CLIENT_HANDSHAKE_TRAFFIC_SECRET"],
-        digest(hash_name, b"".join(messages[:-1])),
-        hash_name,
-    )
-    check_verify_data(expected, client_finished.verify_data, who="client")
-    session.checks.append("client Finished verified")
+    # RFC 8446 order: the server's flight ends with its Finished, then the client's Finished.
+    for side, direction in (("server", server), ("client", client)):
+        label = f"{side.upper()}_HANDSHAKE_TRAFFIC_SECRET"
+        _read_protected_13(direction, protector(label), session, stop_at_finished=True)
+        messages = [m for _, m in session.handshake]
+        finished = decode_handshake(messages[-1])
+        assert isinstance(finished, Finished)
+        transcript = digest(hash_name, b"".join(messages[:-1]))
+        check_verify_data(
+            verify_data_13(secrets[label], transcript, hash_name), finished.verify_data, who=side
+        )
+        session.checks.append(f"{side} Finished verified")
 
     _read_protected_13(
         server, protector("SERVER_TRAFFIC_SECRET_0"), session, stop_at_finished=False
