@@ -43,7 +43,34 @@ from .rng import seeded_rng, system_rng
 
 __version__ = "0.1.0"
 
+# The engine and the heavier stages load on first use (PEP 562), so `import tlslab` stays cheap.
+_LAZY = {
+    "ClientConfig": "client",
+    "TLSClient": "client",
+    "TLSServer": "server",
+    "ServerIdentity": "server",
+    "ServerConfig": "negotiation",
+    "negotiate": "negotiation",
+    "validate_chain": "validation",
+    "build_chain": "certificates",
+    "connect": "io",
+    "serve": "io",
+    "decrypt_session": "decrypt",
+    "KeyLog": "keylog",
+    "handshake_in_memory": "memory",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'tlslab' has no attribute {name!r}")
+
+
 __all__ = [
+    *_LAZY,
     "AlertDescription",
     "AlertError",
     "BadRecordMac",
