@@ -238,3 +238,28 @@ def test_tampering_any_flight_fails_the_handshake(version: int) -> None:
             )
     assert {"bad_record_mac", "decode_error"} & alerts
     print(f"TLS {version:#06x} tampering outcomes: {sorted(alerts)}")
+
+
+def test_renegotiation_is_refused_with_a_warning() -> None:
+    from tlslab.messages import HelloRequest
+
+    client, server = _pair({"versions": (V.TLS12,)}, {})
+    assert handshake_in_memory(client, server).completed
+    server._send(HelloRequest(), transcript=False)  # the server asks for renegotiation
+    assert client.receive_data(server.data_to_send()) == []
+    assert (
+        server.receive_data(client.data_to_send()) == []
+    )  # a no_renegotiation warning; still connected
+    assert any(e.name == "renegotiation refused" for e in client.trace.events)
+    _exchange(client, server)
+
+
+def test_hello_request_after_tls13_is_unexpected() -> None:
+    from tlslab.messages import HelloRequest
+
+    client, server = _pair({}, {})
+    assert handshake_in_memory(client, server).completed
+    server._send(HelloRequest(), transcript=False)
+    with pytest.raises(AlertError) as info:
+        client.receive_data(server.data_to_send())
+    assert info.value.alert.name == "unexpected_message"

@@ -218,3 +218,15 @@ def test_defence_exercise() -> None:
     missing = ex.check({"downgrade": "downgrade sentinel"})
     assert len(missing.findings) == 3 and "missing" in str(missing)
     assert "not one of the defences" in str(ex.check({**right, "downgrade": "firewall"}))
+
+
+def test_encrypted_messages_exercise() -> None:
+    from tlslab.exercises import encrypted_messages_exercise
+
+    ex = encrypted_messages_exercise()
+    assert ex.check({"ClientHello", "ServerHello"})
+    cert = str(ex.check({"ClientHello", "ServerHello", "Certificate"}))
+    missing = str(ex.check({"ClientHello"}))
+    assert "TLS 1.2 it did not" in cert
+    assert "ServerHello" in missing and "in the clear" in missing
+    assert "not TLS 1.3 handshake messages" in str(ex.check({"ClientKeyExchange"}))

@@ -94,6 +94,15 @@ def cmd_client(args: argparse.Namespace) -> int:
     from .io import connect
 
     roots = tuple(load_certificates(Path(args.cafile).read_bytes())) if args.cafile else ()
+    chain: tuple[bytes, ...] = ()
+    key = None
+    if args.cert and args.key:
+        from .server import ServerIdentity
+
+        identity = ServerIdentity.from_pem(
+            Path(args.cert).read_bytes(), Path(args.key).read_bytes()
+        )
+        chain, key = identity.certificates, identity.private_key
     config = ClientConfig(
         server_name=args.servername or args.host,
         versions=_VERSIONS.get(args.tls or "", (ProtocolVersion.TLS13, ProtocolVersion.TLS12)),
@@ -102,6 +111,8 @@ def cmd_client(args: argparse.Namespace) -> int:
         alpn=tuple(a for a in (args.alpn or "").split(",") if a),
         trust_roots=roots,
         insecure=args.insecure,
+        certificate_chain=chain,
+        private_key=key,
     )
     if args.insecure:
         print("WARNING: --insecure: the server's certificate is NOT validated", file=sys.stderr)
@@ -192,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument(
         "--insecure", action="store_true", help="do NOT validate the server's certificate"
     )
+    c.add_argument("--cert", help="client certificate chain (PEM), for servers that ask for one")
+    c.add_argument("--key", help="the client certificate's private key (PEM)")
     c.add_argument("--trace", action="store_true", help="print every step")
     s = sub.add_parser("server", help="an echo server")
     s.add_argument("--port", type=int, required=True)

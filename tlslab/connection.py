@@ -254,6 +254,8 @@ class Connection:
             if not self.closed:
                 self.close()
             return
+        if alert.level == AlertLevel.warning and self.version == ProtocolVersion.TLS12:
+            return  # e.g. no_renegotiation: a warning, the connection goes on (RFC 5246 §7.2)
         self.closed = True
         self.state = State.CLOSED
         raise RemoteAlert(alert.level, alert.description)
@@ -288,6 +290,23 @@ class Connection:
         if self._handshake.pending:
             raise UnexpectedMessage("a handshake message spans a key change (RFC 8446 §5.1)")
         self._reader = protection
+
+    # -- renegotiation is refused (RFC 5746 §4.2 / §4.4; RFC 8446 has none) ----------------------
+    def _refuse_renegotiation(self, what: str) -> None:
+        if self.version != ProtocolVersion.TLS12:
+            raise UnexpectedMessage(
+                f"{what} after a TLS 1.3 handshake (TLS 1.3 has no renegotiation)"
+            )
+        self.trace.note(
+            "renegotiation refused", f"{what}: answered with a no_renegotiation warning"
+        )
+        self._send_alert(AlertDescription.no_renegotiation, AlertLevel.warning)
+
+    def on_hello_request(self, message: HandshakeMessage, raw: bytes) -> None:
+        self._refuse_renegotiation("HelloRequest")
+
+    def on_renegotiation(self, message: HandshakeMessage, raw: bytes) -> None:
+        self._refuse_renegotiation("ClientHello")
 
     # -- the TLS 1.3 key schedule, shared by client and server (RFC 8446 §7.1) -------------------
     def _handshake_schedule(self, shared_secret: bytes, psk: bytes | None) -> tuple[bytes, bytes]:

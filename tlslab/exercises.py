@@ -786,3 +786,48 @@ def defence_exercise() -> Exercise:
         ),
         solution_text=str(right),
     )
+
+
+# -- Notebook 00: what travels in the clear? ----------------------------------------------
+
+
+def encrypted_messages_exercise() -> Exercise:
+    """Which handshake messages does an observer on the wire see in TLS 1.3?"""
+    clear = {"ClientHello", "ServerHello"}
+    encrypted = {"EncryptedExtensions", "Certificate", "CertificateVerify", "Finished"}
+
+    def check(answer: Any) -> list[Finding]:
+        if not isinstance(answer, (set, list, tuple)):
+            return [Finding("answer", "give a set of message names, e.g. {'ClientHello'}")]
+        given = set(answer)
+        unknown = given - clear - encrypted
+        if unknown:
+            return [
+                Finding(
+                    "answer",
+                    f"{sorted(unknown)} are not TLS 1.3 handshake messages of a full handshake; "
+                    f"choose from {sorted(clear | encrypted)}",
+                )
+            ]
+        findings = []
+        for name in sorted(given & encrypted):
+            why = (
+                "the certificate travels encrypted in TLS 1.3 (in TLS 1.2 it did not)"
+                if name == "Certificate"
+                else "everything after the ServerHello is protected with the handshake keys"
+            )
+            findings.append(Finding(name, f"is encrypted: {why}"))
+        for name in sorted(clear - given):
+            findings.append(
+                Finding(name, "is sent in the clear: no keys exist yet when it is sent")
+            )
+        return findings
+
+    return Exercise(
+        name="00.1 what does an eavesdropper see?",
+        prompt="In a full TLS 1.3 handshake, which of ClientHello, ServerHello, EncryptedExtensions, "
+        "Certificate, CertificateVerify and Finished travel in the clear? Give a set of names.",
+        checker=check,
+        hints=("Keys can be derived once both key shares are known.",),
+        solution_text="{'ClientHello', 'ServerHello'}",
+    )

@@ -49,6 +49,7 @@ TRANSITIONS: dict[tuple[str, State, int], tuple[str, State]] = {
     ("client", S.WAIT_FINISHED, HT.finished): ("on_finished", S.CONNECTED),
     ("client", S.CONNECTED, HT.new_session_ticket): ("on_new_session_ticket", S.CONNECTED),
     ("client", S.CONNECTED, HT.key_update): ("on_key_update", S.CONNECTED),
+    ("client", S.CONNECTED, HT.hello_request): ("on_hello_request", S.CONNECTED),
     # TLS 1.2 client (after a TLS 1.2 ServerHello)
     ("client", S.WAIT_CERT_12, HT.certificate): ("on_certificate_12", S.WAIT_SKE_12),
     ("client", S.WAIT_SKE_12, HT.server_key_exchange): ("on_server_key_exchange", S.WAIT_SHD_12),
@@ -64,6 +65,7 @@ TRANSITIONS: dict[tuple[str, State, int], tuple[str, State]] = {
     ("server", S.WAIT_CV, HT.certificate_verify): ("on_client_certificate_verify", S.WAIT_FINISHED),
     ("server", S.WAIT_FINISHED, HT.finished): ("on_finished", S.CONNECTED),
     ("server", S.CONNECTED, HT.key_update): ("on_key_update", S.CONNECTED),
+    ("server", S.CONNECTED, HT.client_hello): ("on_renegotiation", S.CONNECTED),
     # TLS 1.2 server
     ("server", S.WAIT_CKE_12, HT.client_key_exchange): ("on_client_key_exchange", S.WAIT_CCS_12),
     ("server", S.WAIT_FINISHED_12, HT.finished): ("on_finished_12", S.CONNECTED),
