@@ -81,7 +81,7 @@ _NON_CRITICAL = {
 NAME_CONSTRAINT_BUDGET = 1 << 16  # (names x subtrees) compared per validation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Check:
     """One check on one certificate: what was checked, the verdict, and why."""
 
@@ -192,6 +192,10 @@ class _Validator:
         self.leaf_certificate: x509.Certificate | None = None
         self.purpose = "server"
         self._labels: dict[int, str] = {}
+        self._by_oid: dict[
+            int, dict[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]]
+        ] = {}
+        self._der: dict[int, bytes] = {}
         self.wanted_eku = ExtendedKeyUsageOID.SERVER_AUTH
         self.intermediates = list(intermediates)
         self.roots = list(roots)
@@ -227,7 +231,7 @@ class _Validator:
         serial = cert.serial_number
         size = (serial.bit_length() + 8) // 8 if serial >= 0 else 0
         # Some old roots in real trust stores have serial 0; a trust anchor is trusted as it is.
-        lowest = 0 if cert.public_bytes(Encoding.DER) in self.root_der else 1
+        lowest = 0 if self.der(cert) in self.root_der else 1
         ok = serial >= lowest and 1 <= size <= 21
         self.record(
             cert,
@@ -300,10 +304,17 @@ class _Validator:
     def ext(
         self, cert: x509.Certificate, oid: x509.ObjectIdentifier
     ) -> x509.Extension[x509.ExtensionType] | None:
-        try:
-            return self.extensions(cert).get_extension_for_oid(oid)
-        except x509.ExtensionNotFound:
-            return None
+        by_oid = self._by_oid.get(id(cert))
+        if by_oid is None:  # index each certificate's extensions once
+            by_oid = self._by_oid[id(cert)] = {e.oid: e for e in self.extensions(cert)}
+        return by_oid.get(oid)
+
+    def der(self, cert: x509.Certificate) -> bytes:
+        """The certificate's DER encoding, serialized once per validation."""
+        value = self._der.get(id(cert))
+        if value is None:
+            value = self._der[id(cert)] = cert.public_bytes(Encoding.DER)
+        return value
 
     # -- the leaf ----------------------------------------------------------------------
     def leaf(self, cert: x509.Certificate, name: _Name) -> None:
@@ -509,7 +520,7 @@ class _Validator:
                 else "must be critical (RFC 5280 §4.2.1.10)",
             )
         aki = self.ext(issuer, ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
-        if issuer.public_bytes(Encoding.DER) not in self.root_der:
+        if self.der(issuer) not in self.root_der:
             self.record(
                 issuer,
                 "authorityKeyIdentifier",
@@ -639,7 +650,7 @@ class _Validator:
                 f"does not verify with {_label(issuer)}'s key ({type(exc).__name__})",
             )
         # Not signed by the trusted root of that name: to a client, that is an unknown CA.
-        alert = UnknownCA if issuer.public_bytes(Encoding.DER) in self.root_der else BadCertificate
+        alert = UnknownCA if self.der(issuer) in self.root_der else BadCertificate
         self.record(child, "signature", ok, detail, alert)
 
     def name_constraints(self, issuer: x509.Certificate, below: list[x509.Certificate]) -> None:
@@ -679,7 +690,7 @@ class _Validator:
     def build(
         self, working: x509.Certificate, below: list[x509.Certificate], depth: int
     ) -> list[x509.Certificate]:
-        if working.public_bytes(Encoding.DER) in self.root_der:
+        if self.der(working) in self.root_der:
             self.record(working, "trust anchor", True, "in the trust store")
             if below:
                 self.anchor(working)
@@ -744,7 +755,7 @@ def _der_checks(v: _Validator, cert: x509.Certificate) -> None:
     """Encoding rules cryptography's API does not expose: read the DER directly."""
     from .x509der import encoding_facts
 
-    der = cert.public_bytes(Encoding.DER)
+    der = v.der(cert)
     try:
         same, times, named = encoding_facts(der)
     except ValueError as exc:
