@@ -151,16 +151,14 @@ def _subtree(value: str) -> x509.GeneralName:
         return x509.DNSName(value)
 
 
-@dataclass(frozen=True)
-class Issued:
-    """A certificate with its private key (and the key that signed it)."""
-
-    certificate: x509.Certificate
-    private_key: Any
+@dataclass(frozen=True, repr=False)
+class Issued(Credential):
+    """A certificate from :func:`issue_certificate`, with its private key: a :class:`Credential`
+    that also knows its place in a chain (its subject ``name`` and its issuer)."""
 
     @property
     def der(self) -> bytes:
-        return self.certificate.public_bytes(Encoding.DER)
+        return self.cert_der
 
     @property
     def name(self) -> str:
