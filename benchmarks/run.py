@@ -38,13 +38,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from tlslab.certificates import Chain, build_chain, real_now
-from tlslab.client import ClientConfig, TLSClient
 from tlslab.constants import CipherSuite, NamedGroup, ProtocolVersion
-from tlslab.io import connect
-from tlslab.memory import handshake_in_memory
-from tlslab.negotiation import ServerConfig
-from tlslab.server import ServerIdentity, TLSServer
+from tlslab.engine.client import ClientConfig, TLSClient
+from tlslab.engine.memory import handshake_in_memory
+from tlslab.engine.server import ServerIdentity, TLSServer
+from tlslab.net.sockets import connect
+from tlslab.pki.certificates import Chain, build_chain, real_now
+from tlslab.stages.negotiation import ServerConfig
 
 RESULTS = Path(__file__).parent / "results"
 PAYLOAD = b"0123456789abcdef"
@@ -355,8 +355,8 @@ def notebook_times() -> dict[str, float]:
 
 def padding_oracle_times(runs: int) -> dict[str, float]:
     """The notebook-09 Bleichenbacher lab on fresh ciphertexts (the padding is random, so the work varies)."""
-    from tlslab.attacks import PaddingOracle, bleichenbacher, toy_rsa_key, unpad_pkcs1
-    from tlslab.keyexchange import encrypt_pre_master_secret, rsa_pre_master_secret
+    from tlslab.lab.attacks import PaddingOracle, bleichenbacher, toy_rsa_key, unpad_pkcs1
+    from tlslab.stages.keyexchange import encrypt_pre_master_secret, rsa_pre_master_secret
 
     key = toy_rsa_key()
     seconds, queries = [], []
@@ -390,8 +390,8 @@ def import_cost() -> dict[str, float]:
         "cryptography.hazmat.primitives.ciphers.aead, cryptography.hazmat.primitives.kdf.hkdf, "
         "cryptography.x509.verification"
     )
-    tlslab = run("import tlslab, tlslab.client, tlslab.server")
-    helpers = run("import tlslab, tlslab.viz, tlslab.widgets")
+    tlslab = run("import tlslab, tlslab.engine.client, tlslab.engine.server")
+    helpers = run("import tlslab, tlslab.lab.viz, tlslab.lab.widgets")
     return {
         "python_ms": baseline,
         "cryptography_modules_ms": crypto - baseline,

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
 )
 
-from tlslab import io
-from tlslab.certificates import Chain, build_chain
+from tlslab.net import sockets
+from tlslab.pki.certificates import Chain, build_chain
 
 HOST = "lab.example"
 _TMP = Path(tempfile.mkdtemp(prefix="tlslab-interop-"))
@@ -53,7 +53,7 @@ def files_for(cert: str) -> tuple[Path, Path, Path]:
 @contextlib.contextmanager
 def openssl_echo_server(cert: str) -> Iterator[int]:
     """An OpenSSL echo server on 127.0.0.1 for the ``cert`` chain; yields its port."""
-    with io.openssl_echo_server(chain_for(cert)) as port:
+    with sockets.openssl_echo_server(chain_for(cert)) as port:
         yield port
 
 
@@ -66,7 +66,7 @@ def openssl_client_exchange(
     payload: bytes = b"ping from OpenSSL",
 ) -> tuple[str, str, bytes]:
     """Connect OpenSSL (trusting the ``cert`` chain's root) to ``port``; return (version, cipher, reply)."""
-    return io.openssl_client_exchange(
+    return sockets.openssl_client_exchange(
         port,
         chain_for(ctx_or_cert).root.certificate,
         server_name=HOST,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from tlslab.constants import HELLO_RETRY_REQUEST_RANDOM, ExtensionType, HandshakeType
-from tlslab.extensions import (
+from tlslab.wire.extensions import (
     ApplicationLayerProtocolNegotiation,
     Cookie,
     EarlyDataIndication,
@@ -35,7 +35,7 @@ from tlslab.extensions import (
     SupportedVersionsServer,
     UnknownExtension,
 )
-from tlslab.messages import (
+from tlslab.wire.messages import (
     Certificate12,
     Certificate13,
     CertificateEntry,

@@ -3,7 +3,8 @@ server's countermeasure offers no oracle; the MITM helpers edit ClientHellos."""
 
 from __future__ import annotations
 
-from tlslab.attacks import (
+from tlslab.constants import ExtensionType, ProtocolVersion
+from tlslab.lab.attacks import (
     PaddingOracle,
     bleichenbacher,
     remove_tls13,
@@ -11,16 +12,15 @@ from tlslab.attacks import (
     toy_rsa_key,
     unpad_pkcs1,
 )
-from tlslab.constants import ExtensionType, ProtocolVersion
-from tlslab.hello import build_client_hello
-from tlslab.keyexchange import (
+from tlslab.rng import seeded_rng
+from tlslab.stages.hello import build_client_hello
+from tlslab.stages.keyexchange import (
     decrypt_pre_master_secret,
     encrypt_pre_master_secret,
     rsa_pre_master_secret,
 )
-from tlslab.messages import ClientHello, decode_handshake
-from tlslab.record import RecordReader, fragment
-from tlslab.rng import seeded_rng
+from tlslab.wire.messages import ClientHello, decode_handshake
+from tlslab.wire.record import RecordReader, fragment
 
 
 def test_bleichenbacher_recovers_the_pre_master_secret() -> None:

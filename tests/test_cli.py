@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from tlslab.certificates import build_chain
+from tlslab.pki.certificates import build_chain
 
 pytestmark = pytest.mark.interop
 

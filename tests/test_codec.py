@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from tlslab._codec import Reader, Writer
 from tlslab.constants import CipherSuite
 from tlslab.errors import DecodeError, EncodeError
+from tlslab.wire._codec import Reader, Writer
 
 
 def test_uints_round_trip() -> None:

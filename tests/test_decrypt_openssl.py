@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tlslab.constants import ExtensionType, ProtocolVersion
-from tlslab.decrypt import decrypt_session
+from tlslab.engine.decrypt import decrypt_session
 from tlslab.errors import BadRecordMac
-from tlslab.io import record_openssl_session
-from tlslab.keylog import KeyLog
-from tlslab.messages import ServerHello, decode_handshake
+from tlslab.net.sockets import record_openssl_session
+from tlslab.stages.keylog import KeyLog
+from tlslab.wire.messages import ServerHello, decode_handshake
 
 pytestmark = pytest.mark.interop
 
@@ -85,9 +85,9 @@ def test_wrong_master_secret_fails_loudly() -> None:
 def test_rsa_key_transport_has_no_forward_secrecy() -> None:
     """A recorded RSA-key-transport session is decrypted with the server's private key alone
     (no key log), and the recovered master secret equals the one OpenSSL logged."""
-    from tlslab.certificates import teaching_rsa_key
-    from tlslab.decrypt import recover_rsa_master_secret
+    from tlslab.engine.decrypt import recover_rsa_master_secret
     from tlslab.errors import UnexpectedMessage
+    from tlslab.pki.certificates import teaching_rsa_key
 
     captured = record_openssl_session(
         tls_version="1.2", cipher="AES128-GCM-SHA256", certificate_key="rsa"

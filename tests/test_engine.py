@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from tlslab.certificates import LAB_NOW, build_chain
-from tlslab.client import ClientConfig, TLSClient
-from tlslab.connection import ApplicationData, ConnectionClosed
 from tlslab.constants import CipherSuite as CS
 from tlslab.constants import NamedGroup as G
 from tlslab.constants import ProtocolVersion as V
-from tlslab.decrypt import decrypt_session
+from tlslab.engine.client import ClientConfig, TLSClient
+from tlslab.engine.connection import ApplicationData, ConnectionClosed
+from tlslab.engine.decrypt import decrypt_session
+from tlslab.engine.memory import handshake_in_memory
+from tlslab.engine.server import ServerIdentity, TLSServer
+from tlslab.engine.state import State, transitions_for
 from tlslab.errors import AlertError, RemoteAlert, TLSError
-from tlslab.memory import handshake_in_memory
-from tlslab.negotiation import ServerConfig
+from tlslab.pki.certificates import LAB_NOW, build_chain
 from tlslab.rng import seeded_rng
-from tlslab.server import ServerIdentity, TLSServer
-from tlslab.state import State, transitions_for
+from tlslab.stages.negotiation import ServerConfig
 
 CHAINS = {k: build_chain(key_type=k) for k in ("ecdsa-p256", "rsa")}
 CHAINS["ed25519"] = build_chain(leaf_options={"key_type": "ed25519"})
@@ -241,7 +241,7 @@ def test_tampering_any_flight_fails_the_handshake(version: int) -> None:
 
 
 def test_renegotiation_is_refused_with_a_warning() -> None:
-    from tlslab.messages import HelloRequest
+    from tlslab.wire.messages import HelloRequest
 
     client, server = _pair({"versions": (V.TLS12,)}, {})
     assert handshake_in_memory(client, server).completed
@@ -255,7 +255,7 @@ def test_renegotiation_is_refused_with_a_warning() -> None:
 
 
 def test_hello_request_after_tls13_is_unexpected() -> None:
-    from tlslab.messages import HelloRequest
+    from tlslab.wire.messages import HelloRequest
 
     client, server = _pair({}, {})
     assert handshake_in_memory(client, server).completed

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import tlslab as t
-from tlslab.exercises import cipher_suites_offset_exercise, client_hello_exercise
+from tlslab.lab.exercises import cipher_suites_offset_exercise, client_hello_exercise
 
 
 def _good() -> t.ClientHello:
@@ -75,8 +75,8 @@ def test_offset_exercise_distinguishes_mistakes() -> None:
 
 
 def test_client_write_key_exercise() -> None:
-    from tlslab.exercises import client_write_key_exercise
-    from tlslab.keyschedule import prf
+    from tlslab.lab.exercises import client_write_key_exercise
+    from tlslab.stages.keyschedule import prf
     from tlslab.vectors import tls12
 
     t = tls12()["illustrated_tls12_handshake"]
@@ -93,8 +93,8 @@ def test_client_write_key_exercise() -> None:
 
 
 def test_client_verify_data_exercise() -> None:
-    from tlslab.exercises import client_verify_data_exercise
-    from tlslab.keyschedule import digest, verify_data_13
+    from tlslab.lab.exercises import client_verify_data_exercise
+    from tlslab.stages.keyschedule import digest, verify_data_13
     from tlslab.vectors import rfc8448
 
     v = rfc8448()
@@ -121,8 +121,8 @@ def test_client_verify_data_exercise() -> None:
 
 
 def test_nonce_exercise() -> None:
-    from tlslab.exercises import nonce_exercise
-    from tlslab.protection import xor_nonce
+    from tlslab.lab.exercises import nonce_exercise
+    from tlslab.stages.protection import xor_nonce
 
     iv = bytes(range(1, 13))
     ex = nonce_exercise(iv, 5)
@@ -141,7 +141,7 @@ def test_nonce_exercise() -> None:
 
 
 def test_negotiation_exercise() -> None:
-    from tlslab.exercises import negotiation_exercise
+    from tlslab.lab.exercises import negotiation_exercise
 
     ex = negotiation_exercise()
     right = {
@@ -167,7 +167,7 @@ def test_negotiation_exercise() -> None:
 
 
 def test_small_dh_exercise() -> None:
-    from tlslab.exercises import small_dh_exercise
+    from tlslab.lab.exercises import small_dh_exercise
 
     ex = small_dh_exercise(23, 5, 6, 15)
     assert ex.check(pow(pow(5, 15, 23), 6, 23))
@@ -180,7 +180,7 @@ def test_small_dh_exercise() -> None:
 
 
 def test_which_check_exercise() -> None:
-    from tlslab.exercises import which_check_exercise
+    from tlslab.lab.exercises import which_check_exercise
 
     ex = which_check_exercise("self-signed leaf")
     assert ex.check("issuer found")
@@ -192,8 +192,8 @@ def test_which_check_exercise() -> None:
 
 
 def test_state_exercise() -> None:
-    from tlslab.exercises import state_exercise
-    from tlslab.state import State
+    from tlslab.engine.state import State
+    from tlslab.lab.exercises import state_exercise
 
     ex = state_exercise()
     assert ex.check("WAIT_CERT_CR") and ex.check(State.WAIT_CERT_CR)
@@ -203,7 +203,7 @@ def test_state_exercise() -> None:
 
 
 def test_defence_exercise() -> None:
-    from tlslab.exercises import defence_exercise
+    from tlslab.lab.exercises import defence_exercise
 
     ex = defence_exercise()
     right = {
@@ -221,7 +221,7 @@ def test_defence_exercise() -> None:
 
 
 def test_encrypted_messages_exercise() -> None:
-    from tlslab.exercises import encrypted_messages_exercise
+    from tlslab.lab.exercises import encrypted_messages_exercise
 
     ex = encrypted_messages_exercise()
     assert ex.check({"ClientHello", "ServerHello"})

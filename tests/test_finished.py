@@ -4,10 +4,10 @@ from typing import Any
 
 import pytest
 
-from tlslab import keyschedule as ks
 from tlslab.errors import DecryptError
-from tlslab.finished import check_verify_data
-from tlslab.transcript import transcript_hash
+from tlslab.stages import keyschedule as ks
+from tlslab.stages.finished import check_verify_data
+from tlslab.stages.transcript import transcript_hash
 
 H = bytes.fromhex
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from tlslab.client import ClientConfig
 from tlslab.constants import CipherSuite as CS
 from tlslab.constants import NamedGroup as G
 from tlslab.constants import ProtocolVersion as V
-from tlslab.io import connect, serve_in_thread
-from tlslab.negotiation import ServerConfig
-from tlslab.server import ServerIdentity
+from tlslab.engine.client import ClientConfig
+from tlslab.engine.server import ServerIdentity
+from tlslab.net.sockets import connect, serve_in_thread
+from tlslab.stages.negotiation import ServerConfig
 
 from .openssl_peers import (
     HOST,

@@ -9,11 +9,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from tlslab.certificates import teaching_rsa_key
 from tlslab.constants import NamedGroup as G
 from tlslab.constants import ProtocolVersion
 from tlslab.errors import IllegalParameter
-from tlslab.keyexchange import (
+from tlslab.pki.certificates import teaching_rsa_key
+from tlslab.rng import seeded_rng
+from tlslab.stages.keyexchange import (
     KeyShare,
     decrypt_pre_master_secret,
     dhe_pre_master_secret,
@@ -22,7 +23,6 @@ from tlslab.keyexchange import (
     generate_key_share,
     rsa_pre_master_secret,
 )
-from tlslab.rng import seeded_rng
 
 ALL_GROUPS = [G.x25519, G.x448, G.secp256r1, G.secp384r1, G.secp521r1, G.ffdhe2048, G.ffdhe3072]
 SIZES = {

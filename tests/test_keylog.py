@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tlslab.errors import DecodeError
-from tlslab.keylog import KeyLog, keylog_line
+from tlslab.stages.keylog import KeyLog, keylog_line
 
 
 def test_round_trip() -> None:

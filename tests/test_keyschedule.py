@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from tlslab import keyschedule as ks
 from tlslab.constants import CipherSuite
-from tlslab.suites import suite_info
-from tlslab.transcript import Transcript, transcript_hash
+from tlslab.stages import keyschedule as ks
+from tlslab.stages.suites import suite_info
+from tlslab.stages.transcript import Transcript, transcript_hash
 
 H = bytes.fromhex
 AES128 = suite_info(CipherSuite.TLS_AES_128_GCM_SHA256)

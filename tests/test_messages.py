@@ -16,7 +16,7 @@ from tlslab.constants import (
     SignatureScheme,
 )
 from tlslab.errors import DecodeError, IllegalParameter, UnexpectedMessage
-from tlslab.extensions import (
+from tlslab.wire.extensions import (
     Cookie,
     KeyShareClientHello,
     KeyShareHelloRetryRequest,
@@ -26,7 +26,7 @@ from tlslab.extensions import (
     SupportedVersionsServer,
     UnknownExtension,
 )
-from tlslab.messages import (
+from tlslab.wire.messages import (
     Certificate13,
     ClientHello,
     EncryptedExtensions,
@@ -35,7 +35,7 @@ from tlslab.messages import (
     ServerHello,
     decode_handshake,
 )
-from tlslab.record import TLSPlaintext
+from tlslab.wire.record import TLSPlaintext
 
 
 def test_rfc8448_client_hello_round_trip(rfc8448: dict[str, Any]) -> None:

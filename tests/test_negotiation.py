@@ -15,30 +15,30 @@ from tlslab.errors import (
     ProtocolVersionError,
     UnsupportedExtension,
 )
-from tlslab.extensions import (
-    Cookie,
-    KeyShareClientHello,
-    KeyShareEntry,
-    KeyShareHelloRetryRequest,
-    ServerName,
-)
-from tlslab.hello import (
+from tlslab.rng import seeded_rng
+from tlslab.stages.hello import (
     build_client_hello,
     build_client_hello_after_retry,
     check_downgrade,
     check_hello_retry_request,
     check_server_hello,
 )
-from tlslab.keyexchange import generate_key_share
-from tlslab.keyschedule import digest
-from tlslab.negotiation import (
+from tlslab.stages.keyexchange import generate_key_share
+from tlslab.stages.keyschedule import digest
+from tlslab.stages.negotiation import (
     ServerConfig,
     build_hello_retry_request,
     build_server_hello,
     negotiate,
 )
-from tlslab.rng import seeded_rng
-from tlslab.transcript import Transcript, message_hash
+from tlslab.stages.transcript import Transcript, message_hash
+from tlslab.wire.extensions import (
+    Cookie,
+    KeyShareClientHello,
+    KeyShareEntry,
+    KeyShareHelloRetryRequest,
+    ServerName,
+)
 
 
 def test_hello_retry_request_exchange_in_memory() -> None:

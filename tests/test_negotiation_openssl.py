@@ -15,17 +15,17 @@ from tlslab.constants import ContentType, ExtensionType
 from tlslab.constants import NamedGroup as G
 from tlslab.constants import ProtocolVersion as V
 from tlslab.errors import AlertError
-from tlslab.extensions import (
+from tlslab.net.sockets import ask_openssl_server
+from tlslab.rng import seeded_rng
+from tlslab.stages.hello import build_client_hello
+from tlslab.stages.negotiation import ServerConfig, negotiate
+from tlslab.wire.extensions import (
     KeyShareHelloRetryRequest,
     KeyShareServerHello,
     SupportedVersionsServer,
 )
-from tlslab.hello import build_client_hello
-from tlslab.io import ask_openssl_server
-from tlslab.messages import ServerHello, ServerKeyExchangeECDHE, decode_handshake
-from tlslab.negotiation import ServerConfig, negotiate
-from tlslab.record import Alert, HandshakeReassembler, RecordReader, fragment
-from tlslab.rng import seeded_rng
+from tlslab.wire.messages import ServerHello, ServerKeyExchangeECDHE, decode_handshake
+from tlslab.wire.record import Alert, HandshakeReassembler, RecordReader, fragment
 
 pytestmark = pytest.mark.interop
 

@@ -17,7 +17,12 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-PRESENTATION = ("tlslab.viz", "tlslab.widgets", "tlslab.exercises", "tlslab.io")
+PRESENTATION = (
+    "tlslab.lab.viz",
+    "tlslab.lab.widgets",
+    "tlslab.lab.exercises",
+    "tlslab.net.sockets",
+)
 
 
 def test_there_are_notebooks() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tlslab.constants import ContentType, ExtensionType, ProtocolVersion
-from tlslab.extensions import ServerName, SupportedVersionsClient
-from tlslab.io import capture_client_hello, openssl_client_context
-from tlslab.messages import ClientHello, decode_handshake
-from tlslab.record import HandshakeReassembler, RecordReader
+from tlslab.net.sockets import capture_client_hello, openssl_client_context
+from tlslab.wire.extensions import ServerName, SupportedVersionsClient
+from tlslab.wire.messages import ClientHello, decode_handshake
+from tlslab.wire.record import HandshakeReassembler, RecordReader
 
 pytestmark = pytest.mark.interop
 

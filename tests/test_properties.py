@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tlslab.errors import TLSError
-from tlslab.explain import explain
-from tlslab.messages import decode_handshake
-from tlslab.record import Alert, ChangeCipherSpec, RecordReader, TLSPlaintext
+from tlslab.wire.explain import explain
+from tlslab.wire.messages import decode_handshake
+from tlslab.wire.record import Alert, ChangeCipherSpec, RecordReader, TLSPlaintext
 
 from .strategies import MESSAGES
 

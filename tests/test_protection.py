@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from tlslab import keyschedule as ks
 from tlslab.constants import CipherSuite, ContentType
 from tlslab.errors import (
     BadRecordMac,
@@ -16,10 +15,11 @@ from tlslab.errors import (
     RecordOverflow,
     UnexpectedMessage,
 )
-from tlslab.protection import RecordProtection12, RecordProtection13, xor_nonce
-from tlslab.record import TLSPlaintext
 from tlslab.rng import seeded_rng
-from tlslab.suites import suite_info
+from tlslab.stages import keyschedule as ks
+from tlslab.stages.protection import RecordProtection12, RecordProtection13, xor_nonce
+from tlslab.stages.suites import suite_info
+from tlslab.wire.record import TLSPlaintext
 
 H = bytes.fromhex
 AES128 = suite_info(CipherSuite.TLS_AES_128_GCM_SHA256)

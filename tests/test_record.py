@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tlslab.constants import AlertDescription, AlertLevel, ContentType
 from tlslab.errors import DecodeError, RecordOverflow, UnexpectedMessage
-from tlslab.record import (
+from tlslab.wire.record import (
     MAX_PLAINTEXT,
     Alert,
     ChangeCipherSpec,

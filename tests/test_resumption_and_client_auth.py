@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from tlslab.certificates import LAB_NOW, build_chain, real_now
-from tlslab.client import ClientConfig, TLSClient
-from tlslab.connection import SessionTicket
 from tlslab.constants import ProtocolVersion as V
+from tlslab.engine.client import ClientConfig, TLSClient
+from tlslab.engine.connection import SessionTicket
+from tlslab.engine.memory import handshake_in_memory
+from tlslab.engine.server import ServerIdentity, TLSServer
 from tlslab.errors import CertificateRequired, RemoteAlert
-from tlslab.io import connect, openssl_echo_server, serve_in_thread
-from tlslab.memory import handshake_in_memory
-from tlslab.negotiation import ServerConfig
+from tlslab.net.sockets import connect, openssl_echo_server, serve_in_thread
+from tlslab.pki.certificates import LAB_NOW, build_chain, real_now
 from tlslab.rng import seeded_rng
-from tlslab.server import ServerIdentity, TLSServer
+from tlslab.stages.negotiation import ServerConfig
 
 SERVER = build_chain("lab.example", seed="auth server")
 CLIENT = build_chain(

@@ -18,13 +18,12 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-from tlslab.certificates import make_key
 from tlslab.constants import ProtocolVersion
 from tlslab.constants import SignatureScheme as S
 from tlslab.errors import DecryptError, IllegalParameter
-from tlslab.messages import CertificateVerify, decode_handshake
+from tlslab.pki.certificates import make_key
 from tlslab.rng import seeded_rng
-from tlslab.signatures import (
+from tlslab.stages.signatures import (
     certificate_verify_content,
     sign,
     sign_certificate_verify,
@@ -33,6 +32,7 @@ from tlslab.signatures import (
     verify_certificate_verify,
     verify_server_key_exchange,
 )
+from tlslab.wire.messages import CertificateVerify, decode_handshake
 
 H = bytes.fromhex
 CASES = [

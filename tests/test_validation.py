@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tlslab.certificates import LAB_NOW, build_chain
 from tlslab.errors import BadCertificate, CertificateExpired, UnknownCA
-from tlslab.gallery import HOST, gallery, healthy_chain
-from tlslab.validation import dns_name_matches, validate_chain
+from tlslab.lab.gallery import HOST, gallery, healthy_chain
+from tlslab.pki.certificates import LAB_NOW, build_chain
+from tlslab.pki.validation import dns_name_matches, validate_chain
 
 GALLERY = gallery()
 

@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("ipywidgets")
 
 from tlslab.constants import ProtocolVersion  # noqa: E402
-from tlslab.widgets import client_hello_lab, finished_lab, key_derivation_lab, record_lab  # noqa: E402
+from tlslab.lab.widgets import client_hello_lab, finished_lab, key_derivation_lab, record_lab  # noqa: E402
 
 
 def test_client_hello_lab_reacts() -> None:
@@ -44,7 +44,7 @@ def test_record_lab_rejects_wrong_sequence_number() -> None:
 
 def test_negotiation_lab_shows_hrr_and_alerts() -> None:
     from tlslab.constants import NamedGroup
-    from tlslab.widgets import negotiation_lab
+    from tlslab.lab.widgets import negotiation_lab
 
     lab = negotiation_lab()
     assert "HelloRetryRequest" not in lab.outcome
@@ -56,7 +56,7 @@ def test_negotiation_lab_shows_hrr_and_alerts() -> None:
 
 
 def test_chain_lab_reacts() -> None:
-    from tlslab.widgets import chain_lab
+    from tlslab.lab.widgets import chain_lab
 
     lab = chain_lab()
     assert lab.report.valid

@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography import x509
 
-from tlslab.validation import validate_chain
+from tlslab.pki.validation import validate_chain
 
 LIMBO = Path(__file__).parent / "vectors" / "x509_limbo" / "limbo-core.json"
 SKIPPED_FEATURES = {

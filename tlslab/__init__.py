@@ -3,7 +3,7 @@
 Every stage of a TLS 1.2 and TLS 1.3 handshake is a readable function named as
 in the RFCs (RFC 8446, RFC 5246, RFC 7627). The notebooks in ``notebooks/`` walk
 through them on real bytes. Importing tlslab is cheap: the plotting and widget
-helpers (``tlslab.viz``, ``tlslab.widgets``) are imported only by notebooks.
+helpers (``tlslab.lab``: viz, widgets, exercises) are imported only by notebooks.
 """
 
 from .constants import (
@@ -25,10 +25,11 @@ from .errors import (
     RemoteAlert,
     TLSError,
 )
-from .explain import Explanation, explain
-from .hello import build_client_hello
-from .keyexchange import KeyShare, generate_key_share
-from .messages import (
+from .rng import seeded_rng, system_rng
+from .stages.hello import build_client_hello
+from .stages.keyexchange import KeyShare, generate_key_share
+from .wire.explain import Explanation, explain
+from .wire.messages import (
     Certificate12,
     Certificate13,
     CertificateVerify,
@@ -38,26 +39,25 @@ from .messages import (
     ServerHello,
     decode_handshake,
 )
-from .record import HandshakeReassembler, RecordReader, TLSPlaintext, fragment
-from .rng import seeded_rng, system_rng
+from .wire.record import HandshakeReassembler, RecordReader, TLSPlaintext, fragment
 
 __version__ = "0.1.0"
 
 # The engine and the heavier stages load on first use (PEP 562), so `import tlslab` stays cheap.
 _LAZY = {
-    "ClientConfig": "client",
-    "TLSClient": "client",
-    "TLSServer": "server",
-    "ServerIdentity": "server",
-    "ServerConfig": "negotiation",
-    "negotiate": "negotiation",
-    "validate_chain": "validation",
-    "build_chain": "certificates",
-    "connect": "io",
-    "serve": "io",
-    "decrypt_session": "decrypt",
-    "KeyLog": "keylog",
-    "handshake_in_memory": "memory",
+    "ClientConfig": "engine.client",
+    "TLSClient": "engine.client",
+    "TLSServer": "engine.server",
+    "ServerIdentity": "engine.server",
+    "ServerConfig": "stages.negotiation",
+    "negotiate": "stages.negotiation",
+    "validate_chain": "pki.validation",
+    "build_chain": "pki.certificates",
+    "connect": "net.sockets",
+    "serve": "net.sockets",
+    "decrypt_session": "engine.decrypt",
+    "KeyLog": "stages.keylog",
+    "handshake_in_memory": "engine.memory",
 }
 
 

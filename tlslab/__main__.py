@@ -23,7 +23,7 @@ from typing import Any
 
 from .constants import CipherSuite, NamedGroup, ProtocolVersion
 from .errors import TLSError
-from .explain import explain
+from .wire.explain import explain
 
 _VERSIONS = {"1.2": (ProtocolVersion.TLS12,), "1.3": (ProtocolVersion.TLS13,)}
 
@@ -44,9 +44,9 @@ def _print_trace(trace: Any, title: str) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-    from .certificates import build_chain
-    from .client import ClientConfig
-    from .io import connect
+    from .engine.client import ClientConfig
+    from .net.sockets import connect
+    from .pki.certificates import build_chain
 
     chain = build_chain("localhost", now=dt.datetime.now(dt.timezone.utc), seed="demo")
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,16 +88,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_client(args: argparse.Namespace) -> int:
-    from .certificates import load_certificates
-    from .client import ClientConfig
-    from .hello import DEFAULT_CIPHER_SUITES, DEFAULT_GROUPS
-    from .io import connect
+    from .engine.client import ClientConfig
+    from .net.sockets import connect
+    from .pki.certificates import load_certificates
+    from .stages.hello import DEFAULT_CIPHER_SUITES, DEFAULT_GROUPS
 
     roots = tuple(load_certificates(Path(args.cafile).read_bytes())) if args.cafile else ()
     chain: tuple[bytes, ...] = ()
     key = None
     if args.cert and args.key:
-        from .server import ServerIdentity
+        from .engine.server import ServerIdentity
 
         identity = ServerIdentity.from_pem(
             Path(args.cert).read_bytes(), Path(args.key).read_bytes()
@@ -134,9 +134,9 @@ def cmd_client(args: argparse.Namespace) -> int:
 
 
 def cmd_server(args: argparse.Namespace) -> int:
-    from .io import serve
-    from .negotiation import DEFAULT_SERVER_SUITES, ServerConfig
-    from .server import ServerIdentity
+    from .engine.server import ServerIdentity
+    from .net.sockets import serve
+    from .stages.negotiation import DEFAULT_SERVER_SUITES, ServerConfig
 
     identity = ServerIdentity.from_pem(Path(args.cert).read_bytes(), Path(args.key).read_bytes())
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa

@@ -1,0 +1,315 @@
+"""Decrypting a recorded session with nothing but its bytes and a key log.
+
+This is what Wireshark does with an SSLKEYLOGFILE, written as tlslab stage calls:
+read the plaintext hellos, find the session's secrets in the key log by the client
+random, derive the traffic keys (``keyschedule``), open every record
+(``protection``), and finally recompute both Finished messages from the decrypted
+transcript (``finished``) as proof that every byte was read correctly.
+
+Taught in notebook 07_record_protection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..constants import ContentType, ExtensionType, HandshakeType, ProtocolVersion
+from ..errors import DecodeError, UnexpectedMessage
+from ..stages.finished import check_verify_data
+from ..stages.keyexchange import decrypt_pre_master_secret
+from ..stages.keylog import KeyLog
+from ..stages.keyschedule import (
+    KeyBlock,
+    digest,
+    extended_master_secret,
+    key_block,
+    master_secret,
+    traffic_keys,
+    verify_data_12,
+    verify_data_13,
+)
+from ..stages.protection import RecordProtection12, RecordProtection13
+from ..stages.suites import SuiteInfo, suite_info
+from ..wire.extensions import SupportedVersionsServer
+from ..wire.messages import (
+    ClientHello,
+    ClientKeyExchangeRSA,
+    Finished,
+    ServerHello,
+    decode_handshake,
+)
+from ..wire.record import HandshakeReassembler, RecordReader, TLSPlaintext
+
+
+@dataclass
+class DecryptedSession:
+    """Everything recovered from a capture: messages in transcript order, data, and checks."""
+
+    version: int
+    suite: SuiteInfo
+    client_random: bytes
+    handshake: list[tuple[str, bytes]] = field(default_factory=list)
+    client_data: bytes = b""
+    server_data: bytes = b""
+    alerts: list[tuple[str, bytes]] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+
+    def messages(self) -> list[tuple[str, str]]:
+        """(direction, message name) in order, e.g. ("server", "ServerHello")."""
+        return [
+            (who, type(decode_handshake(m, version=self.version)).__name__)
+            for who, m in self.handshake
+        ]
+
+    def __repr__(self) -> str:
+        return (
+            f"DecryptedSession({ProtocolVersion(self.version).name} {self.suite.name}, "
+            f"{len(self.handshake)} handshake messages, client sent {len(self.client_data)} bytes, "
+            f"server sent {len(self.server_data)} bytes, checks: {'; '.join(self.checks)})"
+        )
+
+
+class _Direction:
+    """One direction of the capture: records in, plaintext handshake messages and data out."""
+
+    def __init__(self, name: str, stream: bytes) -> None:
+        self.name = name
+        self.records = list(RecordReader().feed(stream))
+        self.position = 0
+        self.reassembler = HandshakeReassembler()
+        self.pending: list[bytes] = []
+
+    def next_record(self) -> TLSPlaintext | None:
+        if self.position >= len(self.records):
+            return None
+        self.position += 1
+        return self.records[self.position - 1]
+
+    def next_plain_message(self) -> bytes:
+        while not self.pending:
+            record = self.next_record()
+            if record is None:
+                raise DecodeError(f"{self.name} stream ended before the expected handshake message")
+            if record.type == ContentType.change_cipher_spec:
+                continue
+            if record.type != ContentType.handshake:
+                raise UnexpectedMessage(
+                    f"{self.name}: expected a plaintext handshake record", seen=record.type
+                )
+            self.pending.extend(self.reassembler.feed(record.fragment))
+        return self.pending.pop(0)
+
+
+def decrypt_session(
+    client_to_server: bytes, server_to_client: bytes, keylog: str | KeyLog
+) -> DecryptedSession:
+    """Decrypt a full TLS 1.2 or 1.3 session captured in both directions, using only the key log."""
+    log = keylog if isinstance(keylog, KeyLog) else KeyLog.parse(keylog)
+    client, server = _Direction("client", client_to_server), _Direction("server", server_to_client)
+    ch_bytes = client.next_plain_message()
+    sh_bytes = server.next_plain_message()
+    ch, sh = decode_handshake(ch_bytes), decode_handshake(sh_bytes)
+    if not isinstance(ch, ClientHello) or not isinstance(sh, ServerHello):
+        raise UnexpectedMessage("a capture must start with ClientHello and ServerHello")
+    if sh.is_hello_retry_request:
+        raise UnexpectedMessage("decrypt_session does not follow HelloRetryRequest handshakes yet")
+    selected = sh.extension(ExtensionType.supported_versions)
+    version = (
+        int(selected.selected_version)
+        if isinstance(selected, SupportedVersionsServer)
+        else int(sh.legacy_version)
+    )
+    session = DecryptedSession(version, suite_info(sh.cipher_suite), ch.random)
+    session.handshake += [("client", ch_bytes), ("server", sh_bytes)]
+    secrets = log[ch.random]
+    if version == ProtocolVersion.TLS13:
+        _decrypt_13(session, client, server, secrets)
+    else:
+        etm = sh.extension(ExtensionType.encrypt_then_mac) is not None
+        _decrypt_12(session, client, server, secrets["CLIENT_RANDOM"], sh.random, etm)
+    return session
+
+
+def _read_protected_13(
+    direction: _Direction,
+    protection: RecordProtection13,
+    session: DecryptedSession,
+    stop_at_finished: bool,
+) -> RecordProtection13 | None:
+    """Open records until this side's Finished (handshake keys) or the end (application keys)."""
+    while True:
+        record = direction.next_record()
+        if record is None:
+            return None
+        if record.type == ContentType.change_cipher_spec:
+            continue
+        content_type, content = protection.open(record)
+        if content_type == ContentType.handshake:
+            for message in direction.reassembler.feed(content):
+                session.handshake.append((direction.name, message))
+                if stop_at_finished and message[0] == HandshakeType.finished:
+                    return protection
+        elif content_type == ContentType.application_data:
+            if direction.name == "client":
+                session.client_data += content
+            else:
+                session.server_data += content
+        elif content_type == ContentType.alert:
+            session.alerts.append((direction.name, content))
+
+
+def _decrypt_13(
+    session: DecryptedSession, client: _Direction, server: _Direction, secrets: dict[str, bytes]
+) -> None:
+    suite, hash_name = session.suite, session.suite.hash_name
+
+    def protector(label: str) -> RecordProtection13:
+        return RecordProtection13(suite, traffic_keys(secrets[label], suite))
+
+    # RFC 8446 order: the server's flight ends with its Finished, then the client's Finished.
+    for side, direction in (("server", server), ("client", client)):
+        label = f"{side.upper()}_HANDSHAKE_TRAFFIC_SECRET"
+        _read_protected_13(direction, protector(label), session, stop_at_finished=True)
+        messages = [m for _, m in session.handshake]
+        finished = decode_handshake(messages[-1])
+        assert isinstance(finished, Finished)
+        transcript = digest(hash_name, b"".join(messages[:-1]))
+        check_verify_data(
+            verify_data_13(secrets[label], transcript, hash_name), finished.verify_data, who=side
+        )
+        session.checks.append(f"{side} Finished verified")
+
+    _read_protected_13(
+        server, protector("SERVER_TRAFFIC_SECRET_0"), session, stop_at_finished=False
+    )
+    _read_protected_13(
+        client, protector("CLIENT_TRAFFIC_SECRET_0"), session, stop_at_finished=False
+    )
+
+
+def _decrypt_12(
+    session: DecryptedSession,
+    client: _Direction,
+    server: _Direction,
+    master: bytes,
+    server_random: bytes,
+    etm: bool,
+) -> None:
+    suite, hash_name = session.suite, session.suite.hash_name
+    block: KeyBlock = key_block(master, session.client_random, server_random, suite)
+    client_prot = RecordProtection12(
+        suite,
+        block.client_write_key,
+        block.client_write_IV,
+        block.client_write_MAC_key,
+        encrypt_then_mac=etm,
+    )
+    server_prot = RecordProtection12(
+        suite,
+        block.server_write_key,
+        block.server_write_IV,
+        block.server_write_MAC_key,
+        encrypt_then_mac=etm,
+    )
+    # server's first flight, plaintext, up to ServerHelloDone
+    while True:
+        message = server.next_plain_message()
+        session.handshake.append(("server", message))
+        if message[0] == HandshakeType.server_hello_done:
+            break
+    # client's second flight, plaintext, up to ChangeCipherSpec; then its encrypted Finished
+    client_finished = _flight_then_finished_12(client, client_prot, session)
+    messages = [m for _, m in session.handshake]
+    expected = verify_data_12(
+        master, "client finished", digest(hash_name, b"".join(messages[:-1])), hash_name
+    )
+    check_verify_data(expected, client_finished.verify_data, who="client")
+    session.checks.append("client Finished verified")
+    server_finished = _flight_then_finished_12(server, server_prot, session)
+    messages = [m for _, m in session.handshake]
+    expected = verify_data_12(
+        master, "server finished", digest(hash_name, b"".join(messages[:-1])), hash_name
+    )
+    check_verify_data(expected, server_finished.verify_data, who="server")
+    session.checks.append("server Finished verified")
+    for direction, prot in ((client, client_prot), (server, server_prot)):
+        while (record := direction.next_record()) is not None:
+            content = prot.open(record)
+            if record.type == ContentType.application_data:
+                if direction.name == "client":
+                    session.client_data += content
+                else:
+                    session.server_data += content
+            elif record.type == ContentType.alert:
+                session.alerts.append((direction.name, content))
+
+
+def _flight_then_finished_12(
+    direction: _Direction, prot: RecordProtection12, session: DecryptedSession
+) -> Finished:
+    """Plaintext handshake messages until ChangeCipherSpec, then the encrypted Finished."""
+    while True:
+        record = direction.next_record()
+        if record is None:
+            raise DecodeError(f"{direction.name} stream ended before its Finished")
+        if record.type == ContentType.change_cipher_spec:
+            break
+        if record.type != ContentType.handshake:
+            raise UnexpectedMessage(
+                f"{direction.name}: expected handshake before ChangeCipherSpec", seen=record.type
+            )
+        for message in direction.reassembler.feed(record.fragment):
+            session.handshake.append((direction.name, message))
+    while True:
+        record = direction.next_record()
+        if record is None:
+            raise DecodeError(f"{direction.name} stream ended before its Finished")
+        content = prot.open(record)
+        for message in direction.reassembler.feed(content):
+            session.handshake.append((direction.name, message))
+            finished = decode_handshake(message)
+            if isinstance(finished, Finished):
+                return finished
+
+
+def recover_rsa_master_secret(
+    client_to_server: bytes, server_to_client: bytes, server_private_key: Any
+) -> KeyLog:
+    """The missing forward secrecy of RSA key transport, as a function.
+
+    Given a recorded TLS 1.2 session that used RSA key transport and the server's private key
+    (stolen, subpoenaed or leaked, perhaps years later), decrypt the ClientKeyExchange to get the
+    pre-master secret and rebuild the (extended) master secret: a key log for the session.
+    With ECDHE there is no such ciphertext: the shared secret never crossed the wire.
+    """
+    client, server = _Direction("client", client_to_server), _Direction("server", server_to_client)
+    ch_bytes, sh_bytes = client.next_plain_message(), server.next_plain_message()
+    ch, sh = decode_handshake(ch_bytes), decode_handshake(sh_bytes)
+    if not isinstance(ch, ClientHello) or not isinstance(sh, ServerHello):
+        raise UnexpectedMessage("a capture must start with ClientHello and ServerHello")
+    suite = suite_info(sh.cipher_suite)
+    if suite.key_exchange != "rsa":
+        raise UnexpectedMessage(
+            f"{suite.name} uses {suite.key_exchange.upper()}: its shared secret was never sent, "
+            "so the server's private key cannot recover it (forward secrecy)"
+        )
+    transcript = [ch_bytes, sh_bytes]
+    while (message := server.next_plain_message())[0] != HandshakeType.server_hello_done:
+        transcript.append(message)
+    transcript.append(message)
+    cke_bytes = client.next_plain_message()
+    transcript.append(cke_bytes)
+    cke = decode_handshake(cke_bytes, version=ProtocolVersion.TLS12, key_exchange="rsa")
+    assert isinstance(cke, ClientKeyExchangeRSA)
+    pre_master = decrypt_pre_master_secret(
+        cke.encrypted_pre_master_secret, server_private_key, ch.legacy_version
+    )
+    if sh.extension(ExtensionType.extended_master_secret) is not None:
+        session_hash = digest(suite.hash_name, b"".join(transcript))
+        master = extended_master_secret(pre_master, session_hash, suite.hash_name)
+    else:
+        master = master_secret(pre_master, ch.random, sh.random, suite.hash_name)
+    log = KeyLog()
+    log.add("CLIENT_RANDOM", ch.random, master)
+    return log

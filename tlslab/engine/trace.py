@@ -1,0 +1,149 @@
+"""A record of every step of a handshake: messages, parameters, secrets and checks, in order.
+
+Client and server append to a :class:`Trace` as they go; it is the only thing plots and widgets
+read. It exports the NSS key log (so Wireshark, or tlslab itself, can decrypt the session),
+a dict/JSON form, a text ladder (``print(trace)``) and an HTML table in Jupyter.
+Taught in notebook 08_full_handshake.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..stages.keylog import KeyLog
+
+_KEYLOG_LABELS = {
+    "client_handshake_traffic_secret": "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+    "server_handshake_traffic_secret": "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+    "client_application_traffic_secret_0": "CLIENT_TRAFFIC_SECRET_0",
+    "server_application_traffic_secret_0": "SERVER_TRAFFIC_SECRET_0",
+    "exporter_master_secret": "EXPORTER_SECRET",
+    "master_secret_12": "CLIENT_RANDOM",
+}
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """One step. ``kind`` is message, parameter, secret, check or note; ``direction`` is sent/received."""
+
+    index: int
+    kind: str
+    name: str
+    direction: str = ""
+    value: Any = None
+    data: bytes = b""
+    ok: bool = True
+
+    def summary(self) -> str:
+        if self.kind == "message":
+            arrow = "->" if self.direction == "sent" else "<-"
+            lock = ", encrypted" if self.value == "encrypted" else ""
+            return f"{arrow} {self.name} ({len(self.data)} bytes{lock})"
+        if self.kind == "secret":
+            return f"   secret {self.name} = {bytes(self.value).hex()[:32]}..."
+        if self.kind == "parameter" and self.name == "group" and isinstance(self.value, int):
+            from ..constants import NamedGroup, describe
+
+            return f"   parameter group: {describe(NamedGroup, self.value)}"
+        if self.kind == "check":
+            return (
+                f"   check {self.name}: {'ok' if self.ok else 'FAILED'} {self.value or ''}".rstrip()
+            )
+        return f"   {self.kind} {self.name}: {self.value}"
+
+
+@dataclass
+class Trace:
+    """The ordered steps of one side of a connection."""
+
+    role: str
+    events: list[TraceEvent] = field(default_factory=list)
+    client_random: bytes = b""
+
+    def _add(self, kind: str, name: str, **fields: Any) -> None:
+        self.events.append(TraceEvent(len(self.events), kind, name, **fields))
+
+    def message(self, direction: str, name: str, data: bytes, *, protected: bool = False) -> None:
+        self._add(
+            "message",
+            name,
+            direction=direction,
+            data=data,
+            value="encrypted" if protected else "plaintext",
+        )
+
+    def parameter(self, name: str, value: Any) -> None:
+        self._add("parameter", name, value=value)
+
+    def secret(self, name: str, value: bytes) -> None:
+        self._add("secret", name, value=value)
+
+    def check(self, name: str, ok: bool, detail: str = "") -> None:
+        self._add("check", name, value=detail, ok=ok)
+
+    def note(self, name: str, value: Any = "") -> None:
+        self._add("note", name, value=value)
+
+    # -- views -------------------------------------------------------------------------
+    def messages(self) -> list[TraceEvent]:
+        return [e for e in self.events if e.kind == "message"]
+
+    def secrets(self) -> dict[str, bytes]:
+        return {e.name: bytes(e.value) for e in self.events if e.kind == "secret"}
+
+    def parameters(self) -> dict[str, Any]:
+        return {e.name: e.value for e in self.events if e.kind == "parameter"}
+
+    def keylog(self) -> KeyLog:
+        """The NSS key log for this session (what SSLKEYLOGFILE would contain)."""
+        log = KeyLog()
+        for name, value in self.secrets().items():
+            if name in _KEYLOG_LABELS and self.client_random:
+                log.add(_KEYLOG_LABELS[name], self.client_random, value)
+        return log
+
+    def to_dict(self) -> dict[str, Any]:
+        def plain(value: Any) -> Any:
+            if isinstance(value, (bytes, bytearray)):
+                return bytes(value).hex()
+            if isinstance(value, (str, int, float, bool)) or value is None:
+                return value
+            return str(value)
+
+        return {
+            "role": self.role,
+            "client_random": self.client_random.hex(),
+            "events": [
+                {
+                    "index": e.index,
+                    "kind": e.kind,
+                    "name": e.name,
+                    "direction": e.direction,
+                    "value": plain(e.value),
+                    "data": e.data.hex(),
+                    "ok": e.ok,
+                }
+                for e in self.events
+            ],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+    def __str__(self) -> str:
+        return f"{self.role} trace\n" + "\n".join(e.summary() for e in self.events)
+
+    def __repr__(self) -> str:
+        return f"<Trace {self.role}: {len(self.messages())} messages, {len(self.events)} steps>"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{e.index}</td><td>{e.kind}</td><td>{html.escape(e.direction)}</td>"
+            f"<td style='text-align:left'>{html.escape(e.name)}</td>"
+            f"<td style='text-align:left;font-family:monospace'>{html.escape(e.summary())}</td></tr>"
+            for e in self.events
+        )
+        return f"<table><tr><th>#</th><th>kind</th><th>dir</th><th>step</th><th>detail</th></tr>{rows}</table>"

@@ -1,0 +1,502 @@
+"""Pictures (matplotlib), imported only by notebooks: ``import tlslab`` never loads matplotlib.
+
+- :func:`plot_byte_map`: a message's bytes as a strip, one coloured span per field,
+  so a learner sees where the bytes go before reading the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import Rectangle
+
+from ..wire.explain import Explanation, explain
+
+_PALETTE = [
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+]
+
+
+def plot_byte_map(
+    data: Any, *, depth: int | None = None, ax: Any = None, title: str | None = None
+) -> Any:
+    """Draw ``data`` (anything :func:`tlslab.explain` takes) as a strip of labelled spans.
+
+    ``depth`` picks the level of detail (default: the fields of the message body,
+    with each extension as one span). Returns the matplotlib Axes.
+    """
+    exp = data if isinstance(data, Explanation) else explain(data)
+    level = depth if depth is not None else _default_depth(exp)
+    spans = _spans(exp, level)
+    total = max(len(exp.data), 1)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 2.2))
+    for i, (offset, length, label) in enumerate(spans):
+        colour = _PALETTE[i % len(_PALETTE)]
+        ax.add_patch(Rectangle((offset, 0), length, 1, facecolor=colour, edgecolor="white"))
+        if length / total > 0.03:
+            ax.text(
+                offset + length / 2,
+                0.5,
+                f"{label}\n{length} B",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white",
+                rotation=90 if length / total < 0.1 else 0,
+            )
+    ax.set_xlim(0, total)
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("byte offset")
+    ax.set_title(title or f"{len(exp.data)} bytes, one colour per field")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def _default_depth(exp: Explanation) -> int:
+    """Body fields sit at depth 1 in a bare handshake message and at depth 3 inside records."""
+    return 3 if exp.rows and exp.rows[0].field.startswith("record") else 1
+
+
+def _spans(exp: Explanation, level: int) -> list[tuple[int, int, str]]:
+    """(offset, length, label) spans: each field at ``level``; a vector with its length
+    prefix as one span; each extension as its own span."""
+    rows = [r for r in exp.rows if r.depth in (level, level + 1)]
+    spans: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(rows):
+        row = rows[i]
+        i += 1
+        if row.depth != level:
+            continue
+        if not row.field.endswith(" length"):
+            spans.append((row.offset, row.length, row.field))
+            continue
+        name = row.field[: -len(" length")]
+        children = []
+        while i < len(rows) and rows[i].depth == level + 1:
+            children.append(rows[i])
+            i += 1
+        if i < len(rows) and rows[i].depth == level and rows[i].field == name:
+            children.append(rows[i])
+            i += 1
+        if name == "extensions":
+            spans.append((row.offset, row.length, "ext. length"))
+            spans += [
+                (c.offset, c.length, c.field.split(" ", 1)[-1])
+                for c in children
+                if c.field.startswith("extensions[")
+            ]
+        else:
+            end = max([row.offset + row.length] + [c.offset + c.length for c in children])
+            spans.append((row.offset, end - row.offset, name))
+    covered = [(o, o + n) for o, n, _ in spans]
+    for row in exp.rows:
+        if (
+            row.depth < level
+            and row.value
+            and not any(a < row.offset + row.length and row.offset < b for a, b in covered)
+        ):
+            spans.append((row.offset, row.length, row.field))
+    return sorted(s for s in spans if s[1] > 0)
+
+
+def _short(value: bytes, n: int = 6) -> str:
+    return value[:n].hex() + "…"
+
+
+def _box(ax: Any, x: float, y: float, title: str, value: bytes | None, colour: str) -> None:
+    text = title if value is None else f"{title}\n{_short(value)}"
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=8,
+        family="monospace",
+        bbox={"boxstyle": "round,pad=0.4", "facecolor": colour, "edgecolor": "#555"},
+    )
+
+
+def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], label: str = "") -> None:
+    ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", "color": "#555"})
+    if label:
+        ax.text(
+            (start[0] + end[0]) / 2 + 0.05,
+            (start[1] + end[1]) / 2,
+            label,
+            fontsize=7,
+            color="#444",
+            ha="left",
+            va="center",
+            style="italic",
+        )
+
+
+def plot_key_schedule(schedule: Any, shared_secret: bytes | None = None, *, ax: Any = None) -> Any:
+    """Draw the TLS 1.3 key schedule of RFC 8446 §7.1, each box labelled with this session's
+    (shortened) value. ``schedule`` is a :class:`tlslab.stages.keyschedule.Schedule13`."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 7.5))
+    extract, derived, traffic = "#dbe9f6", "#eeeeee", "#fde4c8"
+    _box(ax, 0, 6, "0 (no PSK)", None, derived)
+    _box(ax, 0, 5, "Early Secret", schedule.early_secret, extract)
+    _arrow(ax, (0, 5.75), (0, 5.3), "HKDF-Extract")
+    _box(ax, 0, 3.9, 'Derive-Secret(., "derived", "")', None, derived)
+    _arrow(ax, (0, 4.7), (0, 4.15))
+    _box(ax, -2.6, 3.2, "(EC)DHE shared secret", shared_secret, "#e6f4e6")
+    _box(ax, 0, 2.9, "Handshake Secret", schedule.handshake_secret, extract)
+    _arrow(ax, (0, 3.65), (0, 3.2), "HKDF-Extract")
+    _arrow(ax, (-2.6, 2.95), (-0.8, 2.9))
+    _box(
+        ax,
+        3.2,
+        3.35,
+        "client_handshake_traffic_secret",
+        schedule.client_handshake_traffic_secret,
+        traffic,
+    )
+    _box(
+        ax,
+        3.2,
+        2.55,
+        "server_handshake_traffic_secret",
+        schedule.server_handshake_traffic_secret,
+        traffic,
+    )
+    _arrow(ax, (0.9, 2.95), (1.85, 3.3), '"c hs traffic"')
+    _arrow(ax, (0.9, 2.85), (1.85, 2.55), '"s hs traffic"')
+    _box(ax, 0, 1.8, 'Derive-Secret(., "derived", "")', None, derived)
+    _arrow(ax, (0, 2.6), (0, 2.05))
+    _box(ax, 0, 0.6, "Master Secret", schedule.master_secret, extract)
+    _arrow(ax, (0, 1.55), (0, 0.9), "HKDF-Extract(., 0)")
+    rows = [
+        (
+            "client_application_traffic_secret_0",
+            schedule.client_application_traffic_secret_0,
+            '"c ap traffic"',
+        ),
+        (
+            "server_application_traffic_secret_0",
+            schedule.server_application_traffic_secret_0,
+            '"s ap traffic"',
+        ),
+        ("exporter_master_secret", schedule.exporter_master_secret, '"exp master"'),
+        ("resumption_master_secret", schedule.resumption_master_secret, '"res master"'),
+    ]
+    for i, (name, value, label) in enumerate(rows):
+        y = 1.2 - i * 0.6
+        _box(ax, 3.2, y, name, value, traffic)
+        _arrow(ax, (0.9, 0.6), (1.75, y), label)
+    ax.set_xlim(-4.2, 5.2)
+    ax.set_ylim(-1.0, 6.5)
+    ax.axis("off")
+    ax.set_title(
+        f"TLS 1.3 key schedule (RFC 8446 §7.1), {schedule.hash_name}, this session's values"
+    )
+    return ax
+
+
+def plot_tls12_derivation(
+    pre_master_secret: bytes, master: bytes, block: Any, *, ax: Any = None
+) -> Any:
+    """Draw pre-master secret -> master secret -> key block (RFC 5246 §8.1, §6.3) with real values."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 4))
+    _box(ax, 0, 2, "pre_master_secret", pre_master_secret, "#e6f4e6")
+    _box(ax, 0, 1, "master_secret (48 bytes)", master, "#dbe9f6")
+    _arrow(ax, (0, 1.75), (0, 1.3), 'PRF(., "master secret", client_random + server_random)')
+    parts = [
+        (name, getattr(block, name))
+        for name in (
+            "client_write_MAC_key",
+            "server_write_MAC_key",
+            "client_write_key",
+            "server_write_key",
+            "client_write_IV",
+            "server_write_IV",
+        )
+        if getattr(block, name)
+    ]
+    for i, (name, value) in enumerate(parts):
+        x = (i - (len(parts) - 1) / 2) * 2.1
+        _box(ax, x, -0.4, f"{name}\n({len(value)} B)", value, "#fde4c8")
+        _arrow(ax, (0, 0.75), (x, -0.05))
+    ax.text(
+        0.1,
+        0.35,
+        'key_block = PRF(master_secret, "key expansion", server_random + client_random)',
+        fontsize=8,
+        style="italic",
+        ha="left",
+    )
+    ax.set_xlim(-6.5, 6.5)
+    ax.set_ylim(-1, 2.5)
+    ax.axis("off")
+    ax.set_title("TLS 1.2: from pre-master secret to keys")
+    return ax
+
+
+def plot_avalanche(
+    positions: list[int], changed_bits: list[int], total_bits: int, *, ax: Any = None
+) -> Any:
+    """Bits of verify_data that change when one handshake byte is flipped, per flipped byte."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 3))
+    step = positions[1] - positions[0] if len(positions) > 1 else 1
+    ax.bar(positions, changed_bits, width=step, color="#4e79a7", align="edge")
+    ax.axhline(total_bits / 2, color="#e15759", linestyle="--", label=f"half of {total_bits} bits")
+    ax.set_ylim(0, total_bits)
+    ax.set_xlabel("flipped byte (offset in the concatenated handshake messages)")
+    ax.set_ylabel("verify_data bits changed")
+    ax.legend(loc="lower right")
+    ax.set_title("One flipped byte anywhere changes about half of verify_data")
+    return ax
+
+
+def plot_nonces(iv: bytes, count: int = 6, *, ax: Any = None) -> Any:
+    """The per-record nonce = iv XOR sequence number, drawn byte by byte for the first records."""
+    from ..stages.protection import xor_nonce
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 0.5 + 0.45 * count))
+    for seq in range(count):
+        nonce = xor_nonce(iv, seq)
+        for i, byte in enumerate(nonce):
+            changed = byte != iv[i]
+            ax.add_patch(
+                Rectangle(
+                    (i, count - seq - 1),
+                    1,
+                    1,
+                    facecolor="#f28e2b" if changed else "#dbe9f6",
+                    edgecolor="white",
+                )
+            )
+            ax.text(
+                i + 0.5,
+                count - seq - 0.5,
+                f"{byte:02x}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                family="monospace",
+            )
+        ax.text(-0.3, count - seq - 0.5, f"seq {seq}", ha="right", va="center", fontsize=8)
+    ax.set_xlim(-1.5, len(iv))
+    ax.set_ylim(0, count)
+    ax.axis("off")
+    ax.set_title(
+        "nonce = iv XOR seq: only the last bytes change (orange), and never repeat under one key"
+    )
+    return ax
+
+
+def plot_protected_record(
+    record: bytes, tag_length: int = 16, *, explicit_nonce: int = 0, ax: Any = None
+) -> Any:
+    """A protected record as labelled spans: the 5-byte header (type, version, length),
+    an explicit nonce (TLS 1.2 GCM), the ciphertext, and the AEAD tag."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 1.8))
+    body = len(record) - 5 - explicit_nonce - tag_length
+    spans = [("header", 5)]
+    if explicit_nonce:
+        spans.append(("explicit nonce", explicit_nonce))
+    spans += [("encrypted content (+ inner type)", body), ("AEAD tag", tag_length)]
+    offset = 0
+    for i, (label, length) in enumerate(spans):
+        ax.add_patch(
+            Rectangle(
+                (offset, 0), length, 1, facecolor=_PALETTE[i % len(_PALETTE)], edgecolor="white"
+            )
+        )
+        ax.text(
+            offset + length / 2,
+            0.5,
+            f"{label}\n{length} B",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white",
+            rotation=0 if length > 8 else 90,
+        )
+        offset += length
+    ax.set_xlim(0, len(record))
+    ax.set_ylim(0, 1.4)
+    ax.set_yticks([])
+    ax.set_xlabel("byte offset")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def plot_modular_powers(p: int, g: int, *, ax: Any = None) -> Any:
+    """x against g^x mod p: easy to compute forwards, and the points look scattered, which is
+    why going backwards (the discrete logarithm) is hard."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.5))
+    xs = list(range(1, p))
+    ys = [pow(g, x, p) for x in xs]
+    ax.plot(xs, ys, "o-", color="#4e79a7", markersize=4, linewidth=0.6)
+    ax.set_xlabel("secret exponent x")
+    ax.set_ylabel(f"public value {g}^x mod {p}")
+    ax.set_title(f"g = {g}, p = {p}: every value 1..{p - 1} appears once, in no visible order")
+    return ax
+
+
+def plot_dh_exchange(p: int, g: int, a: int, b: int, *, ax: Any = None) -> Any:
+    """The Diffie-Hellman exchange with small numbers: what each side keeps, what crosses the wire."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4.2))
+    big_a, big_b = pow(g, a, p), pow(g, b, p)
+    ax.text(0, 4, "Client (Alice)", ha="center", fontsize=11, weight="bold")
+    ax.text(10, 4, "Server (Bob)", ha="center", fontsize=11, weight="bold")
+    ax.text(5, 4, f"public: p = {p}, g = {g}", ha="center", fontsize=9, color="#555")
+    ax.text(0, 3.2, f"secret a = {a}", ha="center", color="#b00")
+    ax.text(10, 3.2, f"secret b = {b}", ha="center", color="#b00")
+    ax.text(0, 2.5, f"A = g^a mod p = {big_a}", ha="center")
+    ax.text(10, 2.5, f"B = g^b mod p = {big_b}", ha="center")
+    ax.annotate("", xy=(8.3, 2.0), xytext=(1.7, 2.0), arrowprops={"arrowstyle": "->"})
+    ax.text(5, 2.1, f"A = {big_a}  (key_share in ClientHello)", ha="center", fontsize=9)
+    ax.annotate("", xy=(1.7, 1.4), xytext=(8.3, 1.4), arrowprops={"arrowstyle": "->"})
+    ax.text(5, 1.5, f"B = {big_b}  (key_share in ServerHello)", ha="center", fontsize=9)
+    ax.text(0, 0.6, f"B^a mod p = {pow(big_b, a, p)}", ha="center", weight="bold", color="#1a7f37")
+    ax.text(10, 0.6, f"A^b mod p = {pow(big_a, b, p)}", ha="center", weight="bold", color="#1a7f37")
+    ax.text(
+        5,
+        0.1,
+        "an eavesdropper sees p, g, A and B, but not a, b or the shared value",
+        ha="center",
+        fontsize=9,
+        style="italic",
+    )
+    ax.set_xlim(-2.5, 12.5)
+    ax.set_ylim(-0.2, 4.5)
+    ax.axis("off")
+    return ax
+
+
+def plot_ladder(trace: Any, *, ax: Any = None, title: str | None = None) -> Any:
+    """The message ladder of a handshake, drawn from a :class:`tlslab.engine.trace.Trace`:
+    client on the left, server on the right, one arrow per message, encrypted ones in orange."""
+    messages = trace.messages()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 0.45 * len(messages) + 1.2))
+    client_is_sender = trace.role == "client"
+    for row, event in enumerate(messages):
+        y = len(messages) - row
+        to_server = (event.direction == "sent") == client_is_sender
+        start, end = (0.0, 1.0) if to_server else (1.0, 0.0)
+        colour = "#f28e2b" if event.value == "encrypted" else "#4e79a7"
+        ax.annotate(
+            "",
+            xy=(end, y),
+            xytext=(start, y),
+            arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.6},
+        )
+        ax.text(
+            0.5,
+            y + 0.12,
+            f"{event.name}  ({len(event.data)} B)",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    for x, label in ((0.0, "client"), (1.0, "server")):
+        ax.plot([x, x], [0.3, len(messages) + 0.7], color="#555", lw=1)
+        ax.text(x, len(messages) + 0.9, label, ha="center", fontsize=10, weight="bold")
+    ax.plot([], [], color="#4e79a7", label="plaintext")
+    ax.plot([], [], color="#f28e2b", label="encrypted")
+    ax.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.08))
+    ax.set_xlim(-0.25, 1.25)
+    ax.set_ylim(0, len(messages) + 1.3)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_state_machine(role: str = "client", *, ax: Any = None) -> Any:
+    """The handshake state machine of one role, drawn from ``tlslab.engine.state.TRANSITIONS``."""
+    from ..engine.state import transitions_for
+
+    edges = transitions_for(role)
+    states: list[Any] = []
+    for start, _, end in edges:
+        for state in (start, end):
+            if state not in states:
+                states.append(state)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 0.6 * len(states) + 1))
+    position = {
+        state: (0.3 if "12" not in state.value else 0.75, len(states) - i)
+        for i, state in enumerate(states)
+    }
+    for state, (x, y) in position.items():
+        ax.text(
+            x,
+            y,
+            state.value,
+            ha="center",
+            va="center",
+            fontsize=8,
+            family="monospace",
+            bbox={
+                "boxstyle": "round,pad=0.3",
+                "facecolor": "#dbe9f6" if "12" not in state.value else "#fde4c8",
+            },
+        )
+    grouped: dict[tuple[Any, Any], list[str]] = {}
+    for start, message, end in edges:
+        grouped.setdefault((start, end), []).append(message)
+    for (start, end), messages in grouped.items():
+        (x1, y1), (x2, y2) = position[start], position[end]
+        label = ", ".join(messages)
+        if start == end:
+            ax.text(x1 + 0.1, y1, f"loop: {label}", fontsize=7, va="center", color="#555")
+            continue
+        down = y2 < y1
+        ax.annotate(
+            "",
+            xy=(x2, y2 + (0.2 if down else -0.2)),
+            xytext=(x1, y1 - (0.2 if down else -0.2)),
+            arrowprops={
+                "arrowstyle": "->",
+                "color": "#777",
+                "connectionstyle": f"arc3,rad={0.0 if abs(y1 - y2) == 1 and x1 == x2 else 0.3}",
+            },
+        )
+        ax.text((x1 + x2) / 2 + 0.02, (y1 + y2) / 2, label, fontsize=7, color="#444", va="center")
+    ax.set_xlim(0, 1.1)
+    ax.set_ylim(0, len(states) + 1)
+    ax.axis("off")
+    ax.set_title(
+        f"{role} states (RFC 8446 Appendix A; TLS 1.2 states in orange), from state.TRANSITIONS"
+    )
+    return ax
+
+
+def plot_interval_widths(widths: list[float], *, ax: Any = None) -> Any:
+    """Bleichenbacher's attack: log2 of the interval that must contain the plaintext, step by step."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 3.2))
+    ax.plot(range(len(widths)), widths, "o-", color="#e15759", markersize=3)
+    ax.set_xlabel("attack step (each one needed some oracle queries)")
+    ax.set_ylabel("log2(candidates left)")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Every 'padding OK' answer narrows the interval, until one plaintext is left")
+    return ax

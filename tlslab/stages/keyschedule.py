@@ -1,0 +1,400 @@
+"""Key derivation for TLS 1.2 (RFC 5246 §5, §8.1, §6.3; RFC 7627) and TLS 1.3 (RFC 8446 §7).
+
+Every function is one line of the RFC. Read them beside the RFC text:
+
+TLS 1.2::
+
+    PRF(secret, label, seed) = P_<hash>(secret, label + seed)
+    master_secret = PRF(pre_master_secret, "master secret",
+                        ClientHello.random + ServerHello.random)[0..47]
+    master_secret = PRF(pre_master_secret, "extended master secret", session_hash)[0..47]
+    key_block = PRF(SecurityParameters.master_secret, "key expansion",
+                    SecurityParameters.server_random + SecurityParameters.client_random)
+
+TLS 1.3 (the schedule of RFC 8446 §7.1)::
+
+              0
+              |
+    PSK ->  HKDF-Extract = Early Secret
+              +-----> Derive-Secret(., "ext binder" | "res binder", "") = binder_key
+              +-----> Derive-Secret(., "c e traffic", ClientHello)
+              v
+        Derive-Secret(., "derived", "")
+              |
+    (EC)DHE -> HKDF-Extract = Handshake Secret
+              +-----> Derive-Secret(., "c hs traffic", ClientHello...ServerHello)
+              +-----> Derive-Secret(., "s hs traffic", ClientHello...ServerHello)
+              v
+        Derive-Secret(., "derived", "")
+              |
+    0 -> HKDF-Extract = Master Secret
+              +-----> Derive-Secret(., "c ap traffic", ClientHello...server Finished)
+              +-----> Derive-Secret(., "s ap traffic", ClientHello...server Finished)
+              +-----> Derive-Secret(., "exp master", ClientHello...server Finished)
+              +-----> Derive-Secret(., "res master", ClientHello...client Finished)
+
+``cryptography`` does every primitive (HMAC, HKDF-Expand); these functions only
+compose them. Taught in notebook 05_key_derivation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+
+from ..wire._codec import Writer
+from .suites import SuiteInfo
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+
+def hash_algorithm(name: str) -> hashes.HashAlgorithm:
+    """``"sha256"`` -> ``cryptography``'s SHA256()."""
+    return _HASHES[name]()
+
+
+def hash_length(name: str) -> int:
+    return hash_algorithm(name).digest_size
+
+
+def digest(name: str, data: bytes) -> bytes:
+    """Hash(data)."""
+    h = hashes.Hash(hash_algorithm(name))
+    h.update(data)
+    return h.finalize()
+
+
+def hmac_digest(name: str, key: bytes, data: bytes) -> bytes:
+    """HMAC_hash(key, data) (RFC 2104)."""
+    mac = hmac.HMAC(key, hash_algorithm(name))
+    mac.update(data)
+    return mac.finalize()
+
+
+# ---------------------------------------------------------------------------
+# TLS 1.2: the PRF (RFC 5246 §5)
+# ---------------------------------------------------------------------------
+
+
+def p_hash(secret: bytes, seed: bytes, length: int, hash_name: str = "sha256") -> bytes:
+    """P_hash(secret, seed) = HMAC(secret, A(1) + seed) + HMAC(secret, A(2) + seed) + ...
+
+    where A(0) = seed and A(i) = HMAC(secret, A(i-1)); output cut to ``length`` bytes.
+    """
+    out = b""
+    a = seed  # A(0)
+    while len(out) < length:
+        a = hmac_digest(hash_name, secret, a)  # A(i)
+        out += hmac_digest(hash_name, secret, a + seed)
+    return out[:length]
+
+
+def prf(
+    secret: bytes, label: bytes | str, seed: bytes, length: int, hash_name: str = "sha256"
+) -> bytes:
+    """PRF(secret, label, seed) = P_<hash>(secret, label + seed)  (RFC 5246 §5).
+
+    TLS 1.2 uses SHA-256 unless the cipher suite names SHA-384.
+    """
+    label_bytes = label.encode("ascii") if isinstance(label, str) else label
+    return p_hash(secret, label_bytes + seed, length, hash_name)
+
+
+def master_secret(
+    pre_master_secret: bytes, client_random: bytes, server_random: bytes, hash_name: str = "sha256"
+) -> bytes:
+    """RFC 5246 §8.1: PRF(pre_master_secret, "master secret", client_random + server_random)[0..47]."""
+    return prf(pre_master_secret, b"master secret", client_random + server_random, 48, hash_name)
+
+
+def extended_master_secret(
+    pre_master_secret: bytes, session_hash: bytes, hash_name: str = "sha256"
+) -> bytes:
+    """RFC 7627 §4: PRF(pre_master_secret, "extended master secret", session_hash)[0..47].
+
+    ``session_hash`` is the hash of the handshake messages up to and including
+    ClientKeyExchange, which binds the master secret to this very handshake.
+    """
+    return prf(pre_master_secret, b"extended master secret", session_hash, 48, hash_name)
+
+
+@dataclass(frozen=True)
+class KeyBlock:
+    """The key block cut into its parts, in RFC 5246 §6.3 order."""
+
+    client_write_MAC_key: bytes
+    server_write_MAC_key: bytes
+    client_write_key: bytes
+    server_write_key: bytes
+    client_write_IV: bytes
+    server_write_IV: bytes
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{f.name}={getattr(self, f.name).hex() or '-'}" for f in fields(self))
+        return f"KeyBlock({parts})"
+
+
+def key_block(
+    master: bytes, client_random: bytes, server_random: bytes, suite: SuiteInfo
+) -> KeyBlock:
+    """RFC 5246 §6.3: key_block = PRF(master_secret, "key expansion", server_random + client_random).
+
+    Note the order of the randoms: server first here, client first in master_secret.
+    The block is cut into MAC keys, cipher keys and IVs as the suite requires
+    (AEAD suites: no MAC keys; GCM: a 4-byte implicit salt; ChaCha20: a 12-byte IV).
+    """
+    mac, key, iv = suite.mac_length, suite.key_length, suite.fixed_iv_length
+    block = prf(
+        master,
+        b"key expansion",
+        server_random + client_random,
+        2 * (mac + key + iv),
+        suite.hash_name,
+    )
+    sizes = (mac, mac, key, key, iv, iv)
+    parts: list[bytes] = []
+    at = 0
+    for size in sizes:
+        parts.append(block[at : at + size])
+        at += size
+    return KeyBlock(*parts)
+
+
+def verify_data_12(
+    master: bytes, label: str, handshake_hash: bytes, hash_name: str = "sha256"
+) -> bytes:
+    """RFC 5246 §7.4.9: PRF(master_secret, finished_label, Hash(handshake_messages))[0..11].
+
+    ``label`` is "client finished" or "server finished".
+    """
+    return prf(master, label.encode("ascii"), handshake_hash, 12, hash_name)
+
+
+def exporter_12(
+    master: bytes,
+    label: str,
+    client_random: bytes,
+    server_random: bytes,
+    context: bytes | None,
+    length: int,
+    hash_name: str = "sha256",
+) -> bytes:
+    """RFC 5705 §4: PRF(master_secret, label, client_random + server_random [+ context_length + context])."""
+    seed = client_random + server_random
+    if context is not None:
+        seed += len(context).to_bytes(2, "big") + context
+    return prf(master, label.encode("ascii"), seed, length, hash_name)
+
+
+# ---------------------------------------------------------------------------
+# TLS 1.3: HKDF (RFC 5869) as RFC 8446 §7.1 uses it
+# ---------------------------------------------------------------------------
+
+
+def hkdf_extract(salt: bytes, ikm: bytes, hash_name: str = "sha256") -> bytes:
+    """HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM)  (RFC 5869 §2.2)."""
+    return hmac_digest(hash_name, salt or bytes(hash_length(hash_name)), ikm)
+
+
+def hkdf_label(label: str, context: bytes, length: int) -> bytes:
+    """The HkdfLabel struct (RFC 8446 §7.1)::
+
+    struct {
+        uint16 length = Length;
+        opaque label<7..255> = "tls13 " + Label;
+        opaque context<0..255> = Context;
+    } HkdfLabel;
+    """
+    w = Writer()
+    w.u16(length, "length")
+    w.opaque(1, b"tls13 " + label.encode("ascii"), "label", 7, 255)
+    w.opaque(1, context, "context", 0, 255)
+    return w.getvalue()
+
+
+def hkdf_expand_label(
+    secret: bytes, label: str, context: bytes, length: int, hash_name: str = "sha256"
+) -> bytes:
+    """HKDF-Expand-Label(Secret, Label, Context, Length) = HKDF-Expand(Secret, HkdfLabel, Length)."""
+    return HKDFExpand(hash_algorithm(hash_name), length, hkdf_label(label, context, length)).derive(
+        secret
+    )
+
+
+def derive_secret(
+    secret: bytes, label: str, transcript_hash: bytes, hash_name: str = "sha256"
+) -> bytes:
+    """Derive-Secret(Secret, Label, Messages) = HKDF-Expand-Label(Secret, Label, Transcript-Hash(Messages), Hash.length).
+
+    Pass the transcript hash of the messages (see ``transcript.py``), not the messages.
+    """
+    return hkdf_expand_label(secret, label, transcript_hash, hash_length(hash_name), hash_name)
+
+
+def empty_hash(hash_name: str = "sha256") -> bytes:
+    """Transcript-Hash("") : the hash of no messages, used by the "derived" steps."""
+    return digest(hash_name, b"")
+
+
+def early_secret(psk: bytes | None = None, hash_name: str = "sha256") -> bytes:
+    """Early Secret = HKDF-Extract(0, PSK), with a string of Hash.length zeros when there is no PSK."""
+    return hkdf_extract(
+        bytes(hash_length(hash_name)), psk or bytes(hash_length(hash_name)), hash_name
+    )
+
+
+def handshake_secret(early: bytes, shared_secret: bytes, hash_name: str = "sha256") -> bytes:
+    """Handshake Secret = HKDF-Extract(Derive-Secret(Early Secret, "derived", ""), (EC)DHE)."""
+    return hkdf_extract(
+        derive_secret(early, "derived", empty_hash(hash_name), hash_name), shared_secret, hash_name
+    )
+
+
+def master_secret_13(handshake: bytes, hash_name: str = "sha256") -> bytes:
+    """Master Secret = HKDF-Extract(Derive-Secret(Handshake Secret, "derived", ""), 0)."""
+    salt = derive_secret(handshake, "derived", empty_hash(hash_name), hash_name)
+    return hkdf_extract(salt, bytes(hash_length(hash_name)), hash_name)
+
+
+@dataclass(frozen=True)
+class TrafficKeys:
+    """A traffic secret's record-protection key and IV (RFC 8446 §7.3)."""
+
+    key: bytes
+    iv: bytes
+
+    def __repr__(self) -> str:
+        return f"TrafficKeys(key={self.key.hex()}, iv={self.iv.hex()})"
+
+
+def traffic_keys(secret: bytes, suite: SuiteInfo) -> TrafficKeys:
+    """[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length);
+    [sender]_write_iv = HKDF-Expand-Label(Secret, "iv", "", iv_length)."""
+    return TrafficKeys(
+        hkdf_expand_label(secret, "key", b"", suite.key_length, suite.hash_name),
+        hkdf_expand_label(secret, "iv", b"", 12, suite.hash_name),
+    )
+
+
+def next_traffic_secret(secret: bytes, hash_name: str = "sha256") -> bytes:
+    """application_traffic_secret_N+1 = HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length)
+    (RFC 8446 §7.2, used by KeyUpdate)."""
+    return hkdf_expand_label(secret, "traffic upd", b"", hash_length(hash_name), hash_name)
+
+
+def finished_key(base_key: bytes, hash_name: str = "sha256") -> bytes:
+    """finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length)  (RFC 8446 §4.4.4)."""
+    return hkdf_expand_label(base_key, "finished", b"", hash_length(hash_name), hash_name)
+
+
+def verify_data_13(base_key: bytes, transcript_hash: bytes, hash_name: str = "sha256") -> bytes:
+    """verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context, Certificate*, CertificateVerify*))."""
+    return hmac_digest(hash_name, finished_key(base_key, hash_name), transcript_hash)
+
+
+def resumption_psk(
+    resumption_master_secret: bytes, ticket_nonce: bytes, hash_name: str = "sha256"
+) -> bytes:
+    """PSK for a ticket = HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length)
+    (RFC 8446 §4.6.1)."""
+    return hkdf_expand_label(
+        resumption_master_secret, "resumption", ticket_nonce, hash_length(hash_name), hash_name
+    )
+
+
+def binder_key(early: bytes, external: bool = False, hash_name: str = "sha256") -> bytes:
+    """binder_key = Derive-Secret(Early Secret, "ext binder" | "res binder", "")."""
+    return derive_secret(
+        early, "ext binder" if external else "res binder", empty_hash(hash_name), hash_name
+    )
+
+
+def psk_binder(
+    binder_key_: bytes, truncated_client_hello_hash: bytes, hash_name: str = "sha256"
+) -> bytes:
+    """A PSK binder (RFC 8446 §4.2.11.2): a Finished-style HMAC over the ClientHello
+    truncated before the binders list."""
+    return verify_data_13(binder_key_, truncated_client_hello_hash, hash_name)
+
+
+def exporter_13(
+    exporter_master_secret: bytes,
+    label: str,
+    context: bytes,
+    length: int,
+    hash_name: str = "sha256",
+) -> bytes:
+    """TLS-Exporter(label, context_value, key_length) = HKDF-Expand-Label(
+    Derive-Secret(Secret, label, ""), "exporter", Hash(context_value), key_length)  (RFC 8446 §7.5)."""
+    secret = derive_secret(exporter_master_secret, label, empty_hash(hash_name), hash_name)
+    return hkdf_expand_label(secret, "exporter", digest(hash_name, context), length, hash_name)
+
+
+@dataclass(frozen=True)
+class Schedule13:
+    """Every secret of one full TLS 1.3 handshake (RFC 8446 §7.1), by its RFC name."""
+
+    hash_name: str
+    early_secret: bytes
+    handshake_secret: bytes
+    client_handshake_traffic_secret: bytes
+    server_handshake_traffic_secret: bytes
+    master_secret: bytes
+    client_application_traffic_secret_0: bytes
+    server_application_traffic_secret_0: bytes
+    exporter_master_secret: bytes
+    resumption_master_secret: bytes | None = None
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(name, hex) pairs in schedule order, for tables and plots."""
+        return [
+            (f.name, getattr(self, f.name).hex())
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), bytes)
+        ]
+
+    def __repr__(self) -> str:
+        return "Schedule13(\n" + "".join(f"  {n:38} {v}\n" for n, v in self.rows()) + ")"
+
+
+def key_schedule_13(
+    shared_secret: bytes,
+    hello_hash: bytes,
+    server_finished_hash: bytes,
+    client_finished_hash: bytes | None = None,
+    *,
+    psk: bytes | None = None,
+    hash_name: str = "sha256",
+) -> Schedule13:
+    """The whole TLS 1.3 schedule from the (EC)DHE secret and three transcript hashes:
+    ClientHello..ServerHello, ClientHello..server Finished, ClientHello..client Finished."""
+    early = early_secret(psk, hash_name)
+    hs = handshake_secret(early, shared_secret, hash_name)
+    ms = master_secret_13(hs, hash_name)
+    return Schedule13(
+        hash_name=hash_name,
+        early_secret=early,
+        handshake_secret=hs,
+        client_handshake_traffic_secret=derive_secret(hs, "c hs traffic", hello_hash, hash_name),
+        server_handshake_traffic_secret=derive_secret(hs, "s hs traffic", hello_hash, hash_name),
+        master_secret=ms,
+        client_application_traffic_secret_0=derive_secret(
+            ms, "c ap traffic", server_finished_hash, hash_name
+        ),
+        server_application_traffic_secret_0=derive_secret(
+            ms, "s ap traffic", server_finished_hash, hash_name
+        ),
+        exporter_master_secret=derive_secret(ms, "exp master", server_finished_hash, hash_name),
+        resumption_master_secret=(
+            derive_secret(ms, "res master", client_finished_hash, hash_name)
+            if client_finished_hash is not None
+            else None
+        ),
+    )

@@ -1,0 +1,341 @@
+"""Reader and Writer for the TLS presentation language (RFC 8446 §3).
+
+``uint8/16/24/32``, fixed ``opaque[n]``, and variable-length vectors
+``opaque x<floor..ceiling>`` whose length prefix is as wide as the ceiling needs.
+
+Every read checks bounds and raises :class:`~tlslab.errors.DecodeError` naming the
+field, what was expected and what was seen: never ``IndexError`` or
+``struct.error``. A length-prefixed block is a context manager that, on exit,
+rejects bytes left over inside it.
+
+A Reader can also record *notes* (offset, length, field, value) while it decodes;
+:func:`tlslab.explain` uses them, so the annotation is the decoder itself and can
+never drift from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import IntEnum
+from types import TracebackType
+
+from ..constants import describe, lookup
+from ..errors import DecodeError, EncodeError
+
+_MAX_FOR_SIZE = {1: 0xFF, 2: 0xFFFF, 3: 0xFFFFFF, 4: 0xFFFFFFFF}
+
+
+@dataclass(frozen=True)
+class Note:
+    """One annotated span of a decoded message (used by explain)."""
+
+    offset: int
+    length: int
+    depth: int
+    field: str
+    value: str
+    meaning: str = ""
+
+
+class Reader:
+    """Consumes bytes from ``data[start:end]``; every overrun is a DecodeError."""
+
+    __slots__ = ("_data", "_pos", "_end", "_notes", "_depth", "_what")
+
+    def __init__(
+        self,
+        data: bytes,
+        *,
+        what: str = "message",
+        notes: list[Note] | None = None,
+        start: int = 0,
+        end: int | None = None,
+        depth: int = 0,
+    ) -> None:
+        self._data = data
+        self._pos = start
+        self._end = len(data) if end is None else end
+        self._notes = notes
+        self._depth = depth
+        self._what = what
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def offset(self) -> int:
+        return self._pos
+
+    @property
+    def remaining(self) -> int:
+        return self._end - self._pos
+
+    def at_end(self) -> bool:
+        return self._pos >= self._end
+
+    def peek(self, n: int) -> bytes:
+        """Up to ``n`` next bytes, without consuming them."""
+        return self._data[self._pos : min(self._pos + n, self._end)]
+
+    def expect_end(self) -> None:
+        """Reject trailing bytes after the last field."""
+        if self._pos != self._end:
+            raise DecodeError(
+                f"{self._what}: trailing bytes after the last field",
+                expected="end of data",
+                seen=f"{self._end - self._pos} more bytes",
+            )
+
+    # -- notes (for explain) -------------------------------------------------
+    @property
+    def annotating(self) -> bool:
+        return self._notes is not None
+
+    def note(
+        self, field: str, value: str = "", meaning: str = "", start: int | None = None
+    ) -> None:
+        """Record a note; with ``start`` the span runs from there to the current offset."""
+        if self._notes is not None:
+            begin = self._pos if start is None else start
+            self._notes.append(Note(begin, self._pos - begin, self._depth, field, value, meaning))
+
+    @contextmanager
+    def section(self, title: str, meaning: str = "") -> Iterator[None]:
+        """Group the notes of a sub-structure under a heading, one level deeper."""
+        if self._notes is None:
+            yield
+            return
+        index = len(self._notes)
+        start = self._pos
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+        self._notes.insert(index, Note(start, self._pos - start, self._depth, title, "", meaning))
+
+    # -- primitives ----------------------------------------------------------
+    def _take(self, n: int, field: str) -> bytes:
+        if n > self._end - self._pos:
+            raise DecodeError(
+                f"{self._what}: {field} runs past the end of its enclosing data",
+                expected=f"{n} bytes",
+                seen=f"{self._end - self._pos} bytes left",
+            )
+        out = self._data[self._pos : self._pos + n]
+        self._pos += n
+        return out
+
+    def uint(self, size: int, field: str, enum: type[IntEnum] | None = None) -> int:
+        start = self._pos
+        value = int.from_bytes(self._take(size, field), "big")
+        if self._notes is not None:
+            meaning = describe(enum, value, size * 2) if enum is not None else ""
+            self.note(field, str(value), meaning, start=start)
+        return value
+
+    def u8(self, field: str, enum: type[IntEnum] | None = None) -> int:
+        return self.uint(1, field, enum)
+
+    def u16(self, field: str, enum: type[IntEnum] | None = None) -> int:
+        return self.uint(2, field, enum)
+
+    def u24(self, field: str) -> int:
+        return self.uint(3, field)
+
+    def u32(self, field: str) -> int:
+        return self.uint(4, field)
+
+    def fixed(self, n: int, field: str, meaning: str = "", text: bool = False) -> bytes:
+        """``opaque field[n]``; ``text=True`` shows printable ASCII as its meaning."""
+        start = self._pos
+        out = self._take(n, field)
+        if self._notes is not None:
+            if text and out.isascii() and out.decode("ascii").isprintable():
+                meaning = repr(out.decode("ascii"))
+            self.note(field, out.hex(), meaning, start=start)
+        return out
+
+    def _length(self, size: int, field: str, floor: int, ceiling: int) -> int:
+        length = self.uint(size, f"{field} length")
+        if not floor <= length <= ceiling:
+            raise DecodeError(
+                f"{self._what}: {field} length out of bounds",
+                expected=f"{floor}..{ceiling}",
+                seen=length,
+            )
+        return length
+
+    def opaque(
+        self,
+        size: int,
+        field: str,
+        floor: int = 0,
+        ceiling: int | None = None,
+        meaning: str = "",
+        text: bool = False,
+    ) -> bytes:
+        """``opaque field<floor..ceiling>`` with a ``size``-byte length prefix."""
+        top = _MAX_FOR_SIZE[size] if ceiling is None else ceiling
+        length = self._length(size, field, floor, top)
+        return self.fixed(length, field, meaning, text)
+
+    def block(self, size: int, field: str, floor: int = 0, ceiling: int | None = None) -> _Block:
+        """A length-prefixed block: ``with r.block(2, "extensions") as b: ...``.
+
+        The returned Reader is confined to the block; leaving the ``with`` with bytes
+        unread inside it raises DecodeError (trailing bytes).
+        """
+        top = _MAX_FOR_SIZE[size] if ceiling is None else ceiling
+        length = self._length(size, field, floor, top)
+        if length > self.remaining:
+            raise DecodeError(
+                f"{self._what}: {field} runs past the end of its enclosing data",
+                expected=f"{length} bytes",
+                seen=f"{self.remaining} bytes left",
+            )
+        inner = Reader(
+            self._data,
+            what=f"{self._what}.{field}",
+            notes=self._notes,
+            start=self._pos,
+            end=self._pos + length,
+            depth=self._depth + 1,
+        )
+        self._pos += length
+        return _Block(inner)
+
+    def uint_list(
+        self,
+        size: int,
+        item_size: int,
+        field: str,
+        enum: type[IntEnum] | None = None,
+        floor: int = 0,
+        ceiling: int | None = None,
+    ) -> tuple[int, ...]:
+        """A vector of fixed-width integers, e.g. ``CipherSuite cipher_suites<2..2^16-2>``."""
+        items: list[int] = []
+        with self.block(size, field, floor, ceiling) as b:
+            if b.remaining % item_size:
+                raise DecodeError(
+                    f"{self._what}: {field} length is not a multiple of {item_size}",
+                    expected=f"a multiple of {item_size}",
+                    seen=b.remaining,
+                )
+            while not b.at_end():
+                raw = b.uint(item_size, f"{field}[{len(items)}]", enum)
+                items.append(lookup(enum, raw) if enum is not None else raw)
+        return tuple(items)
+
+    def rest(self, field: str) -> bytes:
+        """Everything left (for bodies whose length is given by the enclosing frame)."""
+        return self.fixed(self.remaining, field)
+
+
+class _Block:
+    """Context manager around a confined Reader; checks it was fully consumed."""
+
+    __slots__ = ("reader",)
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    def __enter__(self) -> Reader:
+        return self.reader
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.reader.expect_end()
+
+
+class Writer:
+    """Builds bytes; a length-prefixed block patches its length when it closes."""
+
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def getvalue(self) -> bytes:
+        return bytes(self._buf)
+
+    def uint(self, size: int, value: int, field: str = "value") -> None:
+        if not 0 <= value <= _MAX_FOR_SIZE[size]:
+            raise EncodeError(
+                f"{field} does not fit in uint{size * 8}",
+                expected=f"0..{_MAX_FOR_SIZE[size]}",
+                seen=value,
+            )
+        self._buf += value.to_bytes(size, "big")
+
+    def u8(self, value: int, field: str = "value") -> None:
+        self.uint(1, value, field)
+
+    def u16(self, value: int, field: str = "value") -> None:
+        self.uint(2, value, field)
+
+    def u24(self, value: int, field: str = "value") -> None:
+        self.uint(3, value, field)
+
+    def u32(self, value: int, field: str = "value") -> None:
+        self.uint(4, value, field)
+
+    def raw(self, data: bytes) -> None:
+        self._buf += data
+
+    def fixed(self, data: bytes, n: int, field: str = "value") -> None:
+        if len(data) != n:
+            raise EncodeError(f"{field} must be exactly {n} bytes", expected=n, seen=len(data))
+        self._buf += data
+
+    def opaque(
+        self,
+        size: int,
+        data: bytes,
+        field: str = "value",
+        floor: int = 0,
+        ceiling: int | None = None,
+    ) -> None:
+        self._check_length(size, len(data), field, floor, ceiling)
+        self._buf += len(data).to_bytes(size, "big")
+        self._buf += data
+
+    def _check_length(
+        self, size: int, length: int, field: str, floor: int, ceiling: int | None
+    ) -> None:
+        top = _MAX_FOR_SIZE[size] if ceiling is None else ceiling
+        if not floor <= length <= top:
+            raise EncodeError(
+                f"{field} length out of bounds", expected=f"{floor}..{top}", seen=length
+            )
+
+    @contextmanager
+    def block(
+        self, size: int, field: str = "block", floor: int = 0, ceiling: int | None = None
+    ) -> Iterator[Writer]:
+        """Reserve a ``size``-byte length, write the body, then patch the length in."""
+        at = len(self._buf)
+        self._buf += bytes(size)
+        yield self
+        length = len(self._buf) - at - size
+        self._check_length(size, length, field, floor, ceiling)
+        self._buf[at : at + size] = length.to_bytes(size, "big")
+
+    def uint_list(
+        self,
+        size: int,
+        item_size: int,
+        values: tuple[int, ...] | list[int],
+        field: str = "vector",
+        floor: int = 0,
+        ceiling: int | None = None,
+    ) -> None:
+        with self.block(size, field, floor, ceiling):
+            for v in values:
+                self.uint(item_size, int(v), field)
