@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
 )
 
-from tlslab.net import sockets
+from tlslab.net import openssl_lab
 from tlslab.pki.certificates import Chain, build_chain
 
 HOST = "lab.example"
@@ -53,7 +53,7 @@ def files_for(cert: str) -> tuple[Path, Path, Path]:
 @contextlib.contextmanager
 def openssl_echo_server(cert: str) -> Iterator[int]:
     """An OpenSSL echo server on 127.0.0.1 for the ``cert`` chain; yields its port."""
-    with sockets.openssl_echo_server(chain_for(cert)) as port:
+    with openssl_lab.openssl_echo_server(chain_for(cert)) as port:
         yield port
 
 
@@ -66,7 +66,7 @@ def openssl_client_exchange(
     payload: bytes = b"ping from OpenSSL",
 ) -> tuple[str, str, bytes]:
     """Connect OpenSSL (trusting the ``cert`` chain's root) to ``port``; return (version, cipher, reply)."""
-    return sockets.openssl_client_exchange(
+    return openssl_lab.openssl_client_exchange(
         port,
         chain_for(ctx_or_cert).root.certificate,
         server_name=HOST,

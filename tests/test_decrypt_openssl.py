@@ -8,7 +8,7 @@ import pytest
 from tlslab.constants import ExtensionType, ProtocolVersion
 from tlslab.engine.decrypt import decrypt_session
 from tlslab.errors import BadRecordMac
-from tlslab.net.sockets import record_openssl_session
+from tlslab.net.openssl_lab import record_openssl_session
 from tlslab.stages.keylog import KeyLog
 from tlslab.wire.messages import ServerHello, decode_handshake
 

@@ -15,7 +15,7 @@ from tlslab.constants import ContentType, ExtensionType
 from tlslab.constants import NamedGroup as G
 from tlslab.constants import ProtocolVersion as V
 from tlslab.errors import AlertError
-from tlslab.net.sockets import ask_openssl_server
+from tlslab.net.openssl_lab import ask_openssl_server
 from tlslab.rng import seeded_rng
 from tlslab.stages.hello import build_client_hello
 from tlslab.stages.negotiation import ServerConfig, negotiate

@@ -22,6 +22,7 @@ PRESENTATION = (
     "tlslab.lab.widgets",
     "tlslab.lab.exercises",
     "tlslab.net.sockets",
+    "tlslab.net.openssl_lab",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tlslab.constants import ContentType, ExtensionType, ProtocolVersion
-from tlslab.net.sockets import capture_client_hello, openssl_client_context
+from tlslab.net.openssl_lab import capture_client_hello, openssl_client_context
 from tlslab.wire.extensions import ServerName, SupportedVersionsClient
 from tlslab.wire.messages import ClientHello, decode_handshake
 from tlslab.wire.record import HandshakeReassembler, RecordReader

@@ -18,7 +18,8 @@ from tlslab.engine.connection import SessionTicket
 from tlslab.engine.memory import handshake_in_memory
 from tlslab.engine.server import ServerIdentity, TLSServer
 from tlslab.errors import CertificateRequired, RemoteAlert
-from tlslab.net.sockets import connect, openssl_echo_server, serve_in_thread
+from tlslab.net.openssl_lab import openssl_echo_server
+from tlslab.net.sockets import connect, serve_in_thread
 from tlslab.pki.certificates import LAB_NOW, build_chain, real_now
 from tlslab.rng import seeded_rng
 from tlslab.stages.negotiation import ServerConfig

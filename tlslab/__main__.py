@@ -3,21 +3,26 @@
 - ``demo``: no arguments, no setup. Starts an OpenSSL server (Python ``ssl``) on 127.0.0.1 with
   a freshly issued teaching certificate, connects with tlslab over TLS 1.3 and then TLS 1.2, and
   prints the annotated trace of each handshake.
-- ``client HOST PORT``: handshake, send, print the reply, close; exit 0 on success, 1 with the
-  alert on failure.
-- ``server --port P --cert PEM --key PEM``: an echo server.
+- ``client HOST PORT``: handshake, send, print the reply, close; exit 0 on success, 1 with one line
+  on stderr naming what went wrong. Trusts the system's CA bundle unless ``--cafile`` is given.
+- ``server --cert PEM --key PEM``: an echo server, a thread per connection, one log line each.
 - ``explain HEX``: annotate a record or handshake message.
+
+Each subcommand is one ``add_X(subparsers)`` function that declares its options and sets
+``handler`` to its ``cmd_X`` function; ``SUBCOMMANDS`` lists them, so adding one is a few lines.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import datetime as dt
 import socket
 import ssl
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +31,40 @@ from .errors import TLSError
 from .wire.explain import explain
 
 _VERSIONS = {"1.2": (ProtocolVersion.TLS12,), "1.3": (ProtocolVersion.TLS13,)}
+_BOTH = (ProtocolVersion.TLS13, ProtocolVersion.TLS12)
 
 
-def _groups(names: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(NamedGroup[n.strip()] for n in names.split(",")) if names else default
+def _names(enum: Any, what: str) -> Callable[[str], tuple[int, ...]]:
+    """An argparse type: comma-separated enum names, e.g. ``x25519,secp256r1``."""
+
+    def parse(text: str) -> tuple[int, ...]:
+        out = []
+        for name in (n.strip() for n in text.split(",") if n.strip()):
+            if name not in enum.__members__:
+                raise argparse.ArgumentTypeError(
+                    f"unknown {what} {name!r}; known: {', '.join(enum.__members__)}"
+                )
+            out.append(int(enum[name]))
+        return tuple(out)
+
+    return parse
 
 
-def _suites(names: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(CipherSuite[n.strip()] for n in names.split(",")) if names else default
+def _alpn(text: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in text.split(",") if a.strip())
 
 
-def _print_trace(trace: Any, title: str) -> None:
-    print(f"\n=== {title} ===")
-    print(trace)
+def _fail(command: str, message: str) -> int:
+    print(f"tlslab {command}: {message}", file=sys.stderr)
+    return 1
+
+
+# -- demo ----------------------------------------------------------------------------------------
+
+
+def add_demo(sub: Any) -> None:
+    p = sub.add_parser("demo", help="tlslab talks to a local OpenSSL server over TLS 1.3 and 1.2")
+    p.set_defaults(handler=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -80,95 +106,255 @@ def cmd_demo(args: argparse.Namespace) -> int:
             trust_roots=tuple(chain.trust_roots),
         )
         session = connect("127.0.0.1", port, config, send=f"hello over TLS {version}".encode())
-        _print_trace(session.trace, f"TLS {version}: tlslab client -> OpenSSL server")
+        print(f"\n=== TLS {version}: tlslab client -> OpenSSL server ===")
+        print(session.trace)
         print(f"reply: {session.received.decode()}")
     thread.join(5)
     listener.close()
     return 0
 
 
-def cmd_client(args: argparse.Namespace) -> int:
+# -- client --------------------------------------------------------------------------------------
+
+
+def add_client(sub: Any) -> None:
+    p = sub.add_parser("client", help="connect, send, print the reply")
+    p.add_argument("host")
+    p.add_argument("port", type=int)
+    p.add_argument("--tls", choices=["1.2", "1.3"], help="offer only this version")
+    p.add_argument(
+        "--cafile", help="trust these roots (PEM file or directory) instead of the system's"
+    )
+    p.add_argument("--servername", help="SNI and the name to check (default: HOST)")
+    p.add_argument("--groups", type=_names(NamedGroup, "group"), help="e.g. x25519,secp256r1")
+    p.add_argument(
+        "--ciphers", type=_names(CipherSuite, "cipher suite"), help="IANA names, comma-separated"
+    )
+    p.add_argument("--alpn", type=_alpn, default=(), help="e.g. h2,http/1.1")
+    p.add_argument("--cert", help="client certificate chain (PEM), for servers that ask for one")
+    p.add_argument("--key", help="the client certificate's private key (PEM)")
+    p.add_argument("--keylog", help="append NSS key log lines (SSLKEYLOGFILE format) to FILE")
+    p.add_argument("--send", help="text to send after the handshake (\\r\\n escapes allowed)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="one deadline in seconds for connect + handshake (default 10)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="reconnect once with the first connection's session ticket (TLS 1.3)",
+    )
+    p.add_argument(
+        "--insecure", action="store_true", help="do NOT validate the server's certificate"
+    )
+    p.add_argument("--trace", action="store_true", help="print the annotated trace of every step")
+    p.set_defaults(handler=cmd_client)
+
+
+def _client_config(args: argparse.Namespace) -> Any:
     from .engine.client import ClientConfig
-    from .net.sockets import connect
-    from .pki.certificates import load_certificates
+    from .engine.server import ServerIdentity
+    from .net.trust import load_trust_roots, system_trust_roots
     from .stages.hello import DEFAULT_CIPHER_SUITES, DEFAULT_GROUPS
 
-    roots = tuple(load_certificates(Path(args.cafile).read_bytes())) if args.cafile else ()
+    roots: tuple[Any, ...] = ()
+    if not args.insecure:
+        store = load_trust_roots(args.cafile) if args.cafile else system_trust_roots()
+        roots = store.roots
     chain: tuple[bytes, ...] = ()
     key = None
-    if args.cert and args.key:
-        from .engine.server import ServerIdentity
-
+    if args.cert or args.key:
+        if not (args.cert and args.key):
+            raise ValueError("--cert and --key go together")
         identity = ServerIdentity.from_pem(
             Path(args.cert).read_bytes(), Path(args.key).read_bytes()
         )
         chain, key = identity.certificates, identity.private_key
-    config = ClientConfig(
+    return ClientConfig(
         server_name=args.servername or args.host,
-        versions=_VERSIONS.get(args.tls or "", (ProtocolVersion.TLS13, ProtocolVersion.TLS12)),
-        cipher_suites=_suites(args.ciphers, DEFAULT_CIPHER_SUITES),
-        groups=_groups(args.groups, DEFAULT_GROUPS),
-        alpn=tuple(a for a in (args.alpn or "").split(",") if a),
+        versions=_VERSIONS.get(args.tls or "", _BOTH),
+        cipher_suites=args.ciphers or DEFAULT_CIPHER_SUITES,
+        groups=args.groups or DEFAULT_GROUPS,
+        alpn=args.alpn,
         trust_roots=roots,
         insecure=args.insecure,
         certificate_chain=chain,
         private_key=key,
     )
-    if args.insecure:
-        print("WARNING: --insecure: the server's certificate is NOT validated", file=sys.stderr)
-    try:
-        session = connect(
-            args.host, args.port, config, send=args.send.encode() if args.send else None
-        )
-    except TLSError as error:
-        print(f"handshake failed: {error}", file=sys.stderr)
-        return 1
-    print(session.events[0] if session.events else "no events")
+
+
+def _report(session: Any, args: argparse.Namespace) -> None:
+    print(session.handshake or "no handshake")
     if session.received:
         print(session.received.decode(errors="replace"))
     if args.keylog:
-        Path(args.keylog).write_text(session.trace.keylog().dumps())
+        with open(args.keylog, "a") as handle:
+            handle.write(session.trace.keylog().dumps())
     if args.trace:
         print(session.trace)
+
+
+def cmd_client(args: argparse.Namespace) -> int:
+    from .engine.connection import SessionTicket
+    from .net.sockets import connect, describe_failure
+
+    try:
+        config = _client_config(args)
+    except (OSError, ValueError, TypeError) as error:
+        return _fail("client", f"cannot load the certificates or key: {error}")
+    if args.insecure:
+        print("WARNING: --insecure: the server's certificate is NOT validated", file=sys.stderr)
+    send = codecs.escape_decode(args.send.encode())[0] if args.send is not None else None
+    try:
+        session = connect(
+            args.host,
+            args.port,
+            config,
+            send=send,
+            timeout=args.timeout,
+            wait_for_ticket=2.0 if args.resume else 0.0,
+        )
+        _report(session, args)
+        if not args.resume:
+            return 0
+        tickets = [e for e in session.events if isinstance(e, SessionTicket)]
+        if not tickets:
+            return _fail("client", "--resume: the server sent no session ticket")
+        again = connect(
+            args.host,
+            args.port,
+            config.replace(session_ticket=tickets[0]),
+            send=send,
+            timeout=args.timeout,
+        )
+        _report(again, args)
+    except (TLSError, OSError) as error:
+        return _fail("client", describe_failure(error))
+    print("resumed: yes" if again.connection.resumed else "resumed: no (full handshake)")
     return 0
+
+
+# -- server --------------------------------------------------------------------------------------
+
+
+def add_server(sub: Any) -> None:
+    p = sub.add_parser("server", help="an echo server: a thread per connection, one log line each")
+    p.add_argument("--cert", required=True, help="certificate chain (PEM), leaf first")
+    p.add_argument("--key", required=True, help="the leaf's private key (PEM)")
+    p.add_argument("--port", type=int, default=4433, help="0 picks a free port (default 4433)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--tls", choices=["1.2", "1.3"], help="accept only this version")
+    p.add_argument("--groups", type=_names(NamedGroup, "group"), help="e.g. x25519,secp256r1")
+    p.add_argument(
+        "--ciphers", type=_names(CipherSuite, "cipher suite"), help="IANA names, comma-separated"
+    )
+    p.add_argument(
+        "--alpn", type=_alpn, default=(), help="protocols to accept, in preference order"
+    )
+    p.add_argument(
+        "--require-client-cert",
+        action="store_true",
+        help="ask every client for a certificate and refuse those without a valid one (--cafile)",
+    )
+    p.add_argument("--cafile", help="roots that client certificates must chain to (PEM)")
+    p.add_argument("--tickets", type=int, default=0, help="TLS 1.3 session tickets per connection")
+    p.add_argument("--keylog", help="append NSS key log lines to FILE")
+    p.add_argument("--once", action="store_true", help="serve one connection, then exit")
+    p.add_argument(
+        "--max-connections", type=int, default=128, help="connections served at once (default 128)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="deadline in seconds for each handshake (default 10)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=30.0,
+        help="close a connection after this many seconds without data (default 30)",
+    )
+    p.set_defaults(handler=cmd_server)
+
+
+def _key_kind(key: Any) -> str:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    if isinstance(key, rsa.RSAPrivateKey):
+        return "rsa"
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return "ed25519"
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp384r1":
+        return "ecdsa-p384"
+    return "ecdsa-p256"
 
 
 def cmd_server(args: argparse.Namespace) -> int:
     from .engine.server import ServerIdentity
-    from .net.sockets import serve
+    from .net.sockets import Server, Session
+    from .net.trust import load_trust_roots
     from .stages.negotiation import DEFAULT_SERVER_SUITES, ServerConfig
 
-    identity = ServerIdentity.from_pem(Path(args.cert).read_bytes(), Path(args.key).read_bytes())
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
-    key = identity.private_key
-    key_kind = (
-        "rsa"
-        if isinstance(key, rsa.RSAPrivateKey)
-        else "ed25519"
-        if isinstance(key, ed25519.Ed25519PrivateKey)
-        else "ecdsa-p384"
-        if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp384r1"
-        else "ecdsa-p256"
-    )
+    if args.require_client_cert and not args.cafile:
+        return _fail("server", "--require-client-cert needs --cafile (the roots clients chain to)")
+    try:
+        identity = ServerIdentity.from_pem(
+            Path(args.cert).read_bytes(), Path(args.key).read_bytes()
+        )
+        client_roots = load_trust_roots(args.cafile).roots if args.cafile else ()
+    except (OSError, ValueError, TypeError) as error:
+        return _fail("server", f"cannot load the certificates or key: {error}")
     config = ServerConfig(
-        versions=_VERSIONS.get(args.tls or "", (ProtocolVersion.TLS13, ProtocolVersion.TLS12)),
-        cipher_suites=_suites(args.ciphers, DEFAULT_SERVER_SUITES),
-        groups=_groups(
-            args.groups, (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
-        ),
-        certificate_key=key_kind,
+        versions=_VERSIONS.get(args.tls or "", _BOTH),
+        cipher_suites=args.ciphers or DEFAULT_SERVER_SUITES,
+        groups=args.groups or (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1),
+        certificate_key=_key_kind(identity.private_key),
+        alpn=tuple(a.encode() for a in args.alpn),
+        client_auth=args.require_client_cert,
+        client_trust_roots=tuple(client_roots),
+        tickets=args.tickets,
     )
-    with socket.create_server((args.host, args.port)) as listener:
-        print(f"tlslab echo server on {args.host}:{listener.getsockname()[1]}", flush=True)
-        while True:
-            for session in serve(listener, config, identity, timeout=args.timeout):
-                print(f"connection: {[type(e).__name__ for e in session.events]}", flush=True)
-                if args.keylog:
-                    with open(args.keylog, "a") as handle:
-                        handle.write(session.trace.keylog().dumps())
-            if args.once:
-                return 0
+    keylog_lock = threading.Lock()
+
+    def log(session: Session) -> None:
+        print(session.summary(), flush=True)
+        if args.keylog and session.connection.handshake_complete:
+            with keylog_lock, open(args.keylog, "a") as handle:
+                handle.write(session.trace.keylog().dumps())
+
+    try:
+        listener = socket.create_server((args.host, args.port), backlog=128)
+    except OSError as error:
+        return _fail("server", f"cannot listen on {args.host}:{args.port}: {error.strerror}")
+    with listener:
+        server = Server(
+            listener,
+            config,
+            identity,
+            on_session=log,
+            handshake_timeout=args.timeout,
+            idle_timeout=args.idle_timeout,
+            max_connections=args.max_connections,
+        )
+        print(f"tlslab echo server on {args.host}:{server.port}", flush=True)
+        try:
+            server.serve_forever(once=args.once)
+        except KeyboardInterrupt:
+            print("stopped", flush=True)
+    return 0
+
+
+# -- explain -------------------------------------------------------------------------------------
+
+
+def add_explain(sub: Any) -> None:
+    p = sub.add_parser("explain", help="annotate a record or handshake message given in hex")
+    p.add_argument("hex", nargs="?", help="hex bytes (default: read from standard input)")
+    p.add_argument("--tls", choices=["1.2", "1.3"], help="version, where message forms differ")
+    p.set_defaults(handler=cmd_explain)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -183,50 +369,24 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 1 if result.error else 0
 
 
-def main(argv: list[str] | None = None) -> int:
+# -- the parser ----------------------------------------------------------------------------------
+
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_demo, add_client, add_server, add_explain]
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tlslab", description="tlslab: learn TLS on real bytes"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="tlslab talks to a local OpenSSL server over TLS 1.3 and 1.2")
-    c = sub.add_parser("client", help="connect, send, print the reply")
-    c.add_argument("host")
-    c.add_argument("port", type=int)
-    c.add_argument("--tls", choices=["1.2", "1.3"])
-    c.add_argument("--cafile")
-    c.add_argument("--servername")
-    c.add_argument("--groups", help="comma-separated, e.g. x25519,secp256r1")
-    c.add_argument("--ciphers", help="comma-separated IANA names, e.g. TLS_AES_128_GCM_SHA256")
-    c.add_argument("--alpn")
-    c.add_argument("--keylog")
-    c.add_argument("--send")
-    c.add_argument(
-        "--insecure", action="store_true", help="do NOT validate the server's certificate"
-    )
-    c.add_argument("--cert", help="client certificate chain (PEM), for servers that ask for one")
-    c.add_argument("--key", help="the client certificate's private key (PEM)")
-    c.add_argument("--trace", action="store_true", help="print every step")
-    s = sub.add_parser("server", help="an echo server")
-    s.add_argument("--port", type=int, required=True)
-    s.add_argument("--cert", required=True)
-    s.add_argument("--key", required=True)
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--tls", choices=["1.2", "1.3"])
-    s.add_argument("--groups")
-    s.add_argument("--ciphers")
-    s.add_argument("--keylog")
-    s.add_argument("--once", action="store_true")
-    s.add_argument("--timeout", type=float, default=30.0)
-    e = sub.add_parser("explain", help="annotate a record or handshake message given in hex")
-    e.add_argument("hex", nargs="?", help="hex bytes (default: read from standard input)")
-    e.add_argument("--tls", choices=["1.2", "1.3"], help="version, where message forms differ")
-    args = parser.parse_args(argv)
-    handler = {
-        "demo": cmd_demo,
-        "client": cmd_client,
-        "server": cmd_server,
-        "explain": cmd_explain,
-    }[args.command]
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
     return handler(args)
 
 

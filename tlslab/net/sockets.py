@@ -1,516 +1,197 @@
-"""The only sockets in tlslab: small drivers for talking to real TLS stacks on loopback.
+"""tlslab's own client and server over real sockets: :func:`connect`, :func:`serve`, :class:`Server`.
 
-- :func:`capture_client_hello` lets Python's ``ssl`` module (OpenSSL) connect to a
-  throw-away listener on 127.0.0.1 and returns the bytes of its first flight, so a
-  notebook can take a real ClientHello apart (notebook 01).
-- :func:`record_openssl_session` runs a whole OpenSSL client <-> OpenSSL server session
-  on 127.0.0.1 through a relay that records every byte in each direction, with
-  OpenSSL's own key log, so tlslab can decrypt it (notebook 07).
+These are the only sockets the engine ever sees. The engine (``tlslab.engine``) is sans-IO: it takes
+bytes with ``receive_data`` and hands back bytes with ``data_to_send``. A driver here is the loop
+around it: read from the socket, feed the connection, write what it wants sent, record the events.
+The OpenSSL peers the notebooks use live apart, in :mod:`tlslab.net.openssl_lab`.
+
+**Concurrency: a thread per connection.** The engine is synchronous, so a thread per connection
+keeps every driver a plain read-feed-write loop a learner can follow top to bottom, and a stalled
+or hostile peer blocks only its own thread. asyncio would need the same loop rewritten as
+coroutines and would still run each handshake's cryptography on the one event-loop thread, so it
+buys nothing here but indirection. ``max_connections`` bounds the threads; beyond it, new clients
+wait in the kernel's accept queue.
+
+**Deadlines, not per-read timeouts.** A per-read timeout lets a peer that drips one byte every few
+seconds hold a connection forever. Each phase gets one :class:`Deadline` instead: connect +
+handshake (client), handshake (server), then an idle timeout between application reads.
+
+**Failures are values.** A :class:`Session` records what went wrong as text and the alert's name,
+never the exception object: an exception's traceback holds the frames that raised it, and with
+them the connection's buffers (a reference cycle that only the garbage collector can break).
+
+Taught in notebook 08_full_handshake (the sans-IO engine and these drivers).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import selectors
 import socket
-import ssl
-import subprocess
-import sys
-import tempfile
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..wire.record import HandshakeReassembler, RecordReader
+from ..constants import AlertDescription, CipherSuite, NamedGroup, ProtocolVersion, describe
+from ..errors import AlertError, RemoteAlert, TLSError
 
-_VERSIONS = {
-    "1.2": ssl.TLSVersion.TLSv1_2,
-    "1.3": ssl.TLSVersion.TLSv1_3,
-}
+RECV_SIZE = 65536
 
 
-def openssl_client_context(
-    *,
-    min_version: str = "1.2",
-    max_version: str = "1.3",
-    alpn: Sequence[str] = (),
-    ciphers: str | None = None,
-) -> ssl.SSLContext:
-    """An OpenSSL client context that does not verify (we only look at its hello)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    ctx.minimum_version = _VERSIONS[min_version]
-    ctx.maximum_version = _VERSIONS[max_version]
-    if alpn:
-        ctx.set_alpn_protocols(list(alpn))
-    if ciphers:
-        ctx.set_ciphers(ciphers)
-    return ctx
+class PeerClosed(TLSError):
+    """The peer closed the TCP connection before the handshake completed."""
 
 
-def capture_client_hello(
-    server_name: str | None = "example.com",
-    *,
-    context: ssl.SSLContext | None = None,
-    timeout: float = 5.0,
-) -> bytes:
-    """Let OpenSSL (through Python's ``ssl``) start a handshake with a listener on
-    127.0.0.1 and return the raw record bytes of its ClientHello.
+class Deadline:
+    """One time limit for a whole phase (connect + handshake, say), however many reads it takes."""
 
-    The listener hangs up after the ClientHello, so the OpenSSL side fails its
-    handshake; that is expected and ignored.
-    """
-    ctx = context or openssl_client_context()
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        port = listener.getsockname()[1]
-        listener.settimeout(timeout)
+    def __init__(self, seconds: float, what: str) -> None:
+        self.seconds = seconds
+        self.what = what
+        self._end = time.monotonic() + seconds
 
-        def run_client() -> None:
-            try:
-                with (
-                    socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw,
-                    ctx.wrap_socket(raw, server_hostname=server_name),
-                ):
-                    pass
-            except (OSError, ssl.SSLError):
-                pass
-
-        thread = threading.Thread(target=run_client, daemon=True)
-        thread.start()
-        conn, _ = listener.accept()
-        with conn:
-            conn.settimeout(timeout)
-            data = _read_first_handshake_message(conn)
-        thread.join(timeout)
-    return data
-
-
-def _read_first_handshake_message(conn: socket.socket) -> bytes:
-    """Read records until one whole handshake message has arrived; return those records' bytes."""
-    records = RecordReader()
-    messages = HandshakeReassembler()
-    captured = bytearray()
-    while True:
-        chunk = conn.recv(65536)
-        if not chunk:
-            raise ConnectionError("peer closed before sending a whole ClientHello")
-        captured += chunk
-        for record in records.feed(chunk):
-            if messages.feed(record.fragment):
-                return bytes(captured)
-
-
-@dataclass(frozen=True)
-class CapturedSession:
-    """What a wiretap on 127.0.0.1 saw of one OpenSSL session, plus OpenSSL's key log."""
-
-    client_to_server: bytes
-    server_to_client: bytes
-    keylog: str
-    client_data: bytes
-    server_data: bytes
-    version: str
-    cipher: str
+    def remaining(self) -> float:
+        """Seconds left; raises :class:`TimeoutError` once the deadline has passed."""
+        left = self._end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"{self.what}: no result within the {self.seconds:g} s deadline")
+        return left
 
     def __repr__(self) -> str:
-        return (
-            f"CapturedSession({self.version} {self.cipher}: {len(self.client_to_server)} bytes client->server, "
-            f"{len(self.server_to_client)} bytes server->client, {len(self.keylog.splitlines())} key-log lines)"
-        )
-
-
-_TLS13_SUITE_NAMES = (
-    "TLS_AES_128_GCM_SHA256",
-    "TLS_AES_256_GCM_SHA384",
-    "TLS_CHACHA20_POLY1305_SHA256",
-)
-
-
-def record_openssl_session(
-    *,
-    tls_version: str = "1.3",
-    cipher: str | None = None,
-    client_data: bytes = b"GET / HTTP/1.0\r\n\r\n",
-    server_data: bytes = b"HTTP/1.0 200 OK\r\n\r\nhello from OpenSSL\n",
-    certificate_key: str = "ecdsa-p256",
-    timeout: float = 10.0,
-) -> CapturedSession:
-    """Run an OpenSSL client and server (Python ``ssl``) on 127.0.0.1 with a recording relay between them.
-
-    ``cipher`` is an OpenSSL name: a TLS 1.2 cipher string such as ``ECDHE-ECDSA-AES128-GCM-SHA256``,
-    or a TLS 1.3 suite such as ``TLS_CHACHA20_POLY1305_SHA256``; ``certificate_key`` is the server's
-    key type ("ecdsa-p256", "rsa" for the shipped teaching key, "ed25519"). Python's ``ssl`` cannot choose
-    TLS 1.3 suites, so for those the session runs in a child process whose OpenSSL configuration
-    (``OPENSSL_CONF``) allows only that suite.
-    """
-    if tls_version == "1.3" and cipher is not None:
-        if cipher not in _TLS13_SUITE_NAMES:
-            raise ValueError(f"TLS 1.3 suite must be one of {_TLS13_SUITE_NAMES}, got {cipher!r}")
-        return _record_in_child(cipher, client_data, server_data, certificate_key, timeout)
-    return _record_here(tls_version, cipher, client_data, server_data, certificate_key, timeout)
-
-
-def _record_in_child(
-    suite: str, client_data: bytes, server_data: bytes, certificate_key: str, timeout: float
-) -> CapturedSession:
-    with tempfile.TemporaryDirectory() as tmp:
-        conf = Path(tmp) / "openssl.cnf"
-        conf.write_text(
-            "openssl_conf = openssl_init\n[openssl_init]\nssl_conf = ssl_sect\n"
-            "[ssl_sect]\nsystem_default = system_default_sect\n"
-            f"[system_default_sect]\nCiphersuites = {suite}\n"
-        )
-        request = json.dumps(
-            {
-                "client_data": client_data.hex(),
-                "server_data": server_data.hex(),
-                "key": certificate_key,
-                "timeout": timeout,
-            }
-        )
-        env = dict(os.environ, OPENSSL_CONF=str(conf))
-        done = subprocess.run(
-            [sys.executable, "-c", "import sys, tlslab.net.sockets as m; m._child_main()"],
-            input=request,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout * 3,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"OpenSSL session in the child process failed: {done.stderr[-2000:]}"
-            )
-        fields = json.loads(done.stdout)
-    return CapturedSession(
-        client_to_server=bytes.fromhex(fields["client_to_server"]),
-        server_to_client=bytes.fromhex(fields["server_to_client"]),
-        keylog=fields["keylog"],
-        client_data=bytes.fromhex(fields["client_data"]),
-        server_data=bytes.fromhex(fields["server_data"]),
-        version=fields["version"],
-        cipher=fields["cipher"],
-    )
-
-
-def _child_main() -> None:
-    request = json.loads(sys.stdin.read())
-    session = _record_here(
-        "1.3",
-        None,
-        bytes.fromhex(request["client_data"]),
-        bytes.fromhex(request["server_data"]),
-        request["key"],
-        request["timeout"],
-    )
-    print(
-        json.dumps(
-            {
-                "client_to_server": session.client_to_server.hex(),
-                "server_to_client": session.server_to_client.hex(),
-                "keylog": session.keylog,
-                "client_data": session.client_data.hex(),
-                "server_data": session.server_data.hex(),
-                "version": session.version,
-                "cipher": session.cipher,
-            }
-        )
-    )
-
-
-def _record_here(
-    tls_version: str,
-    cipher: str | None,
-    client_data: bytes,
-    server_data: bytes,
-    certificate_key: str,
-    timeout: float,
-) -> CapturedSession:
-    from ..pki.certificates import self_signed_certificate
-
-    credential = self_signed_certificate("localhost", key_type=certificate_key)
-    with tempfile.TemporaryDirectory() as tmp:
-        cert, key, keylog = Path(tmp) / "cert.pem", Path(tmp) / "key.pem", Path(tmp) / "keylog.txt"
-        cert.write_bytes(credential.cert_pem())
-        key.write_bytes(credential.key_pem())
-        server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        server_ctx.load_cert_chain(cert, key)
-        client_ctx = openssl_client_context(min_version=tls_version, max_version=tls_version)
-        client_ctx.keylog_filename = str(keylog)
-        if cipher is not None:
-            client_ctx.set_ciphers(cipher)
-            server_ctx.set_ciphers(cipher)
-
-        with (
-            socket.create_server(("127.0.0.1", 0)) as server_listener,
-            socket.create_server(("127.0.0.1", 0)) as relay_listener,
-        ):
-            server_listener.settimeout(timeout)
-            relay_listener.settimeout(timeout)
-            received: dict[str, bytes] = {}
-
-            def serve() -> None:
-                conn, _ = server_listener.accept()
-                with server_ctx.wrap_socket(conn, server_side=True) as tls:
-                    tls.settimeout(timeout)
-                    received["by_server"] = _recv_exactly(tls, len(client_data))
-                    tls.sendall(server_data)
-                    with contextlib.suppress(OSError, ssl.SSLError):
-                        tls.unwrap()
-
-            taps: dict[str, bytearray] = {"c2s": bytearray(), "s2c": bytearray()}
-            relay_thread = threading.Thread(
-                target=_relay,
-                args=(relay_listener, server_listener.getsockname(), taps, timeout),
-                daemon=True,
-            )
-            server_thread = threading.Thread(target=serve, daemon=True)
-            relay_thread.start()
-            server_thread.start()
-            with (
-                socket.create_connection(relay_listener.getsockname(), timeout=timeout) as raw,
-                client_ctx.wrap_socket(raw, server_hostname="localhost") as tls,
-            ):
-                tls.sendall(client_data)
-                got = _recv_exactly(tls, len(server_data))
-                version, suite = tls.version() or "", (tls.cipher() or ("", "", 0))[0]
-                with contextlib.suppress(OSError, ssl.SSLError):
-                    tls.unwrap()
-            server_thread.join(timeout)
-            relay_thread.join(timeout)
-        if received.get("by_server") != client_data or got != server_data:
-            raise RuntimeError("the OpenSSL session did not carry the data through")
-        return CapturedSession(
-            bytes(taps["c2s"]),
-            bytes(taps["s2c"]),
-            keylog.read_text(),
-            client_data,
-            server_data,
-            version,
-            suite,
-        )
-
-
-def _recv_exactly(tls: ssl.SSLSocket, n: int) -> bytes:
-    out = b""
-    while len(out) < n:
-        chunk = tls.recv(n - len(out))
-        if not chunk:
-            break
-        out += chunk
-    return out
-
-
-def _relay(
-    listener: socket.socket, target: tuple[str, int], taps: dict[str, bytearray], timeout: float
-) -> None:
-    """Copy bytes both ways between one client and the server, recording each direction."""
-    client, _ = listener.accept()
-    server = socket.create_connection(target, timeout=timeout)
-    sel = selectors.DefaultSelector()
-    sel.register(client, selectors.EVENT_READ, (server, "c2s"))
-    sel.register(server, selectors.EVENT_READ, (client, "s2c"))
-    open_sides = 2
-    with client, server:
-        while open_sides:
-            events = sel.select(timeout)
-            if not events:
-                break
-            for key, _ in events:
-                peer, tap = key.data
-                sock: socket.socket = key.fileobj  # type: ignore[assignment]
-                data = sock.recv(65536)
-                if not data:
-                    sel.unregister(sock)
-                    open_sides -= 1
-                    with contextlib.suppress(OSError):
-                        peer.shutdown(socket.SHUT_WR)
-                    continue
-                taps[tap] += data
-                peer.sendall(data)
-    sel.close()
-
-
-# -- asking a real OpenSSL server what it would choose ---------------------------
-
-_OPENSSL_GROUP_NAMES = {
-    0x0017: "P-256",
-    0x0018: "P-384",
-    0x0019: "P-521",
-    0x001D: "X25519",
-    0x001E: "X448",
-    0x0100: "ffdhe2048",
-    0x0101: "ffdhe3072",
-    0x0102: "ffdhe4096",
-}
-_TLS13_OPENSSL = {
-    0x1301: "TLS_AES_128_GCM_SHA256",
-    0x1302: "TLS_AES_256_GCM_SHA384",
-    0x1303: "TLS_CHACHA20_POLY1305_SHA256",
-}
-
-
-def ask_openssl_server(
-    client_hello_records: bytes,
-    *,
-    versions: Sequence[int] = (0x0304, 0x0303),
-    cipher_suites: Sequence[int] = (),
-    groups: Sequence[int] = (0x001D, 0x0017, 0x0018),
-    prefer_server_order: bool = True,
-    certificate_key: str = "ecdsa-p256",
-    timeout: float = 10.0,
-) -> bytes:
-    """Send ClientHello records to a fresh OpenSSL server (Python ``ssl`` in a child process, so that
-    ``OPENSSL_CONF`` can set its groups and TLS 1.3 suites) and return the bytes of its first flight:
-    everything up to ServerHelloDone (TLS 1.2), the ServerHello or HelloRetryRequest (TLS 1.3),
-    or the alert it sent instead. ``cipher_suites`` are IANA code points in server preference order.
-    """
-    suites13 = [_TLS13_OPENSSL[s] for s in cipher_suites if s in _TLS13_OPENSSL]
-    suites12 = [s for s in cipher_suites if s not in _TLS13_OPENSSL]
-    conf_lines = [
-        "openssl_conf = openssl_init",
-        "[openssl_init]",
-        "ssl_conf = ssl_sect",
-        "[ssl_sect]",
-        "system_default = system_default_sect",
-        "[system_default_sect]",
-        "Groups = " + ":".join(_OPENSSL_GROUP_NAMES[g] for g in groups),
-    ]
-    if suites13:
-        conf_lines.append("Ciphersuites = " + ":".join(suites13))
-    request = {
-        "versions": list(versions),
-        "suites12": suites12,
-        "server_pref": prefer_server_order,
-        "key": certificate_key,
-        "timeout": timeout,
-    }
-    with tempfile.TemporaryDirectory() as tmp:
-        conf = Path(tmp) / "openssl.cnf"
-        conf.write_text("\n".join(conf_lines) + "\n")
-        env = dict(os.environ, OPENSSL_CONF=str(conf))
-        child = subprocess.Popen(
-            [sys.executable, "-c", "import tlslab.net.sockets as m; m._openssl_server_main()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        assert child.stdin is not None and child.stdout is not None
-        child.stdin.write(json.dumps(request) + "\n")
-        child.stdin.flush()
-        port = int(child.stdout.readline())
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-                sock.sendall(client_hello_records)
-                return _read_first_flight(sock)
-        finally:
-            child.stdin.close()
-            child.wait(timeout)
-
-
-def _read_first_flight(sock: socket.socket) -> bytes:
-    records, messages = RecordReader(), HandshakeReassembler()
-    captured = bytearray()
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return bytes(captured)
-        captured += chunk
-        for record in records.feed(chunk):
-            if record.type == 21:  # alert
-                return bytes(captured)
-            if record.type != 22:
-                return bytes(captured)
-            for message in messages.feed(record.fragment):
-                if message[0] == 14:  # ServerHelloDone ends a TLS 1.2 flight
-                    return bytes(captured)
-                if (
-                    message[0] == 2 and b"\x00\x2b\x00\x02\x03\x04" in message
-                ):  # TLS 1.3 ServerHello / HRR
-                    return bytes(captured)
-
-
-def _openssl_server_main() -> None:
-    from ..pki.certificates import self_signed_certificate
-
-    request = json.loads(sys.stdin.readline())
-    credential = self_signed_certificate("localhost", key_type=request["key"])
-    names = {0x0304: ssl.TLSVersion.TLSv1_3, 0x0303: ssl.TLSVersion.TLSv1_2}
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    with tempfile.TemporaryDirectory() as tmp:
-        cert, key = Path(tmp) / "c.pem", Path(tmp) / "k.pem"
-        cert.write_bytes(credential.cert_pem())
-        key.write_bytes(credential.key_pem())
-        ctx.load_cert_chain(cert, key)
-    ctx.minimum_version = names[min(request["versions"])]
-    ctx.maximum_version = names[max(request["versions"])]
-    if request["server_pref"]:
-        ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE
-    else:
-        ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
-    if request["suites12"]:
-        probe = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        probe.set_ciphers("ALL:@SECLEVEL=0")
-        by_id = {c["id"] & 0xFFFF: c["name"] for c in probe.get_ciphers()}
-        ctx.set_ciphers(":".join(by_id[s] for s in request["suites12"] if s in by_id))
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        print(listener.getsockname()[1], flush=True)
-        listener.settimeout(request["timeout"])
-        conn, _ = listener.accept()
-        with conn, contextlib.suppress(OSError, ssl.SSLError):
-            tls = ctx.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
-            tls.settimeout(request["timeout"])
-            tls.do_handshake()
-
-
-# -- driving tlslab's own sans-IO client and server over sockets ------------------------------
+        return f"<Deadline {self.what}: {max(0.0, self._end - time.monotonic()):.1f} s of {self.seconds:g} s left>"
 
 
 @dataclass
 class Session:
-    """The outcome of :func:`connect` or one connection of :func:`serve`: the connection object
-    (with its ``trace``), the events seen and the application data received."""
+    """The outcome of :func:`connect` or of one connection a server handled.
+
+    ``connection`` is the engine object (its ``trace`` has every step), ``events`` what
+    ``receive_data`` reported, ``received`` the application data. A failed connection has ``error``
+    (one line) and, when an alert was involved, ``alert`` (its name) and ``alert_sent`` (True if
+    tlslab sent it, False if the peer did).
+    """
 
     connection: Any
-    events: list[Any]
-    received: bytes
+    events: list[Any] = field(default_factory=list)
+    received: bytes = b""
+    peer: str = ""
+    error: str | None = None
+    alert: str | None = None
+    alert_sent: bool = False
 
     @property
     def trace(self) -> Any:
         return self.connection.trace
 
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.connection.handshake_complete)
+
+    @property
+    def handshake(self) -> Any:
+        """The HandshakeComplete event, or None."""
+        return next((e for e in self.events if type(e).__name__ == "HandshakeComplete"), None)
+
+    def fail(self, error: BaseException) -> None:
+        """Record ``error`` as text and alert name (never the exception itself: see the module doc)."""
+        self.error = describe_failure(error)
+        if isinstance(error, RemoteAlert):
+            self.alert, self.alert_sent = _alert_name(error.description), False
+        elif isinstance(error, AlertError):
+            self.alert, self.alert_sent = error.alert.name, True
+
+    def summary(self) -> str:
+        """One log line: peer, version, suite, group, then the outcome or the failure."""
+        parts = [self.peer or self.connection.role]
+        done = self.handshake
+        if done is not None:
+            parts.append(describe(ProtocolVersion, done.version))
+            parts.append(describe(CipherSuite, done.cipher_suite))
+            if done.group is not None:
+                parts.append(describe(NamedGroup, done.group))
+            if getattr(self.connection, "resumed", False):
+                parts.append("resumed")
+            if (
+                getattr(self.connection, "peer_certificates", ())
+                and self.connection.role == "server"
+            ):
+                parts.append("client certificate")
+        if self.error is not None:
+            return " ".join(parts) + f": failed: {self.error}"
+        return " ".join(parts) + f": ok, {len(self.received)} bytes received"
+
     def __repr__(self) -> str:
-        return f"<Session {self.connection.role}: {len(self.events)} events, received {len(self.received)} bytes>"
+        outcome = f"failed: {self.error}" if self.error else f"received {len(self.received)} bytes"
+        return f"<Session {self.connection.role} {self.peer}: {len(self.events)} events, {outcome}>"
 
 
-def _pump(
-    sock: socket.socket, connection: Any, until: Any, events: list[Any], timeout: float
-) -> bytes:
-    """Read from ``sock`` into ``connection`` until ``until(events)`` holds or the peer closes."""
-    received = bytearray()
-    sock.settimeout(timeout)
-    while not until(events):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        try:
-            new = connection.receive_data(chunk)
-        finally:
-            out = connection.data_to_send()
-            if out:
-                with contextlib.suppress(OSError):
-                    sock.sendall(out)
-        events.extend(new)
-        received += b"".join(e.data for e in new if type(e).__name__ == "ApplicationData")
-    return bytes(received)
+def _alert_name(description: int) -> str:
+    try:
+        return AlertDescription(description).name
+    except ValueError:
+        return f"unknown alert {description}"
+
+
+def describe_failure(error: BaseException) -> str:
+    """One line naming what happened: refused, reset, timed out, closed, or the alert."""
+    if isinstance(error, RemoteAlert):
+        return f"the peer sent the fatal alert {_alert_name(error.description)}"
+    if isinstance(error, AlertError):
+        return f"tlslab sent the alert {error.alert.name}: {error}"
+    if isinstance(error, TimeoutError):
+        return f"timed out ({error})" if str(error) else "timed out"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused (nothing is listening on that port)"
+    if isinstance(error, (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)):
+        return "the peer reset the connection"
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve the host name ({error.strerror})"
+    if isinstance(error, TLSError):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"network error: {error.strerror or error}"
+    return f"internal error: {type(error).__name__}: {error}"
+
+
+def _exchange(sock: socket.socket, connection: Any, session: Session, deadline: Deadline) -> bool:
+    """One read: feed the peer's bytes to ``connection``, send what it queued, record the events.
+
+    Returns False when the peer closed its side. Whatever the connection queued is sent even when
+    ``receive_data`` raises, so the alert the engine chose reaches the peer."""
+    sock.settimeout(deadline.remaining())
+    chunk = sock.recv(RECV_SIZE)
+    if not chunk:
+        return False
+    try:
+        new = connection.receive_data(chunk)
+    finally:
+        out = connection.data_to_send()
+        if out:
+            with contextlib.suppress(OSError):
+                sock.settimeout(max(0.001, deadline.remaining()))
+                sock.sendall(out)
+    session.events.extend(new)
+    session.received += b"".join(e.data for e in new if type(e).__name__ == "ApplicationData")
+    return True
+
+
+def _handshake(sock: socket.socket, connection: Any, session: Session, deadline: Deadline) -> None:
+    while not connection.handshake_complete:
+        if not _exchange(sock, connection, session, deadline):
+            raise PeerClosed("the peer closed the connection during the handshake")
+
+
+def _send(sock: socket.socket, connection: Any, deadline: Deadline) -> None:
+    out = connection.data_to_send()
+    if out:
+        sock.settimeout(deadline.remaining())
+        sock.sendall(out)
+
+
+def _got(session: Session, kind: str, since: int) -> bool:
+    return any(type(e).__name__ == kind for e in session.events[since:])
 
 
 def connect(
@@ -522,38 +203,215 @@ def connect(
     expect_reply: bool = True,
     rng: Any = None,
     timeout: float = 10.0,
+    wait_for_ticket: float = 0.0,
 ) -> Session:
-    """Connect tlslab's client to ``host:port``, complete the handshake, optionally send ``send``
-    and read one reply, then close with close_notify. Returns the :class:`Session`."""
+    """Connect tlslab's client to ``host:port``, complete the handshake, optionally send ``send`` and
+    read one reply, then close with close_notify. Returns the :class:`Session`.
+
+    ``timeout`` is one deadline for TCP connect + handshake (and another for the reply), not a
+    per-read limit. ``wait_for_ticket`` waits up to that many seconds for a TLS 1.3
+    NewSessionTicket (RFC 8446 §4.6.1) if none has arrived yet, for a later resumption.
+    Raises :class:`~tlslab.errors.TLSError` (an alert, :class:`PeerClosed`) or ``OSError``
+    (refused, reset, :class:`TimeoutError`); :func:`describe_failure` turns either into one line.
+    """
     from ..engine.client import TLSClient
     from ..rng import system_rng
 
+    deadline = Deadline(timeout, "connect and handshake")
     client = TLSClient(config, rng or system_rng)
-    events: list[Any] = []
-    with socket.create_connection((host, port), timeout=timeout) as sock:
+    session = Session(client, peer=f"{host}:{port}")
+    with socket.create_connection((host, port), timeout=deadline.remaining()) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # whole flights, no Nagle delay
         client.start()
-        sock.sendall(client.data_to_send())
-        received = _pump(sock, client, lambda ev: client.handshake_complete, events, timeout)
-        if not client.handshake_complete:
-            from ..errors import TLSError
-
-            raise TLSError("the peer closed the connection before the handshake completed")
+        _send(sock, client, deadline)
+        _handshake(sock, client, session, deadline)
         if send is not None:
             client.send_application_data(send)
-            sock.sendall(client.data_to_send())
-            if expect_reply:
-                received += _pump(
-                    sock,
-                    client,
-                    lambda ev: any(type(e).__name__ == "ApplicationData" for e in ev),
-                    events,
-                    timeout,
+            reply_deadline = Deadline(timeout, "waiting for the reply")
+            _send(sock, client, reply_deadline)
+            since = len(session.events)
+            while expect_reply and not _got(session, "ApplicationData", since):
+                if not _exchange(sock, client, session, reply_deadline):
+                    break
+        if wait_for_ticket and not _got(session, "SessionTicket", 0):
+            ticket_deadline = Deadline(wait_for_ticket, "waiting for a session ticket")
+            with contextlib.suppress(TimeoutError):
+                while not _got(session, "SessionTicket", 0):
+                    if not _exchange(sock, client, session, ticket_deadline):
+                        break
+        if not client.closed:
+            client.close()
+            with contextlib.suppress(OSError):
+                sock.sendall(client.data_to_send())
+    return session
+
+
+class _TicketStore(dict[bytes, tuple[bytes, int]]):
+    """The server's tickets (ticket -> PSK, suite), shared by its connections so a ticket issued on
+    one resumes on another. Bounded: the oldest ticket goes when a new one would exceed ``limit``,
+    so a long-running server's memory stays flat."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        super().__init__()
+        self.limit = limit
+        self._lock = threading.Lock()
+
+    def __setitem__(self, key: bytes, value: tuple[bytes, int]) -> None:
+        with self._lock:
+            while len(self) >= self.limit:
+                del self[next(iter(self))]
+            super().__setitem__(key, value)
+
+
+def serve_connection(
+    sock: socket.socket,
+    config: Any,
+    identity: Any,
+    *,
+    peer: str = "",
+    echo: bool = True,
+    rng: Any = None,
+    ticket_store: dict[bytes, tuple[bytes, int]] | None = None,
+    handshake_timeout: float = 10.0,
+    idle_timeout: float = 30.0,
+) -> Session:
+    """Run tlslab's server on one accepted socket: the handshake within ``handshake_timeout``, then
+    echo application data until close_notify, EOF or ``idle_timeout`` seconds of silence.
+    Never raises for anything the peer does: the failure is in the returned :class:`Session`."""
+    from ..engine.server import TLSServer
+    from ..rng import system_rng
+
+    server = TLSServer(config, identity, rng or system_rng, ticket_store=ticket_store)
+    session = Session(server, peer=peer)
+    with sock:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _handshake(sock, server, session, Deadline(handshake_timeout, "handshake"))
+            if config.client_auth and not server.peer_certificates:
+                # Defence in depth: a server told to require client certificates never serves a
+                # connection that presented none (e.g. a TLS 1.2 handshake that did not ask).
+                raise PeerClosed(
+                    f"{describe(ProtocolVersion, server.version or 0)} handshake without a client "
+                    "certificate, but this server requires one; connection closed"
                 )
-        client.close()
-        with contextlib.suppress(OSError):
-            sock.sendall(client.data_to_send())
-    return Session(client, events, received)
+            echoed, seen = 0, 0
+            while not server.closed and not _got(session, "ConnectionClosed", seen):
+                if echo and len(session.received) > echoed:
+                    server.send_application_data(session.received[echoed:])
+                    echoed = len(session.received)
+                    _send(sock, server, Deadline(idle_timeout, "sending"))
+                seen = len(session.events)
+                if not _exchange(sock, server, session, Deadline(idle_timeout, "idle")):
+                    break
+        except TimeoutError as error:
+            if server.handshake_complete:  # an idle client after a good handshake is not a failure
+                server.close()
+                with contextlib.suppress(OSError):
+                    sock.sendall(server.data_to_send())
+            else:
+                session.fail(error)
+        except Exception as error:  # everything a peer can cause ends this connection only
+            session.fail(error)
+    return session
+
+
+class Server:
+    """A tlslab server on a listening socket: a thread per connection (see the module doc).
+
+    ``serve_forever()`` accepts until :meth:`close` (or, with ``once=True``, serves one connection);
+    each finished connection's :class:`Session` goes to ``on_session`` (the CLI prints
+    ``session.summary()``; nothing is kept, so memory stays flat however long it runs).
+    """
+
+    def __init__(
+        self,
+        listener: socket.socket,
+        config: Any,
+        identity: Any,
+        *,
+        on_session: Callable[[Session], None] | None = None,
+        echo: bool = True,
+        rng: Any = None,
+        handshake_timeout: float = 10.0,
+        idle_timeout: float = 30.0,
+        max_connections: int = 128,
+        ticket_store: dict[bytes, tuple[bytes, int]] | None = None,
+    ) -> None:
+        self.listener = listener
+        self.config = config
+        self.identity = identity
+        self.on_session = on_session
+        self.echo = echo
+        self.rng = rng
+        self.handshake_timeout = handshake_timeout
+        self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
+        self.tickets = ticket_store if ticket_store is not None else _TicketStore()
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._stop = threading.Event()
+        self._threads: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def port(self) -> int:
+        return int(self.listener.getsockname()[1])
+
+    def close(self) -> None:
+        """Stop accepting; connections in progress finish on their own deadlines."""
+        self._stop.set()
+
+    def serve_forever(self, *, once: bool = False, poll: float = 0.2) -> None:
+        """Accept connections until :meth:`close`, or until one has been served (``once``)."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.listener, selectors.EVENT_READ)
+            while not self._stop.is_set():
+                if not self._slots.acquire(timeout=poll):
+                    continue  # at max_connections: new clients wait in the accept queue
+                if not selector.select(poll):
+                    self._slots.release()
+                    continue
+                try:
+                    conn, address = self.listener.accept()
+                except OSError:  # e.g. the client gave up between select and accept
+                    self._slots.release()
+                    continue
+                peer = f"{address[0]}:{address[1]}"
+                if once:
+                    self._run(conn, peer)
+                    return
+                thread = threading.Thread(
+                    target=self._run, args=(conn, peer), name=f"tlslab {peer}", daemon=True
+                )
+                with self._lock:
+                    self._threads.add(thread)
+                thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the connections in progress."""
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
+
+    def _run(self, conn: socket.socket, peer: str) -> None:
+        try:
+            session = serve_connection(
+                conn,
+                self.config,
+                self.identity,
+                peer=peer,
+                echo=self.echo,
+                rng=self.rng,
+                ticket_store=self.tickets,
+                handshake_timeout=self.handshake_timeout,
+                idle_timeout=self.idle_timeout,
+            )
+            if self.on_session is not None:
+                self.on_session(session)
+        finally:
+            self._slots.release()
+            with self._lock:
+                self._threads.discard(threading.current_thread())
 
 
 def serve(
@@ -566,143 +424,40 @@ def serve(
     rng: Any = None,
     timeout: float = 10.0,
 ) -> list[Session]:
-    """Accept ``connections`` clients on ``listener`` with tlslab's server; echo what they send.
-    Returns one :class:`Session` per connection (a failed handshake ends its connection only)."""
-    from ..engine.server import TLSServer
-    from ..rng import system_rng
-
+    """Serve ``connections`` clients on ``listener`` concurrently with tlslab's server (echoing what
+    they send) and return their :class:`Session` objects in the order they finished. ``timeout`` is
+    each handshake's deadline and the idle timeout; waiting for a client to arrive also ends after
+    ``timeout`` seconds without one."""
     sessions: list[Session] = []
-    listener.settimeout(timeout)
-    tickets: dict[bytes, tuple[bytes, int]] = {}  # shared by the connections, so tickets resume
-    for _ in range(connections):
-        conn, _ = listener.accept()
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        server = TLSServer(config, identity, rng or system_rng, ticket_store=tickets)
-        events: list[Any] = []
-        received = b""
-        with conn:
-            try:
-                received = _pump(
-                    conn, server, lambda ev, s=server: s.handshake_complete, events, timeout
-                )
-                if echo and received and not server.closed:  # data that came with the Finished
-                    server.send_application_data(received)
-                    conn.sendall(server.data_to_send())
-                while server.handshake_complete and not server.closed:
-                    new: list[Any] = []
-                    data = _pump(conn, server, bool, new, timeout)
-                    events.extend(new)
-                    received += data
-                    if echo and data and not server.closed:
-                        server.send_application_data(data)
-                        conn.sendall(server.data_to_send())
-                    if not new or any(type(e).__name__ == "ConnectionClosed" for e in new):
-                        break
-            except (OSError, TimeoutError):
-                pass
-            except Exception as error:  # a failed handshake: keep serving the next client
-                events.append(error)
-        sessions.append(Session(server, events, received))
+    server = Server(
+        listener,
+        config,
+        identity,
+        on_session=sessions.append,
+        echo=echo,
+        rng=rng,
+        handshake_timeout=timeout,
+        idle_timeout=timeout,
+    )
+    with selectors.DefaultSelector() as selector:
+        selector.register(listener, selectors.EVENT_READ)
+        for _ in range(connections):
+            if not selector.select(timeout):
+                break
+            conn, address = listener.accept()
+            thread = threading.Thread(
+                target=server._run, args=(conn, f"{address[0]}:{address[1]}"), daemon=True
+            )
+            server._slots.acquire()
+            with server._lock:
+                server._threads.add(thread)
+            thread.start()
+    server.join(3 * timeout + 5)
     return sessions
 
 
-# -- OpenSSL peers for notebooks and tests ------------------------------------------------------
-
-
-def _pem_files(chain: Any, directory: Path) -> tuple[Path, Path, Path]:
-    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-
-    pem = chain.leaf.certificate.public_bytes(Encoding.PEM)
-    pem += b"".join(i.certificate.public_bytes(Encoding.PEM) for i in chain.intermediates)
-    (directory / "chain.pem").write_bytes(pem)
-    key = chain.leaf.private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    (directory / "key.pem").write_bytes(key)
-    (directory / "root.pem").write_bytes(chain.root.certificate.public_bytes(Encoding.PEM))
-    return directory / "chain.pem", directory / "key.pem", directory / "root.pem"
-
-
-@contextlib.contextmanager
-def openssl_echo_server(chain: Any, *, ciphers: str = "ALL:@SECLEVEL=0") -> Iterator[int]:
-    """An OpenSSL (Python ``ssl``) echo server on 127.0.0.1 serving ``chain`` (a teaching-PKI
-    :class:`~tlslab.pki.certificates.Chain`); yields its port. A thread per connection."""
-    from ..constants import NamedGroup
-    from ..stages.keyexchange import ffdhe_parameters
-
-    with tempfile.TemporaryDirectory() as tmp:
-        chain_pem, key_pem, _ = _pem_files(chain, Path(tmp))
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(chain_pem, key_pem)
-        ctx.set_ciphers(ciphers)
-        from cryptography.hazmat.primitives.serialization import Encoding, ParameterFormat
-
-        dh_path = Path(tmp) / "dh.pem"
-        dh_path.write_bytes(
-            ffdhe_parameters(NamedGroup.ffdhe2048).parameter_bytes(
-                Encoding.PEM, ParameterFormat.PKCS3
-            )
-        )
-        ctx.load_dh_params(str(dh_path))
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def handle(conn: socket.socket) -> None:
-        with contextlib.suppress(OSError, ssl.SSLError), conn:
-            conn.settimeout(10)
-            with ctx.wrap_socket(conn, server_side=True) as tls:
-                data = tls.recv(65536)
-                if data:
-                    tls.sendall(data)
-                with contextlib.suppress(OSError, ssl.SSLError):
-                    tls.recv(1)
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
-
-
-def openssl_client_exchange(
-    port: int,
-    root: Any,
-    *,
-    server_name: str = "lab.example",
-    version: str = "1.3",
-    ciphers: str | None = None,
-    payload: bytes = b"ping from OpenSSL",
-) -> tuple[str, str, bytes]:
-    """Connect an OpenSSL client (Python ``ssl``) that trusts ``root`` (an x509 certificate) to
-    ``port``, send ``payload``; return (version, cipher, reply)."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    ctx = ssl.create_default_context(cadata=root.public_bytes(Encoding.PEM).decode())
-    ctx.maximum_version = _VERSIONS[version]
-    if ciphers:
-        ctx.set_ciphers(ciphers + ":@SECLEVEL=0")
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
-        ctx.wrap_socket(raw, server_hostname=server_name) as tls,
-    ):
-        tls.sendall(payload)
-        reply = tls.recv(65536)
-        negotiated, cipher = tls.version() or "", (tls.cipher() or ("", "", 0))[0]
-    return negotiated, cipher, reply
-
-
 def serve_in_thread(
-    config: Any, identity: Any, *, connections: int = 1
+    config: Any, identity: Any, *, connections: int = 1, timeout: float = 10.0
 ) -> tuple[int, list[Session], threading.Thread]:
     """Run :func:`serve` for ``connections`` clients in a background thread on a free loopback port;
     returns (port, the list the sessions will be appended to, the thread)."""
@@ -711,7 +466,9 @@ def serve_in_thread(
 
     def run() -> None:
         with listener:
-            sessions.extend(serve(listener, config, identity, connections=connections))
+            sessions.extend(
+                serve(listener, config, identity, connections=connections, timeout=timeout)
+            )
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
