@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..constants import AlertDescription, CipherSuite, NamedGroup, ProtocolVersion, describe
+from ..constants import AlertDescription, CipherSuite, NamedGroup
 from ..errors import AlertError, RemoteAlert, TLSError
 
 RECV_SIZE = 65536
@@ -107,10 +107,10 @@ class Session:
         parts = [self.peer or self.connection.role]
         done = self.handshake
         if done is not None:
-            parts.append(describe(ProtocolVersion, done.version))
-            parts.append(describe(CipherSuite, done.cipher_suite))
+            parts.append(_version_name(done.version))
+            parts.append(_name(CipherSuite, done.cipher_suite))
             if done.group is not None:
-                parts.append(describe(NamedGroup, done.group))
+                parts.append(_name(NamedGroup, done.group))
             if getattr(self.connection, "resumed", False):
                 parts.append("resumed")
             if (
@@ -127,6 +127,17 @@ class Session:
         return f"<Session {self.connection.role} {self.peer}: {len(self.events)} events, {outcome}>"
 
 
+def _name(enum: Any, value: int) -> str:
+    try:
+        return str(enum(value).name)
+    except ValueError:
+        return f"0x{value:04x}"
+
+
+def _version_name(version: int) -> str:
+    return {0x0304: "TLS 1.3", 0x0303: "TLS 1.2"}.get(version, f"version 0x{version:04x}")
+
+
 def _alert_name(description: int) -> str:
     try:
         return AlertDescription(description).name
@@ -139,7 +150,7 @@ def describe_failure(error: BaseException) -> str:
     if isinstance(error, RemoteAlert):
         return f"the peer sent the fatal alert {_alert_name(error.description)}"
     if isinstance(error, AlertError):
-        return f"tlslab sent the alert {error.alert.name}: {error}"
+        return f"tlslab sent the alert {error.alert.name}: {str(error).removeprefix(error.alert.name + ': ')}"
     if isinstance(error, TimeoutError):
         return f"timed out ({error})" if str(error) else "timed out"
     if isinstance(error, ConnectionRefusedError):
@@ -291,7 +302,7 @@ def serve_connection(
                 # Defence in depth: a server told to require client certificates never serves a
                 # connection that presented none (e.g. a TLS 1.2 handshake that did not ask).
                 raise PeerClosed(
-                    f"{describe(ProtocolVersion, server.version or 0)} handshake without a client "
+                    f"{_version_name(server.version or 0)} handshake without a client "
                     "certificate, but this server requires one; connection closed"
                 )
             echoed, seen = 0, 0

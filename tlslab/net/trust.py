@@ -21,11 +21,13 @@ import os
 import re
 import ssl
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.utils import CryptographyDeprecationWarning
 
 USUAL_BUNDLES = (
     "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Arch, Gentoo
@@ -63,10 +65,12 @@ def parse_certificates(data: bytes) -> tuple[list[x509.Certificate], int]:
     certificates, skipped = [], 0
     for block in blocks:
         try:
-            if block.startswith(b"-----"):
-                certificates.append(x509.load_pem_x509_certificate(block))
-            else:
-                certificates.append(x509.load_der_x509_certificate(block))
+            with warnings.catch_warnings():  # old roots with a non-positive serial still load
+                warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                if block.startswith(b"-----"):
+                    certificates.append(x509.load_pem_x509_certificate(block))
+                else:
+                    certificates.append(x509.load_der_x509_certificate(block))
         except ValueError:
             skipped += 1
     return certificates, skipped
