@@ -56,8 +56,11 @@ class Deadline:
         """Seconds left; raises :class:`TimeoutError` once the deadline has passed."""
         left = self._end - time.monotonic()
         if left <= 0:
-            raise TimeoutError(f"{self.what}: no result within the {self.seconds:g} s deadline")
+            raise self.expired()
         return left
+
+    def expired(self) -> TimeoutError:
+        return TimeoutError(f"{self.what}: no result within the {self.seconds:g} s deadline")
 
     def __repr__(self) -> str:
         return f"<Deadline {self.what}: {max(0.0, self._end - time.monotonic()):.1f} s of {self.seconds:g} s left>"
@@ -172,7 +175,10 @@ def _exchange(sock: socket.socket, connection: Any, session: Session, deadline: 
     Returns False when the peer closed its side. Whatever the connection queued is sent even when
     ``receive_data`` raises, so the alert the engine chose reaches the peer."""
     sock.settimeout(deadline.remaining())
-    chunk = sock.recv(RECV_SIZE)
+    try:
+        chunk = sock.recv(RECV_SIZE)
+    except TimeoutError:
+        raise deadline.expired() from None
     if not chunk:
         return False
     try:
@@ -198,7 +204,10 @@ def _send(sock: socket.socket, connection: Any, deadline: Deadline) -> None:
     out = connection.data_to_send()
     if out:
         sock.settimeout(deadline.remaining())
-        sock.sendall(out)
+        try:
+            sock.sendall(out)
+        except TimeoutError:
+            raise deadline.expired() from None
 
 
 def _got(session: Session, kind: str, since: int) -> bool:
@@ -231,7 +240,11 @@ def connect(
     deadline = Deadline(timeout, "connect and handshake")
     client = TLSClient(config, rng or system_rng)
     session = Session(client, peer=f"{host}:{port}")
-    with socket.create_connection((host, port), timeout=deadline.remaining()) as sock:
+    try:
+        sock = socket.create_connection((host, port), timeout=deadline.remaining())
+    except TimeoutError:
+        raise deadline.expired() from None
+    with sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # whole flights, no Nagle delay
         client.start()
         _send(sock, client, deadline)

@@ -1,0 +1,376 @@
+"""The socket drivers (tlslab.net.sockets): a server that serves everyone at once, deadlines that a
+dripping peer cannot stretch, failures kept as text (no reference cycles), flat memory."""
+
+from __future__ import annotations
+
+import gc
+import os
+import socket
+import threading
+import time
+import tracemalloc
+import weakref
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tlslab.constants import ProtocolVersion as V
+from tlslab.engine.client import ClientConfig
+from tlslab.engine.server import ServerIdentity
+from tlslab.errors import RemoteAlert
+from tlslab.net.sockets import (
+    Deadline,
+    PeerClosed,
+    Server,
+    Session,
+    connect,
+    describe_failure,
+    serve,
+)
+from tlslab.stages.negotiation import ServerConfig
+
+from .openssl_peers import HOST, chain_for
+
+pytestmark = pytest.mark.interop
+
+# A ClientHello record header announcing a 512-byte record, and the handshake header of a
+# ClientHello: what a peer sends before it stalls ("half a ClientHello").
+HALF_A_CLIENT_HELLO = bytes.fromhex("1603010200") + bytes.fromhex("010001fc0303") + bytes(40)
+
+
+def _client_config(**changes: object) -> ClientConfig:
+    config = ClientConfig(server_name=HOST, trust_roots=tuple(chain_for("ecdsa").trust_roots))
+    return config.replace(**changes)
+
+
+class _Running:
+    """A :class:`Server` in a background thread; ``sessions`` collects every finished connection."""
+
+    def __init__(self, server_config: ServerConfig | None = None, **options: object) -> None:
+        self.sessions: list[Session] = []
+        self.done = threading.Condition()
+        listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.server = Server(
+            listener,
+            server_config or ServerConfig(),
+            ServerIdentity.from_chain(chain_for("ecdsa")),
+            on_session=self._finished,
+            **options,  # type: ignore[arg-type]
+        )
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _finished(self, session: Session) -> None:
+        with self.done:
+            self.sessions.append(session)
+            self.done.notify_all()
+
+    def wait_for(self, count: int, timeout: float) -> list[Session]:
+        with self.done:
+            self.done.wait_for(lambda: len(self.sessions) >= count, timeout)
+            return list(self.sessions)
+
+    def stop(self) -> None:
+        self.server.close()
+        self.thread.join(5)
+        self.server.listener.close()
+
+
+@pytest.fixture
+def running() -> Iterator[type[_Running]]:
+    started: list[_Running] = []
+
+    def start(*args: object, **kwargs: object) -> _Running:
+        r = _Running(*args, **kwargs)  # type: ignore[arg-type]
+        started.append(r)
+        return r
+
+    yield start  # type: ignore[misc]
+    for r in started:
+        r.stop()
+
+
+def test_fifty_clients_are_served_while_a_peer_stalls(running: type[_Running]) -> None:
+    """One peer sends half a ClientHello and stalls, another drips a byte at a time; meanwhile 50
+    tlslab clients connect at once. Every client completes within its deadline, while the stalled
+    peer's connection is still open (its 120 s handshake deadline has not passed): nobody waited
+    for it."""
+    r = running(handshake_timeout=120.0)
+    stalled = socket.create_connection(("127.0.0.1", r.server.port))
+    stalled.sendall(HALF_A_CLIENT_HELLO)
+    dripper = socket.create_connection(("127.0.0.1", r.server.port))
+    stop = threading.Event()
+
+    def drip() -> None:
+        for byte in HALF_A_CLIENT_HELLO:
+            if stop.wait(0.2):
+                return
+            dripper.send(bytes([byte]))
+
+    threading.Thread(target=drip, daemon=True).start()
+    try:
+
+        def one(i: int) -> Session:
+            return connect(
+                "127.0.0.1", r.server.port, _client_config(), send=b"client %d" % i, timeout=60
+            )
+
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            results = list(pool.map(one, range(50)))
+        assert [s.received for s in results] == [b"client %d" % i for i in range(50)]
+        assert all(s.ok and s.handshake.version == V.TLS13 for s in results)
+        served = r.wait_for(50, timeout=30)
+        assert len(served) == 50 and all(s.ok for s in served)
+        # the stalled peer is still connected: the server did not close it to make room
+        stalled.settimeout(0.1)
+        with pytest.raises(TimeoutError):
+            stalled.recv(1)
+    finally:
+        stop.set()
+        stalled.close()
+        dripper.close()
+    late = r.wait_for(52, timeout=30)
+    failures = [s for s in late if not s.ok]
+    assert len(failures) == 2
+    assert all("closed the connection during the handshake" in (s.error or "") for s in failures)
+
+
+def test_a_dripping_peer_cannot_stretch_the_handshake_deadline(running: type[_Running]) -> None:
+    """One byte every 0.2 s would satisfy any per-read timeout forever; the 1 s deadline still ends
+    the handshake. The failure is one line naming the timeout."""
+    r = running(handshake_timeout=1.0)
+    peer = socket.create_connection(("127.0.0.1", r.server.port))
+    started = time.monotonic()
+    closed_after = None
+    try:
+        for byte in HALF_A_CLIENT_HELLO:
+            try:
+                peer.send(bytes([byte]))
+            except OSError:
+                closed_after = time.monotonic() - started
+                break
+            time.sleep(0.2)
+            if r.wait_for(1, timeout=0):
+                closed_after = time.monotonic() - started
+                break
+        (session,) = r.wait_for(1, timeout=20)
+    finally:
+        peer.close()
+    assert closed_after is not None and closed_after < 8.0  # HALF_A_CLIENT_HELLO takes > 10 s
+    assert session.error is not None and "timed out" in session.error
+    assert "handshake" in session.error and "\n" not in session.error
+    assert "failed: timed out" in session.summary()
+
+
+def test_an_idle_client_after_the_handshake_is_closed_cleanly(running: type[_Running]) -> None:
+    r = running(idle_timeout=0.5)
+    config = _client_config()
+    with socket.create_connection(("127.0.0.1", r.server.port)) as sock:
+        from tlslab.engine.client import TLSClient
+
+        client = TLSClient(config)
+        client.start()
+        sock.sendall(client.data_to_send())
+        sock.settimeout(10)
+        events = []
+        while not client.handshake_complete:
+            events += client.receive_data(sock.recv(65536))
+        sock.sendall(client.data_to_send())
+        # say nothing: the server sends close_notify after its idle timeout
+        events += client.receive_data(sock.recv(65536))
+        assert "ConnectionClosed" in [type(e).__name__ for e in events]
+    (session,) = r.wait_for(1, timeout=20)
+    assert session.ok and session.error is None
+
+
+def test_max_connections_queues_the_rest_and_serves_them_later(running: type[_Running]) -> None:
+    r = running(max_connections=1, handshake_timeout=1.0)
+    hog = socket.create_connection(("127.0.0.1", r.server.port))  # holds the only slot for 1 s
+    try:
+        session = connect("127.0.0.1", r.server.port, _client_config(), send=b"x", timeout=30)
+    finally:
+        hog.close()
+    assert session.received == b"x"
+    served = r.wait_for(2, timeout=20)
+    assert [s.ok for s in served] == [False, True]  # the hog timed out first, then the client
+
+
+def test_client_deadline_covers_the_whole_handshake() -> None:
+    """A server that accepts and drips one byte every 0.2 s: the client gives up at its 1 s deadline."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            while not stop.wait(0.2):
+                try:
+                    conn.send(b"\x16")
+                except OSError:
+                    return
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError) as caught:
+            connect("127.0.0.1", listener.getsockname()[1], _client_config(), timeout=1.0)
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - started < 10.0
+    assert "connect and handshake" in str(caught.value)
+
+
+def test_failures_are_one_line_each() -> None:
+    assert describe_failure(ConnectionRefusedError()).startswith("connection refused")
+    assert describe_failure(ConnectionResetError()) == "the peer reset the connection"
+    assert describe_failure(BrokenPipeError()) == "the peer reset the connection"
+    assert describe_failure(RemoteAlert(2, 40)) == "the peer sent the fatal alert handshake_failure"
+    assert "closed" in describe_failure(PeerClosed("the peer closed the connection"))
+    with pytest.raises(TimeoutError) as caught:
+        Deadline(0.0, "reading").remaining()
+    assert (
+        describe_failure(caught.value) == "timed out (reading: no result within the 0 s deadline)"
+    )
+
+
+def test_a_failed_session_keeps_the_alert_not_the_exception() -> None:
+    """The session of a failed handshake names the alert and holds no exception object (whose
+    traceback would keep the connection's buffers alive in a reference cycle)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    sessions: list[Session] = []
+
+    def run() -> None:
+        sessions.extend(
+            serve(
+                listener,
+                ServerConfig(),
+                ServerIdentity.from_chain(chain_for("ecdsa")),
+                connections=1,
+                timeout=10,
+            )
+        )
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    with socket.create_connection(listener.getsockname()) as peer:
+        peer.sendall(bytes.fromhex("16030100050100000100"))  # a ClientHello of one byte
+        peer.settimeout(10)
+        answer = peer.recv(100)
+    thread.join(20)
+    listener.close()
+    assert answer[:1] == b"\x15" and answer[-1] == 50  # a fatal decode_error alert on the wire
+    (session,) = sessions
+    assert session.alert == "decode_error" and session.alert_sent
+    assert not any(isinstance(e, BaseException) for e in session.events)
+    assert not any(isinstance(v, BaseException) for v in vars(session).values())
+
+
+def _garbage(port: int, payload: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        try:
+            sock.sendall(payload)
+            sock.shutdown(socket.SHUT_WR)
+            sock.recv(100)
+        except OSError:
+            pass  # the server may reset a connection it refused
+
+
+OVERSIZED_HELLO_LENGTH = 2**24 - 1  # the largest a handshake header can announce (16 MiB)
+
+
+def _oversized_hello(port: int) -> None:
+    """A ClientHello announcing 16 MiB, sent in full as 1,024 records of 16 KiB of zeros."""
+    header = bytes([1]) + OVERSIZED_HELLO_LENGTH.to_bytes(3, "big")
+    body = header + bytes(OVERSIZED_HELLO_LENGTH)
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        try:
+            for at in range(0, len(body), 2**14):
+                piece = body[at : at + 2**14]
+                sock.sendall(bytes.fromhex("160301") + len(piece).to_bytes(2, "big") + piece)
+            sock.shutdown(socket.SHUT_WR)
+            sock.recv(100)
+        except OSError:
+            pass
+
+
+GARBAGE = [
+    b"GET / HTTP/1.1\r\nHost: example\r\n\r\n",
+    bytes.fromhex("16030100050100000100"),  # a one-byte ClientHello
+    bytes.fromhex("1503030002022f"),  # an alert before anything else
+    HALF_A_CLIENT_HELLO,  # then EOF
+    bytes.fromhex("170303001000") + bytes(16),  # application data before any keys
+    os.urandom(300),
+]
+
+
+def test_memory_stays_flat_across_thousands_of_garbage_connections(
+    running: type[_Running],
+) -> None:
+    """2,000 garbage connections and three 16 MiB ClientHellos, with the garbage collector OFF: the
+    Python heap after them is what it was before, so nothing (no reference cycle, no stored
+    exception) holds a connection's buffers. Then the same through :func:`serve`, whose sessions
+    are freed by reference counting alone once dropped."""
+    r = running(handshake_timeout=20.0)
+    port = r.server.port
+    for payload in GARBAGE * 5:  # warm up: imports, caches, first threads
+        _garbage(port, payload)
+    _oversized_hello(port)
+    r.wait_for(len(GARBAGE) * 5 + 1, timeout=60)
+    r.sessions.clear()
+    gc.collect()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda i: _garbage(port, GARBAGE[i % len(GARBAGE)]), range(2000)))
+        for _ in range(3):
+            _oversized_hello(port)
+        served = r.wait_for(2003, timeout=120)
+        assert len(served) == 2003 and not any(s.ok for s in served)
+        alerts = {s.alert for s in served}
+        assert "decode_error" in alerts  # the oversized and one-byte hellos
+        r.sessions.clear()
+        del served
+        after, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert after - before < 2 * 2**20, f"{(after - before) / 2**20:.1f} MiB still held"
+    assert peak - before >= OVERSIZED_HELLO_LENGTH  # the 16 MiB hello really was buffered
+
+
+def test_sessions_are_freed_without_the_garbage_collector() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    holder: list[list[Session]] = []
+
+    def run() -> None:
+        holder.append(
+            serve(
+                listener,
+                ServerConfig(),
+                ServerIdentity.from_chain(chain_for("ecdsa")),
+                connections=len(GARBAGE),
+                timeout=10,
+            )
+        )
+
+    gc.collect()
+    gc.disable()
+    try:
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        for payload in GARBAGE:
+            _garbage(listener.getsockname()[1], payload)
+        thread.join(30)
+        (sessions,) = holder
+        assert len(sessions) == len(GARBAGE)
+        refs = [weakref.ref(s.connection) for s in sessions]
+        holder.clear()
+        del sessions
+        assert [ref() for ref in refs] == [None] * len(GARBAGE)
+    finally:
+        gc.enable()
+        listener.close()
