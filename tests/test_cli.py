@@ -1,24 +1,181 @@
-"""The command line: the zero-setup demo against OpenSSL, and client/server against each other."""
+"""The command line as a user meets it: the zero-setup demo, client and server against each other
+and against `openssl s_client` / `openssl s_server` (mutual TLS, resumption), and clean one-line
+failures against servers that stall, drip, reset or are not there."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import re
+import shutil
+import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
+from tlslab.__main__ import build_parser
 from tlslab.pki.certificates import build_chain
 
+from .openssl_peers import HOST, files_for
+
 pytestmark = pytest.mark.interop
+ROOT = Path(__file__).resolve().parent.parent
+needs_openssl = pytest.mark.skipif(
+    shutil.which("openssl") is None, reason="the openssl command is not installed"
+)
+TLS12_CLIENT_AUTH_MISSING = (
+    "tlslab has no TLS 1.2 client authentication yet (issue 19): its TLS 1.2 server sends no "
+    "CertificateRequest and its TLS 1.2 client answers one with an empty Certificate"
+)
+
+
+def tlslab(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tlslab", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+@cache
+def client_files() -> tuple[Path, Path, Path]:
+    """A client certificate (clientAuth) under its own teaching CA: chain, key and root PEM."""
+    chain = build_chain(
+        "client.lab.example",
+        seed="cli mtls client",
+        now=dt.datetime.now(dt.timezone.utc),
+        leaf_options={"extended_key_usage": ["clientAuth"]},
+    )
+    base = files_for("ecdsa")[0].parent.parent / "client"
+    base.mkdir(exist_ok=True)
+    (base / "chain.pem").write_bytes(
+        b"".join(
+            c.public_bytes(Encoding.PEM)
+            for c in (chain.leaf.certificate, *chain.intermediate_certificates)
+        )
+    )
+    (base / "key.pem").write_bytes(
+        chain.leaf.private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    )
+    (base / "root.pem").write_bytes(chain.root.certificate.public_bytes(Encoding.PEM))
+    return base / "chain.pem", base / "key.pem", base / "root.pem"
+
+
+class CliServer:
+    """``python -m tlslab server`` in a child process; ``lines`` collects its log as it runs."""
+
+    def __init__(self, *args: str) -> None:
+        chain, key, _ = files_for("ecdsa")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tlslab", "server", "--port", "0"]
+            + ["--cert", str(chain), "--key", str(key), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline()
+        assert first.startswith("tlslab echo server on "), first
+        self.port = first.strip().rsplit(":", 1)[1]
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for_lines(self, count: int, timeout: float = 30) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(self.lines) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.lines)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+
+@contextlib.contextmanager
+def cli_server(*args: str) -> Iterator[CliServer]:
+    server = CliServer(*args)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def s_server(*args: str, connections: int = 1) -> Iterator[str]:
+    """``openssl s_server`` for the lab.example chain; yields its port once it accepts. ``-rev``
+    makes it answer each line reversed, so a client that sends sees a reply."""
+    chain, key, _ = files_for("ecdsa")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [shutil.which("openssl") or "openssl", "s_server", "-accept", f"127.0.0.1:{port}"]
+        + ["-cert", str(chain), "-cert_chain", str(chain), "-key", str(key), "-rev"]
+        + ["-naccept", str(connections + 1), *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break  # the readiness probe counts as one of the accepted connections
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("openssl s_server did not start") from None
+                time.sleep(0.05)
+        time.sleep(0.1)
+        yield str(port)
+    finally:
+        proc.kill()
+        proc.wait(5)
+
+
+def s_client(port: str, *args: str, data: str = "hello\n") -> subprocess.CompletedProcess[str]:
+    """``openssl s_client`` trusting the lab.example root; ``-quiet`` prints only what it receives."""
+    _, _, root = files_for("ecdsa")
+    return subprocess.run(
+        [shutil.which("openssl") or "openssl", "s_client", "-connect", f"127.0.0.1:{port}"]
+        + ["-CAfile", str(root), "-servername", HOST, "-verify_return_error", "-quiet", *args],
+        input=data,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def client_args(port: str, *more: str) -> list[str]:
+    return [
+        "client",
+        "127.0.0.1",
+        port,
+        "--cafile",
+        str(files_for("ecdsa")[2]),
+        "--servername",
+        HOST,
+        *more,
+    ]
+
+
+# -- the demo ------------------------------------------------------------------------------------
 
 
 def test_demo_runs_with_nothing_else_running() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "tlslab", "demo"], capture_output=True, text=True, timeout=60
-    )
+    out = tlslab("demo")
     assert out.returncode == 0, out.stderr
     assert "TLS 1.3: tlslab client -> OpenSSL server" in out.stdout
     assert "reply: OpenSSL echoes: hello over TLS 1.3" in out.stdout
@@ -26,88 +183,222 @@ def test_demo_runs_with_nothing_else_running() -> None:
     assert "check server Finished: ok" in out.stdout
 
 
-def test_cli_client_and_server(tmp_path: Path) -> None:
-    import datetime as dt
+# -- client and server against each other --------------------------------------------------------
 
-    chain = build_chain("localhost", now=dt.datetime.now(dt.timezone.utc), seed="cli")
-    cert = tmp_path / "chain.pem"
-    cert.write_bytes(
-        b"".join(
-            c.public_bytes(Encoding.PEM)
-            for c in (chain.leaf.certificate, *chain.intermediate_certificates)
-        )
-    )
-    key = tmp_path / "key.pem"
-    key.write_bytes(
-        chain.leaf.private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    )
-    root = tmp_path / "root.pem"
-    root.write_bytes(chain.root.certificate.public_bytes(Encoding.PEM))
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tlslab",
-            "server",
-            "--port",
-            "0",
-            "--cert",
-            str(cert),
-            "--key",
-            str(key),
-            "--timeout",
-            "20",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        port = line.strip().rsplit(":", 1)[1]
-        keylog = tmp_path / "keylog.txt"
-        client = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tlslab",
-                "client",
-                "127.0.0.1",
-                port,
-                "--cafile",
-                str(root),
-                "--servername",
-                "localhost",
+
+def test_cli_client_and_server(tmp_path: Path) -> None:
+    keylog = tmp_path / "keylog.txt"
+    with cli_server("--keylog", str(tmp_path / "server-keylog.txt")) as server:
+        for version in ("1.3", "1.2"):
+            client = tlslab(
+                *client_args(server.port, "--tls", version, "--keylog", str(keylog)),
                 "--send",
-                "hello cli",
-                "--keylog",
-                str(keylog),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+                "hello cli\\r\\n",
+            )
+            assert client.returncode == 0, client.stderr
+            assert "hello cli" in client.stdout
+        lines = server.wait_for_lines(2)
+        # with no --cafile the client trusts the system's roots, which do not include ours
+        untrusted = tlslab("client", "127.0.0.1", server.port, "--servername", HOST)
+        log = server.wait_for_lines(3)
+    text = keylog.read_text()
+    assert "CLIENT_TRAFFIC_SECRET_0" in text and "CLIENT_RANDOM" in text  # appended, 1.3 then 1.2
+    assert "CLIENT_TRAFFIC_SECRET_0" in (tmp_path / "server-keylog.txt").read_text()
+    assert re.fullmatch(
+        r"127\.0\.0\.1:\d+ TLS 1\.3 TLS_\w+ x25519: ok, 11 bytes received", lines[0]
+    )
+    assert re.fullmatch(
+        r"127\.0\.0\.1:\d+ TLS 1\.2 TLS_\w+ x25519: ok, 11 bytes received", lines[1]
+    )
+    assert untrusted.returncode == 1
+    assert untrusted.stderr.count("\n") == 1 and "unknown_ca" in untrusted.stderr
+    assert "the peer sent the fatal alert unknown_ca" in log[2]
+
+
+def test_idle_listener_outlives_its_timeouts() -> None:
+    """Nobody connects for six times the handshake and idle timeouts: the listener still serves."""
+    with cli_server("--timeout", "0.5", "--idle-timeout", "0.5") as server:
+        time.sleep(3)
+        assert server.process.poll() is None, server.lines
+        client = tlslab(*client_args(server.port, "--send", "late"))
         assert client.returncode == 0, client.stderr
-        assert "hello cli" in client.stdout
-        assert "CLIENT_TRAFFIC_SECRET_0" in keylog.read_text()
-        # a client that does not trust the root fails with an alert and a non-zero exit
-        bad = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tlslab",
-                "client",
-                "127.0.0.1",
-                port,
-                "--servername",
-                "localhost",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert bad.returncode == 1 and "unknown_ca" in bad.stderr
+        assert "late" in client.stdout
+
+
+def test_server_rejects_bad_options_in_one_line(tmp_path: Path) -> None:
+    missing = tlslab("server", "--cert", str(tmp_path / "nope.pem"), "--key", "k.pem")
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert "cannot load" in missing.stderr and "Traceback" not in missing.stderr
+    lonely = tlslab("server", "--cert", "c.pem", "--key", "k.pem", "--require-client-cert")
+    assert lonely.returncode == 1 and "--cafile" in lonely.stderr
+    unknown = tlslab("client", "127.0.0.1", "1", "--groups", "x25519,bogus")
+    assert unknown.returncode == 2 and "unknown group 'bogus'" in unknown.stderr
+
+
+# -- the client against servers that misbehave ---------------------------------------------------
+
+
+def _silent(conn: socket.socket, stop: threading.Event) -> None:
+    stop.wait(60)
+
+
+def _drip(conn: socket.socket, stop: threading.Event) -> None:
+    for byte in bytes.fromhex("160303004002000040") + bytes(100):  # a ServerHello, slowly
+        if stop.wait(0.3):
+            return
+        conn.send(bytes([byte]))
+
+
+def _reset(conn: socket.socket, stop: threading.Event) -> None:
+    conn.recv(65536)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def _hang_up(conn: socket.socket, stop: threading.Event) -> None:
+    conn.recv(65536)
+    conn.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.mark.parametrize(
+    "behaviour,expected",
+    [
+        (_silent, "timed out (connect and handshake: no result within the 2 s deadline)"),
+        (_drip, "timed out (connect and handshake: no result within the 2 s deadline)"),
+        (_reset, "the peer reset the connection"),
+        (_hang_up, "the peer closed the connection during the handshake"),
+        (None, "connection refused (nothing is listening on that port)"),
+    ],
+    ids=["silent", "drip", "reset", "hang-up", "refused"],
+)
+def test_client_fails_in_one_line_within_its_deadline(behaviour: object, expected: str) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = str(listener.getsockname()[1])
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, contextlib.suppress(OSError):
+            behaviour(conn, stop)  # type: ignore[operator]
+
+    if behaviour is None:
+        listener.close()  # nothing listens on the port any more
+    else:
+        threading.Thread(target=serve, daemon=True).start()
+    started = time.monotonic()
+    try:
+        out = tlslab(*client_args(port, "--timeout", "2", "--send", "x"), timeout=60)
     finally:
-        time.sleep(0.2)
-        server.kill()
-        server.wait(5)
+        stop.set()
+        listener.close()
+    elapsed = time.monotonic() - started
+    assert out.returncode == 1
+    assert out.stderr == f"tlslab client: {expected}\n"
+    assert out.stdout == ""
+    assert elapsed < 2 + 25  # the 2 s deadline plus a generous margin for starting Python
+
+
+# -- mutual TLS ----------------------------------------------------------------------------------
+
+
+@needs_openssl
+@pytest.mark.parametrize(
+    "version",
+    [
+        "1.3",
+        pytest.param("1.2", marks=pytest.mark.xfail(strict=True, reason=TLS12_CLIENT_AUTH_MISSING)),
+    ],
+)
+def test_server_requires_client_certificates_from_openssl_s_client(version: str) -> None:
+    chain, key, root = client_files()
+    with cli_server(
+        "--require-client-cert", "--cafile", str(root), "--tls", version, "--idle-timeout", "1"
+    ) as server:
+        flag = {"1.3": "-tls1_3", "1.2": "-tls1_2"}[version]
+        out = s_client(
+            server.port, flag, "-cert", str(chain), "-cert_chain", str(chain), "-key", str(key)
+        )
+        (line,) = server.wait_for_lines(1)
+    assert out.stdout == "hello\n", out.stderr
+    assert f"TLS {version}" in line and line.endswith("client certificate: ok, 6 bytes received")
+
+
+@needs_openssl
+def test_server_refuses_a_client_without_a_certificate() -> None:
+    _, _, root = client_files()
+    with cli_server("--require-client-cert", "--cafile", str(root)) as server:
+        out = s_client(server.port, "-tls1_3")
+        (line,) = server.wait_for_lines(1)
+    assert out.stdout == ""
+    assert "certificate required" in out.stderr  # OpenSSL's name for the alert it received
+    assert line.endswith(
+        "failed: tlslab sent the alert certificate_required: the client sent no certificate, and this server requires one"
+    )
+
+
+@needs_openssl
+@pytest.mark.parametrize(
+    "version",
+    [
+        "1.3",
+        pytest.param("1.2", marks=pytest.mark.xfail(strict=True, reason=TLS12_CLIENT_AUTH_MISSING)),
+    ],
+)
+def test_client_certificate_for_openssl_s_server_verify(version: str) -> None:
+    chain, key, root = client_files()
+    with s_server("-Verify", "1", "-verify_return_error", "-CAfile", str(root)) as port:
+        out = tlslab(
+            *client_args(port, "--tls", version),
+            *("--cert", str(chain), "--key", str(key), "--send", "hello\\n"),
+        )
+    assert out.returncode == 0, out.stderr
+    assert "olleh" in out.stdout
+
+
+# -- resumption ----------------------------------------------------------------------------------
+
+
+@needs_openssl
+def test_resume_against_openssl_s_server() -> None:
+    with s_server(connections=2) as port:
+        out = tlslab(*client_args(port, "--send", "hi\\n", "--resume"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("ih") == 2
+    assert out.stdout.rstrip().endswith("resumed: yes")
+
+
+def test_resume_against_tlslab_server_with_tickets() -> None:
+    with cli_server("--tickets", "2") as server:
+        out = tlslab(*client_args(server.port, "--send", "hi", "--resume"))
+        lines = server.wait_for_lines(2)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.rstrip().endswith("resumed: yes")
+    assert "resumed" not in lines[0] and " resumed: ok" in lines[1]
+
+
+def test_resume_fails_in_one_line_when_the_server_issues_no_ticket() -> None:
+    with cli_server() as server:
+        out = tlslab(*client_args(server.port, "--resume"))
+    assert out.returncode == 1
+    assert out.stderr == "tlslab client: --resume: the server sent no session ticket\n"
+
+
+# -- the README --------------------------------------------------------------------------------
+
+
+def _options(subcommand: str) -> set[str]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    options = sub.choices[subcommand]._actions  # type: ignore[union-attr]
+    return {o for action in options for o in action.option_strings if o.startswith("--")} - {
+        "--help"
+    }
+
+
+@pytest.mark.parametrize("subcommand", ["demo", "client", "server", "explain"])
+def test_readme_command_list_matches_help(subcommand: str) -> None:
+    readme = (ROOT / "README.md").read_text()
+    entry = re.search(
+        rf"^- `python -m tlslab {subcommand}\b(.*?)(?=^- `python|^\S|\Z)", readme, re.M | re.S
+    )
+    assert entry, f"README has no entry for `python -m tlslab {subcommand}`"
+    assert set(re.findall(r"--[a-z][a-z-]*", entry.group(0))) == _options(subcommand)
