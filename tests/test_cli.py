@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -213,6 +214,40 @@ def test_cli_client_and_server(tmp_path: Path) -> None:
     assert untrusted.returncode == 1
     assert untrusted.stderr.count("\n") == 1 and "unknown_ca" in untrusted.stderr
     assert "the peer sent the fatal alert unknown_ca" in log[2]
+
+
+def test_server_flags_choose_what_is_negotiated_and_once_exits() -> None:
+    """--groups, --ciphers and --alpn shape the handshake (the client's x25519 share is answered by
+    a HelloRetryRequest for secp384r1); --once serves one connection and exits 0."""
+    with cli_server(
+        "--groups",
+        "secp384r1",
+        "--ciphers",
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "--alpn",
+        "h2,http/1.1",
+        "--once",
+    ) as server:
+        out = tlslab(*client_args(server.port, "--alpn", "http/1.1", "--send", "x", "--trace"))
+        (line,) = server.wait_for_lines(1)
+        assert server.process.wait(30) == 0
+    assert out.returncode == 0, out.stderr
+    assert "ALPN: http/1.1" in out.stdout and "check server Finished: ok" in out.stdout
+    assert "HelloRetryRequest" in out.stdout
+    assert re.fullmatch(
+        r"127\.0\.0\.1:\d+ TLS 1\.3 TLS_CHACHA20_POLY1305_SHA256 secp384r1 alpn http/1\.1: ok, "
+        r"1 bytes received",
+        line,
+    )
+
+
+def test_ctrl_c_stops_the_server_without_a_traceback() -> None:
+    with cli_server() as server:
+        time.sleep(0.5)
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(30) == 0
+        lines = server.wait_for_lines(1, timeout=5)
+    assert lines == ["stopped"]
 
 
 def test_idle_listener_outlives_its_timeouts() -> None:

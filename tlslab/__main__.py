@@ -187,6 +187,8 @@ def _client_config(args: argparse.Namespace) -> Any:
 
 def _report(session: Any, args: argparse.Namespace) -> None:
     print(session.handshake or "no handshake")
+    if session.handshake is not None and session.handshake.alpn:
+        print(f"ALPN: {session.handshake.alpn.decode(errors='replace')}")
     if session.received:
         print(session.received.decode(errors="replace"))
     if args.keylog:
@@ -322,8 +324,11 @@ def cmd_server(args: argparse.Namespace) -> int:
     def log(session: Session) -> None:
         print(session.summary(), flush=True)
         if args.keylog and session.connection.handshake_complete:
-            with keylog_lock, open(args.keylog, "a") as handle:
-                handle.write(session.trace.keylog().dumps())
+            try:
+                with keylog_lock, open(args.keylog, "a") as handle:
+                    handle.write(session.trace.keylog().dumps())
+            except OSError as error:
+                print(f"tlslab server: cannot append to {args.keylog}: {error}", file=sys.stderr)
 
     try:
         listener = socket.create_server((args.host, args.port), backlog=128)

@@ -114,6 +114,8 @@ class Session:
             parts.append(_name(CipherSuite, done.cipher_suite))
             if done.group is not None:
                 parts.append(_name(NamedGroup, done.group))
+            if done.alpn:
+                parts.append(f"alpn {done.alpn.decode(errors='replace')}")
             if getattr(self.connection, "resumed", False):
                 parts.append("resumed")
             if (
