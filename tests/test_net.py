@@ -6,12 +6,15 @@ from __future__ import annotations
 import gc
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
 import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +33,7 @@ from tlslab.net.sockets import (
 )
 from tlslab.stages.negotiation import ServerConfig
 
-from .openssl_peers import HOST, chain_for
+from .openssl_peers import HOST, chain_for, files_for
 
 pytestmark = pytest.mark.interop
 
@@ -343,6 +346,8 @@ def test_memory_stays_flat_across_thousands_of_garbage_connections(
 
 
 def test_sessions_are_freed_without_the_garbage_collector() -> None:
+    """Failed and successful sessions, server and client side, go as soon as they are dropped:
+    reference counting alone frees them (the garbage collector is off)."""
     listener = socket.create_server(("127.0.0.1", 0))
     holder: list[list[Session]] = []
 
@@ -352,7 +357,7 @@ def test_sessions_are_freed_without_the_garbage_collector() -> None:
                 listener,
                 ServerConfig(),
                 ServerIdentity.from_chain(chain_for("ecdsa")),
-                connections=len(GARBAGE),
+                connections=len(GARBAGE) + 1,
                 timeout=10,
             )
         )
@@ -364,13 +369,63 @@ def test_sessions_are_freed_without_the_garbage_collector() -> None:
         thread.start()
         for payload in GARBAGE:
             _garbage(listener.getsockname()[1], payload)
+        good = connect("127.0.0.1", listener.getsockname()[1], _client_config(), send=b"ok")
         thread.join(30)
         (sessions,) = holder
-        assert len(sessions) == len(GARBAGE)
-        refs = [weakref.ref(s.connection) for s in sessions]
+        assert len(sessions) == len(GARBAGE) + 1
+        assert sum(s.ok for s in sessions) == 1 and good.received == b"ok"
+        refs = [weakref.ref(s.connection) for s in [*sessions, good]]
         holder.clear()
-        del sessions
-        assert [ref() for ref in refs] == [None] * len(GARBAGE)
+        del sessions, good
+        assert [ref() for ref in refs] == [None] * (len(GARBAGE) + 2)
     finally:
         gc.enable()
         listener.close()
+
+
+def _rss_mib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    raise AssertionError("no VmRSS line")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_the_cli_servers_rss_stays_flat() -> None:
+    """The issue's own scenario, end to end: `python -m tlslab server` takes 1,000 garbage
+    connections and five 16 MiB ClientHellos; its resident memory grows by less than two of those
+    hellos would take (it used to keep every one, with its traceback)."""
+    chain, key, _ = files_for("ecdsa")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tlslab", "server", "--port", "0"]
+        + ["--cert", str(chain), "--key", str(key)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().strip().rsplit(":", 1)[1])
+        log: list[str] = []
+        threading.Thread(target=lambda: log.extend(process.stdout or ()), daemon=True).start()
+
+        def settle(count: int) -> int:
+            deadline = time.monotonic() + 120
+            while len(log) < count and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return _rss_mib(process.pid)
+
+        for payload in GARBAGE * 5:
+            _garbage(port, payload)
+        _oversized_hello(port)
+        before = settle(len(GARBAGE) * 5 + 1)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda i: _garbage(port, GARBAGE[i % len(GARBAGE)]), range(1000)))
+        for _ in range(5):
+            _oversized_hello(port)
+        after = settle(len(GARBAGE) * 5 + 1006)
+        assert len(log) == len(GARBAGE) * 5 + 1006
+        assert not any("Traceback" in line for line in log)
+    finally:
+        process.kill()
+        process.wait(10)
+    assert after - before < 32, f"RSS grew from {before} MiB to {after} MiB"
