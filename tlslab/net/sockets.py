@@ -398,8 +398,9 @@ class Server:
                     continue
                 try:
                     conn, address = self.listener.accept()
-                except OSError:  # e.g. the client gave up between select and accept
+                except OSError:  # the client gave up before accept, or no file descriptors left
                     self._slots.release()
+                    self._stop.wait(0.05)
                     continue
                 peer = f"{address[0]}:{address[1]}"
                 if once:
