@@ -199,7 +199,6 @@ def _report(session: Any, args: argparse.Namespace) -> None:
 
 
 def cmd_client(args: argparse.Namespace) -> int:
-    from .engine.connection import SessionTicket
     from .net.sockets import connect, describe_failure
 
     try:
@@ -221,7 +220,7 @@ def cmd_client(args: argparse.Namespace) -> int:
         _report(session, args)
         if not args.resume:
             return 0
-        tickets = [e for e in session.events if isinstance(e, SessionTicket)]
+        tickets = session.tickets
         if not tickets:
             return _fail("client", "--resume: the server sent no session ticket")
         again = connect(

@@ -97,6 +97,11 @@ class Session:
         """The HandshakeComplete event, or None."""
         return next((e for e in self.events if type(e).__name__ == "HandshakeComplete"), None)
 
+    @property
+    def tickets(self) -> list[Any]:
+        """The TLS 1.3 session tickets received (RFC 8446 §4.6.1), for ``ClientConfig.session_ticket``."""
+        return [e for e in self.events if type(e).__name__ == "SessionTicket"]
+
     def fail(self, error: BaseException) -> None:
         """Record ``error`` as text and alert name (never the exception itself: see the module doc)."""
         self.error = describe_failure(error)
