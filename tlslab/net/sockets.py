@@ -505,3 +505,33 @@ def serve_in_thread(
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return listener.getsockname()[1], sessions, thread
+
+
+# The OpenSSL harness lived here until it moved to openssl_lab; branches written before the move
+# still import it from here. Forwarded with a DeprecationWarning; remove once nothing does.
+_MOVED_TO_OPENSSL_LAB = frozenset(
+    {
+        "CapturedSession",
+        "ask_openssl_server",
+        "capture_client_hello",
+        "openssl_client_context",
+        "openssl_client_exchange",
+        "openssl_echo_server",
+        "record_openssl_session",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_OPENSSL_LAB:
+        import warnings
+
+        from . import openssl_lab
+
+        warnings.warn(
+            f"tlslab.net.sockets.{name} moved to tlslab.net.openssl_lab.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(openssl_lab, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
