@@ -123,22 +123,36 @@ def add_client(sub: Any) -> None:
     p.add_argument("port", type=int)
     p.add_argument("--tls", choices=["1.2", "1.3"], help="offer only this version")
     p.add_argument(
-        "--cafile", help="trust these roots (PEM file or directory) instead of the system's"
+        "--cafile",
+        metavar="PEM",
+        help="trust these roots (PEM file or directory) instead of the system's",
     )
-    p.add_argument("--servername", help="SNI and the name to check (default: HOST)")
-    p.add_argument("--groups", type=_names(NamedGroup, "group"), help="e.g. x25519,secp256r1")
+    p.add_argument("--servername", metavar="NAME", help="SNI and the name to check (default: HOST)")
     p.add_argument(
-        "--ciphers", type=_names(CipherSuite, "cipher suite"), help="IANA names, comma-separated"
+        "--groups", type=_names(NamedGroup, "group"), metavar="LIST", help="e.g. x25519,secp256r1"
     )
-    p.add_argument("--alpn", type=_alpn, default=(), help="e.g. h2,http/1.1")
-    p.add_argument("--cert", help="client certificate chain (PEM), for servers that ask for one")
-    p.add_argument("--key", help="the client certificate's private key (PEM)")
-    p.add_argument("--keylog", help="append NSS key log lines (SSLKEYLOGFILE format) to FILE")
-    p.add_argument("--send", help="text to send after the handshake (\\r\\n escapes allowed)")
+    p.add_argument(
+        "--ciphers",
+        type=_names(CipherSuite, "cipher suite"),
+        metavar="LIST",
+        help="IANA names, comma-separated",
+    )
+    p.add_argument("--alpn", type=_alpn, default=(), metavar="LIST", help="e.g. h2,http/1.1")
+    p.add_argument(
+        "--cert", metavar="PEM", help="client certificate chain (PEM), for servers that ask for one"
+    )
+    p.add_argument("--key", metavar="PEM", help="the client certificate's private key (PEM)")
+    p.add_argument(
+        "--keylog", metavar="FILE", help="append NSS key log lines (SSLKEYLOGFILE format) to FILE"
+    )
+    p.add_argument(
+        "--send", metavar="TEXT", help="text to send after the handshake (\\r\\n escapes allowed)"
+    )
     p.add_argument(
         "--timeout",
         type=float,
         default=10.0,
+        metavar="S",
         help="one deadline in seconds for connect + handshake (default 10)",
     )
     p.add_argument(
@@ -242,40 +256,63 @@ def cmd_client(args: argparse.Namespace) -> int:
 
 def add_server(sub: Any) -> None:
     p = sub.add_parser("server", help="an echo server: a thread per connection, one log line each")
-    p.add_argument("--cert", required=True, help="certificate chain (PEM), leaf first")
-    p.add_argument("--key", required=True, help="the leaf's private key (PEM)")
-    p.add_argument("--port", type=int, default=4433, help="0 picks a free port (default 4433)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--tls", choices=["1.2", "1.3"], help="accept only this version")
-    p.add_argument("--groups", type=_names(NamedGroup, "group"), help="e.g. x25519,secp256r1")
     p.add_argument(
-        "--ciphers", type=_names(CipherSuite, "cipher suite"), help="IANA names, comma-separated"
+        "--cert", required=True, metavar="PEM", help="certificate chain (PEM), leaf first"
+    )
+    p.add_argument("--key", required=True, metavar="PEM", help="the leaf's private key (PEM)")
+    p.add_argument(
+        "--port", type=int, default=4433, metavar="P", help="0 picks a free port (default 4433)"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--tls", choices=["1.2", "1.3"], help="accept only this version")
+    p.add_argument(
+        "--groups", type=_names(NamedGroup, "group"), metavar="LIST", help="e.g. x25519,secp256r1"
     )
     p.add_argument(
-        "--alpn", type=_alpn, default=(), help="protocols to accept, in preference order"
+        "--ciphers",
+        type=_names(CipherSuite, "cipher suite"),
+        metavar="LIST",
+        help="IANA names, comma-separated",
+    )
+    p.add_argument(
+        "--alpn",
+        type=_alpn,
+        default=(),
+        metavar="LIST",
+        help="protocols to accept, in preference order",
     )
     p.add_argument(
         "--require-client-cert",
         action="store_true",
         help="ask every client for a certificate and refuse those without a valid one (--cafile)",
     )
-    p.add_argument("--cafile", help="roots that client certificates must chain to (PEM)")
-    p.add_argument("--tickets", type=int, default=0, help="TLS 1.3 session tickets per connection")
-    p.add_argument("--keylog", help="append NSS key log lines to FILE")
+    p.add_argument(
+        "--cafile", metavar="PEM", help="roots that client certificates must chain to (PEM)"
+    )
+    p.add_argument(
+        "--tickets", type=int, default=0, metavar="N", help="TLS 1.3 session tickets per connection"
+    )
+    p.add_argument("--keylog", metavar="FILE", help="append NSS key log lines to FILE")
     p.add_argument("--once", action="store_true", help="serve one connection, then exit")
     p.add_argument(
-        "--max-connections", type=int, default=128, help="connections served at once (default 128)"
+        "--max-connections",
+        type=int,
+        default=128,
+        metavar="N",
+        help="connections served at once (default 128)",
     )
     p.add_argument(
         "--timeout",
         type=float,
         default=10.0,
+        metavar="S",
         help="deadline in seconds for each handshake (default 10)",
     )
     p.add_argument(
         "--idle-timeout",
         type=float,
         default=30.0,
+        metavar="S",
         help="close a connection after this many seconds without data (default 30)",
     )
     p.set_defaults(handler=cmd_server)
