@@ -24,6 +24,14 @@ COURSE: list[dict[str, str]] = [
         "time": "About 15 minutes.",
     },
     {
+        "file": "00a_crypto_primer.ipynb",
+        "title": "00a · A cryptography primer: the six tools a handshake is built from",
+        "goals": "Call hash, HMAC, HKDF, AEAD, signatures and Diffie-Hellman with pyca/cryptography, change their inputs and watch what their promises mean; see what a repeated nonce does; know where each one appears in the handshake.",
+        "rfcs": "RFC 5869 (HKDF); RFC 2104 (HMAC); RFC 5116 (AEAD); RFC 8446 §4.2.3 (signature schemes), §5.3 (per-record nonce), §7.1 (HKDF-Expand-Label); RFC 8032 (Ed25519); RFC 7748 (X25519).",
+        "prerequisites": "Notebook 00. Python basics; no cryptography assumed.",
+        "time": "About 30 minutes.",
+    },
+    {
         "file": "01_client_hello.ipynb",
         "title": "01 · The ClientHello",
         "goals": "By the end of this notebook you can build a ClientHello field by field, say what every byte of it means, and take apart the ClientHello of a real OpenSSL client.",
