@@ -103,6 +103,14 @@ COURSE: list[dict[str, str]] = [
         "prerequisites": "Notebooks 02-08.",
         "time": "About 50 minutes.",
     },
+    {
+        "file": "11_resumption_and_0rtt.ipynb",
+        "title": "11 · Resumption and 0-RTT: coming back without a certificate",
+        "goals": "Decode a NewSessionTicket and derive its PSK; resume a TLS 1.3 session and see what it skips; compute the PSK binder by hand and check it against the wire; weigh psk_ke against psk_dhe_ke; watch TLS 1.2 tickets on a real wire; resume live against OpenSSL both ways; and see why 0-RTT early data can be replayed.",
+        "rfcs": "RFC 8446 §2.2-2.3 (resumption, 0-RTT), §4.2.9 (psk_key_exchange_modes), §4.2.11 (pre_shared_key, binders), §4.6.1 (NewSessionTicket), §7.1, §8 (0-RTT and anti-replay), Appendix C.4; RFC 5077 (TLS 1.2 tickets); RFC 8470 (HTTP and early data); RFC 8448 §3.",
+        "prerequisites": "Notebooks 05 (key schedule), 06 (Finished) and 08 (the full handshake).",
+        "time": "About 45 minutes.",
+    },
 ]
 
 

@@ -425,3 +425,26 @@ def echo_with_key_updates(
         with contextlib.suppress(OSError):
             sock.sendall(client.data_to_send())
     return client, echoes
+
+
+def openssl_client_resumes(
+    port: int, root: Any, *, connections: int = 2, server_name: str = "lab.example"
+) -> list[tuple[str, bool, bytes]]:
+    """An OpenSSL client (Python ``ssl``) trusting ``root`` connects ``connections`` times to
+    ``port``, each time offering the session (ticket) of the connection before; returns
+    (version, session_reused, echoed reply) per connection (notebook 11)."""
+    ctx = ssl.create_default_context(cadata=root.public_bytes(Encoding.PEM).decode())
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    session = None
+    out: list[tuple[str, bool, bytes]] = []
+    for index in range(connections):
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+            ctx.wrap_socket(raw, server_hostname=server_name, session=session) as tls,
+        ):
+            payload = f"connection {index + 1}".encode()
+            tls.sendall(payload)
+            reply = tls.recv(1024)
+            out.append((tls.version() or "", tls.session_reused, reply))
+            session = tls.session
+    return out

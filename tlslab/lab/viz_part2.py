@@ -25,7 +25,8 @@ def plot_ladders(traces: Sequence[Any], titles: Sequence[str]) -> Any:
     fig, axes = plt.subplots(1, len(traces), figsize=(6 * len(traces), 0.42 * longest + 1.6))
     for ax, trace, title in zip(axes, traces, titles, strict=True):
         plot_ladder(trace, ax=ax, title=title)
-        ax.set_ylim(0, longest + 1.3)
+        count = len(trace.messages())
+        ax.set_ylim(count - longest, count + 1.3)  # top-aligned: first messages side by side
     fig.tight_layout()
     return axes
 
@@ -41,38 +42,48 @@ def plot_zero_rtt_replay(*, ax: Any = None) -> Any:
     """The 0-RTT replay: early data rides in the first flight, keyed only by the PSK, so a copy of
     that flight is accepted again unless the server keeps anti-replay state (RFC 8446 §8)."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4.2))
-    client, attacker, server = 0.0, 1.0, 2.0
-    for x, label in (
-        (client, "client"),
-        (attacker, "attacker on the path"),
-        (server, "server (or a second server instance)"),
-    ):
-        ax.plot([x, x], [0.3, 6.6], color="#555", lw=1)
+        _, ax = plt.subplots(figsize=(11, 4.6))
+    client, attacker, server = 0.0, 1.6, 3.2
+    for x, label in ((client, "client"), (attacker, "attacker on the path"), (server, "server")):
+        ax.plot([x, x], [2.2, 6.6], color="#555", lw=1)
         ax.text(x, 6.8, label, ha="center", fontsize=10, weight="bold")
-    _arrow(ax, client, attacker, 6.0, 'ClientHello + PSK + early_data: "POST /pay 100"', "#4e79a7")
-    _arrow(ax, attacker, server, 5.3, "forwarded (and copied)", "#4e79a7")
-    _arrow(ax, server, client, 4.6, "ServerHello ... Finished  (the payment runs: 1)", "#59a14f")
-    _arrow(ax, attacker, server, 3.4, "the same bytes again, later or to another server", "#e15759")
+    _arrow(
+        ax,
+        client,
+        attacker,
+        6.0,
+        'ClientHello + PSK binder\n+ early data "POST /pay 100"',
+        "#4e79a7",
+    )
+    _arrow(ax, attacker, server, 5.2, "forwarded, and copied", "#4e79a7")
+    _arrow(ax, server, client, 4.4, "ServerHello ... Finished    (payment 1 runs)", "#59a14f")
+    _arrow(
+        ax,
+        attacker,
+        server,
+        3.2,
+        "the same bytes again, later\nor to another server instance",
+        "#e15759",
+    )
     ax.text(
-        server + 0.05,
-        2.7,
-        "binder checks out: same PSK, same bytes\nearly data decrypts: same keys\n-> payment runs again (2) unless the server\n   remembers this ClientHello or the ticket",
+        server + 0.1,
+        3.2,
+        "binder verifies: same PSK, same bytes\nearly data decrypts: same keys\n-> payment 2 runs too, unless the\n   server remembers this ClientHello\n   or allows the ticket only once",
         fontsize=8,
         color="#e15759",
-        va="top",
+        va="center",
     )
     ax.text(
-        client - 0.05,
-        2.7,
-        "the attacker cannot finish the handshake\n(no key share secret) but does not need to:\nearly data is acted on before Finished",
-        fontsize=8,
-        color="#555",
+        attacker,
+        1.9,
+        "The attacker cannot finish the replayed handshake (it lacks the client's key-share secret),\nbut it does not need to: the server acts on early data before any Finished arrives.",
+        fontsize=8.5,
+        color="#333",
         va="top",
-        ha="left",
+        ha="center",
     )
-    ax.set_xlim(-0.3, 3.0)
-    ax.set_ylim(0, 7.2)
+    ax.set_xlim(-0.3, 4.9)
+    ax.set_ylim(1.0, 7.2)
     ax.axis("off")
     ax.set_title("0-RTT early data can be replayed (RFC 8446 §8)")
     return ax
