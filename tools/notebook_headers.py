@@ -111,6 +111,14 @@ COURSE: list[dict[str, str]] = [
         "prerequisites": "Notebooks 05 (key schedule), 06 (Finished) and 08 (the full handshake).",
         "time": "About 45 minutes.",
     },
+    {
+        "file": "12_client_certificates.ipynb",
+        "title": "12 · Client certificates: mutual TLS",
+        "goals": "See the server ask for a certificate (CertificateRequest), the client answer with its Certificate and CertificateVerify, what the server learns from them, and what happens without one (certificate_required); in TLS 1.3 with tlslab and OpenSSL both ways, in TLS 1.2 from a recorded OpenSSL session.",
+        "rfcs": "RFC 8446 §4.3.2 (CertificateRequest), §4.4.2 (Certificate), §4.4.2.4 (receiving a Certificate), §4.4.3 (CertificateVerify), §6.2 (certificate_required); RFC 5246 §7.4.4, §7.4.6, §7.4.8 (TLS 1.2 client authentication).",
+        "prerequisites": "Notebooks 03 (certificates) and 08 (the full handshake).",
+        "time": "About 35 minutes.",
+    },
 ]
 
 

@@ -448,3 +448,113 @@ def openssl_client_resumes(
             out.append((tls.version() or "", tls.session_reused, reply))
             session = tls.session
     return out
+
+
+# -- mutual TLS with OpenSSL (notebook 12) ---------------------------------------------------------
+
+
+@contextlib.contextmanager
+def openssl_mtls_server(
+    server_chain: Chain, client_root: Any, *, version: str = "1.3", timeout: float = 10.0
+) -> Iterator[tuple[int, list[str]]]:
+    """An OpenSSL server on 127.0.0.1 that *requires* a client certificate issued under
+    ``client_root`` and echoes one message. Yields (port, outcomes): per connection, the client
+    certificate's subject as OpenSSL saw it, or OpenSSL's error (complete once the block ends)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        chain_pem, key_pem, _ = _pem(server_chain, Path(tmp), "server")
+        (Path(tmp) / "client_root.pem").write_bytes(client_root.public_bytes(Encoding.PEM))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(chain_pem, key_pem)
+        ctx.minimum_version = ctx.maximum_version = _VERSIONS[version]
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(Path(tmp) / "client_root.pem")
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    outcomes: list[str] = []
+    handlers: list[threading.Thread] = []
+
+    def handle(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(timeout)
+            try:
+                with ctx.wrap_socket(conn, server_side=True) as tls:
+                    data = tls.recv(
+                        1024
+                    )  # TLS 1.3: the client's certificate arrives with its Finished
+                    peer = tls.getpeercert() or {}
+                    subject = ", ".join(
+                        f"{k}={v}" for rdn in peer.get("subject", ()) for k, v in rdn
+                    )
+                    outcomes.append(f"client certificate: {subject}")
+                    tls.sendall(data)
+                    with contextlib.suppress(OSError, ssl.SSLError):
+                        tls.unwrap()
+            except (OSError, ssl.SSLError) as error:
+                outcomes.append(f"refused: {_short(error)}")
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            handler = threading.Thread(target=handle, args=(conn,), daemon=True)
+            handlers.append(handler)
+            handler.start()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], outcomes
+    finally:
+        stop.set()
+        thread.join(2)
+        for handler in handlers:  # so that ``outcomes`` is complete when the block ends
+            handler.join(timeout)
+        listener.close()
+
+
+def openssl_client_with_certificate(
+    port: int,
+    server_root: Any,
+    client_chain: Chain | None,
+    *,
+    server_name: str = "lab.example",
+    payload: bytes = b"hello from an OpenSSL client",
+) -> str:
+    """An OpenSSL client (Python ``ssl``, TLS 1.3) that presents ``client_chain`` (or nothing) to
+    ``port``; returns the echoed reply as text, or OpenSSL's error."""
+    ctx = ssl.create_default_context(cadata=server_root.public_bytes(Encoding.PEM).decode())
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    with tempfile.TemporaryDirectory() as tmp:
+        if client_chain is not None:
+            chain_pem, key_pem, _ = _pem(client_chain, Path(tmp), "client")
+            ctx.load_cert_chain(chain_pem, key_pem)
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+            ctx.wrap_socket(raw, server_hostname=server_name) as tls,
+        ):
+            tls.sendall(payload)
+            reply = tls.recv(1024)
+            if not reply:
+                return "the server closed the connection"
+            return f"echo: {reply.decode()}"
+    except (OSError, ssl.SSLError) as error:
+        return f"refused: {_short(error)}"
+
+
+def clear_handshake_messages(stream: bytes) -> list[bytes]:
+    """The handshake messages (with their 4-byte headers) at the start of one direction of a
+    recording, up to the first record that is not a handshake record (ChangeCipherSpec, an alert,
+    or encrypted data). In TLS 1.2 that is everything before the keys change (notebook 12)."""
+    from ..wire.record import HandshakeReassembler, RecordReader
+
+    messages: list[bytes] = []
+    reassembler = HandshakeReassembler()
+    for record in RecordReader().feed(stream):
+        if record.type != 22:
+            break
+        messages += reassembler.feed(record.fragment)
+    return messages
