@@ -119,6 +119,14 @@ COURSE: list[dict[str, str]] = [
         "prerequisites": "Notebooks 03 (certificates) and 08 (the full handshake).",
         "time": "About 35 minutes.",
     },
+    {
+        "file": "13_alerts_and_key_update.ipynb",
+        "title": "13 · Alerts, close_notify and KeyUpdate",
+        "goals": "Read and send alerts and tell fatal from warning in both versions; see why a connection must end with close_notify and how a truncation looks to tlslab and to OpenSSL; derive the next traffic secret of a KeyUpdate by hand and run KeyUpdates live against OpenSSL; and see the AEAD usage limits that make KeyUpdate necessary.",
+        "rfcs": "RFC 8446 §6 (alerts), §6.1 (closure alerts), §6.2 (error alerts), §4.6.3 (KeyUpdate), §7.2 (updating traffic secrets), §5.5 (limits on key usage); RFC 5246 §7.2.",
+        "prerequisites": "Notebooks 05 (key schedule) and 07 (record protection).",
+        "time": "About 35 minutes.",
+    },
 ]
 
 
