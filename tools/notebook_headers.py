@@ -127,6 +127,14 @@ COURSE: list[dict[str, str]] = [
         "prerequisites": "Notebooks 05 (key schedule) and 07 (record protection).",
         "time": "About 35 minutes.",
     },
+    {
+        "file": "14_sni_and_ech.ipynb",
+        "title": "14 · SNI and Encrypted Client Hello: what the wire still says",
+        "goals": "Find the server name in a real ClientHello captured on 127.0.0.1, list what else an observer learns from TLS 1.2 and TLS 1.3 handshakes, and understand how Encrypted Client Hello hides the name and what it cannot hide.",
+        "rfcs": "RFC 6066 §3 (server_name); RFC 8446 §4.1.2, §4.4.2 (what travels in the clear); RFC 9849 (TLS Encrypted Client Hello); RFC 9848 (ECH configuration in DNS); RFC 8744 (SNI encryption problem statement).",
+        "prerequisites": "Notebooks 01 (ClientHello) and 03 (certificates).",
+        "time": "About 25 minutes.",
+    },
 ]
 
 

@@ -70,10 +70,10 @@ def _pem(chain: Chain, directory: Path, stem: str) -> tuple[Path, Path, Path]:
     )
 
 
-def lab_chains(seed: str = "peers") -> tuple[Chain, Chain]:
-    """A server chain for ``localhost`` and a client chain (clientAuth) valid *now*, since OpenSSL
-    checks certificates against the real clock."""
-    server = build_chain("localhost", seed=f"{seed} server", now=real_now())
+def lab_chains(seed: str = "peers", server_name: str = "localhost") -> tuple[Chain, Chain]:
+    """A server chain for ``server_name`` and a client chain (clientAuth) valid *now*, since
+    OpenSSL checks certificates against the real clock."""
+    server = build_chain(server_name, seed=f"{seed} server", now=real_now())
     client = build_chain(
         "client.lab.example",
         seed=f"{seed} client",
@@ -133,9 +133,10 @@ def record_openssl_connections(
     through a recording relay on 127.0.0.1. With ``resume`` every connection after the first offers
     the session (ticket) of the one before, as a browser does (notebook 11). With
     ``require_client_certificate`` the server demands a client certificate, and the client sends one
-    if ``client_certificate`` (notebook 12). The client writes a key log, so each recording can be
+    if ``client_certificate`` (notebook 12). The server's certificate is for ``server_name``, the name
+    the client sends in SNI (notebook 14). The client writes a key log, so each recording can be
     decrypted with :func:`tlslab.decrypt_session` (TLS 1.3)."""
-    server_chain, client_chain = lab_chains(seed)
+    server_chain, client_chain = lab_chains(seed, server_name)
     recordings: list[Recording] = []
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
