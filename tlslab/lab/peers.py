@@ -209,7 +209,7 @@ def record_openssl_connections(
                         tls.recv(1024)  # reading also processes TLS 1.3 NewSessionTickets
                         version_seen = tls.version() or ""
                         cipher_seen = (tls.cipher() or ("", "", 0))[0]
-                        reused = tls.session_reused
+                        reused = bool(tls.session_reused)
                         session = tls.session
                         with contextlib.suppress(OSError, ssl.SSLError):
                             tls.unwrap()
@@ -446,7 +446,7 @@ def openssl_client_resumes(
             payload = f"connection {index + 1}".encode()
             tls.sendall(payload)
             reply = tls.recv(1024)
-            out.append((tls.version() or "", tls.session_reused, reply))
+            out.append((tls.version() or "", bool(tls.session_reused), reply))
             session = tls.session
     return out
 
@@ -483,9 +483,9 @@ def openssl_mtls_server(
                     data = tls.recv(
                         1024
                     )  # TLS 1.3: the client's certificate arrives with its Finished
-                    peer = tls.getpeercert() or {}
+                    peer: dict[str, Any] = dict(tls.getpeercert() or {})
                     subject = ", ".join(
-                        f"{k}={v}" for rdn in peer.get("subject", ()) for k, v in rdn
+                        f"{pair[0]}={pair[1]}" for rdn in peer.get("subject", ()) for pair in rdn
                     )
                     outcomes.append(f"client certificate: {subject}")
                     tls.sendall(data)

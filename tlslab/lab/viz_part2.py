@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+from matplotlib.patches import Rectangle
 
 from .viz import plot_ladder
 
@@ -150,7 +151,7 @@ def plot_observer_view(*, ax: Any = None) -> Any:
         for col, visible in enumerate(seen):
             colour = {True: "#e15759", False: "#59a14f", None: "#bab0ac"}[visible]
             word = {True: "visible", False: "hidden", None: "n/a"}[visible]
-            ax.add_patch(plt.Rectangle((col, y - 0.4), 0.95, 0.8, color=colour))
+            ax.add_patch(Rectangle((col, y - 0.4), 0.95, 0.8, color=colour))
             ax.text(col + 0.475, y, word, ha="center", va="center", fontsize=8, color="white")
     for col, name in enumerate(columns):
         ax.text(
