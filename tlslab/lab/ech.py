@@ -16,7 +16,8 @@ The outer hello carries the sealed inner one in its ``encrypted_client_hello`` e
 
 What this sketch leaves out, so that no one mistakes it for an implementation: the real payload is
 sealed with the outer hello (with ``payload`` zeroed) as associated data, the inner hello is
-compressed against the outer one and padded, the HPKE ``info`` contains the exact ECHConfig
+compressed against the outer one, padded, and carries an ``encrypted_client_hello``
+extension of its own (type inner), the HPKE ``info`` contains the exact ECHConfig
 bytes, and the server confirms acceptance in its ServerHello.random. tlslab implements none of
 that; its client never sends ECH.
 """
