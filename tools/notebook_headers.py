@@ -24,6 +24,14 @@ COURSE: list[dict[str, str]] = [
         "time": "About 15 minutes.",
     },
     {
+        "file": "00a_crypto_primer.ipynb",
+        "title": "00a · A cryptography primer: the six tools a handshake is built from",
+        "goals": "Call hash, HMAC, HKDF, AEAD, signatures and Diffie-Hellman with pyca/cryptography, change their inputs and watch what their promises mean; see what a repeated nonce does; know where each one appears in the handshake.",
+        "rfcs": "RFC 5869 (HKDF); RFC 2104 (HMAC); RFC 5116 (AEAD); RFC 8446 §4.2.3 (signature schemes), §5.3 (per-record nonce), §7.1 (HKDF-Expand-Label); RFC 8032 (Ed25519); RFC 7748 (X25519).",
+        "prerequisites": "Notebook 00. Python basics; no cryptography assumed.",
+        "time": "About 30 minutes.",
+    },
+    {
         "file": "01_client_hello.ipynb",
         "title": "01 · The ClientHello",
         "goals": "By the end of this notebook you can build a ClientHello field by field, say what every byte of it means, and take apart the ClientHello of a real OpenSSL client.",
@@ -94,6 +102,38 @@ COURSE: list[dict[str, str]] = [
         "rfcs": "RFC 8446 §4.1.3 (downgrade protection), §4.4.4 (Finished), Appendix E (security analysis); RFC 5246 §7.4.7.1 (the Bleichenbacher countermeasure); RFC 7627.",
         "prerequisites": "Notebooks 02-08.",
         "time": "About 50 minutes.",
+    },
+    {
+        "file": "11_resumption_and_0rtt.ipynb",
+        "title": "11 · Resumption and 0-RTT: coming back without a certificate",
+        "goals": "Decode a NewSessionTicket and derive its PSK; resume a TLS 1.3 session and see what it skips; compute the PSK binder by hand and check it against the wire; weigh psk_ke against psk_dhe_ke; watch TLS 1.2 tickets on a real wire; resume live against OpenSSL both ways; and see why 0-RTT early data can be replayed.",
+        "rfcs": "RFC 8446 §2.2-2.3 (resumption, 0-RTT), §4.2.9 (psk_key_exchange_modes), §4.2.11 (pre_shared_key, binders), §4.6.1 (NewSessionTicket), §7.1, §8 (0-RTT and anti-replay), Appendix C.4; RFC 5077 (TLS 1.2 tickets); RFC 8470 (HTTP and early data); RFC 8448 §3.",
+        "prerequisites": "Notebooks 05 (key schedule), 06 (Finished) and 08 (the full handshake).",
+        "time": "About 45 minutes.",
+    },
+    {
+        "file": "12_client_certificates.ipynb",
+        "title": "12 · Client certificates: mutual TLS",
+        "goals": "See the server ask for a certificate (CertificateRequest), the client answer with its Certificate and CertificateVerify, what the server learns from them, and what happens without one (certificate_required); in TLS 1.3 with tlslab and OpenSSL both ways, in TLS 1.2 from a recorded OpenSSL session.",
+        "rfcs": "RFC 8446 §4.3.2 (CertificateRequest), §4.4.2 (Certificate), §4.4.2.4 (receiving a Certificate), §4.4.3 (CertificateVerify), §6.2 (certificate_required); RFC 5246 §7.4.4, §7.4.6, §7.4.8 (TLS 1.2 client authentication).",
+        "prerequisites": "Notebooks 03 (certificates) and 08 (the full handshake).",
+        "time": "About 35 minutes.",
+    },
+    {
+        "file": "13_alerts_and_key_update.ipynb",
+        "title": "13 · Alerts, close_notify and KeyUpdate",
+        "goals": "Read and send alerts and tell fatal from warning in both versions; see why a connection must end with close_notify and how a truncation looks to tlslab and to OpenSSL; derive the next traffic secret of a KeyUpdate by hand and run KeyUpdates live against OpenSSL; and see the AEAD usage limits that make KeyUpdate necessary.",
+        "rfcs": "RFC 8446 §6 (alerts), §6.1 (closure alerts), §6.2 (error alerts), §4.6.3 (KeyUpdate), §7.2 (updating traffic secrets), §5.5 (limits on key usage); RFC 5246 §7.2.",
+        "prerequisites": "Notebooks 05 (key schedule) and 07 (record protection).",
+        "time": "About 35 minutes.",
+    },
+    {
+        "file": "14_sni_and_ech.ipynb",
+        "title": "14 · SNI and Encrypted Client Hello: what the wire still says",
+        "goals": "Find the server name in a real ClientHello captured on 127.0.0.1, list what else an observer learns from TLS 1.2 and TLS 1.3 handshakes, and understand how Encrypted Client Hello hides the name and what it cannot hide.",
+        "rfcs": "RFC 6066 §3 (server_name); RFC 8446 §4.1.2, §4.4.2 (what travels in the clear); RFC 9849 (TLS Encrypted Client Hello); RFC 9848 (ECH configuration in DNS); RFC 8744 (SNI encryption problem statement).",
+        "prerequisites": "Notebooks 01 (ClientHello) and 03 (certificates).",
+        "time": "About 25 minutes.",
     },
 ]
 

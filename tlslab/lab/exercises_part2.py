@@ -1,0 +1,509 @@
+"""Exercises for notebooks 00a and 11-14, with checkers that name the specific mistake.
+
+Built on the :class:`~tlslab.lab.exercises.Exercise` machinery: ``check(answer)`` returns a
+Feedback whose findings say which step went wrong (a label, a missing byte, a key used twice),
+``hint(n)`` nudges, ``solution(instructor=True)`` gives the model answer.
+
+- 00a_crypto_primer: :func:`nonce_reuse_puzzle` (recover a plaintext from a repeated AES-GCM nonce)
+- 11_resumption_and_0rtt: :func:`binder_exercise` (compute a PSK binder, RFC 8446 §4.2.11.2)
+- 12_client_certificates: :func:`client_certificate_verify_exercise` (RFC 8446 §4.4.3)
+- 13_alerts_and_key_update: :func:`key_update_exercise` (RFC 8446 §7.2)
+- 14_sni_and_ech: :func:`ech_observer_exercise` (what still leaks with ECH, RFC 9849)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ..rng import seeded_rng
+from ..stages import keyschedule as ks
+from ..stages.signatures import CLIENT_CONTEXT, SERVER_CONTEXT, certificate_verify_content
+from ..wire.extensions import OfferedPsks
+from ..wire.messages import ClientHello, decode_handshake
+from .exercises import Exercise, Finding
+
+
+def _as_bytes(answer: Any) -> bytes | list[Finding]:
+    if isinstance(answer, str):
+        try:
+            return bytes.fromhex(answer)
+        except ValueError:
+            return [Finding("answer", "a string answer must be hex")]
+    if isinstance(answer, (bytes, bytearray, memoryview)):
+        return bytes(answer)
+    return [Finding("answer", f"expected bytes (or hex), got {type(answer).__name__}")]
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return bytes(x ^ y for x, y in zip(a, b, strict=False))
+
+
+def _first_match(answer: bytes, mistakes: list[tuple[bytes, Finding]]) -> list[Finding]:
+    for wrong, finding in mistakes:
+        if answer == wrong:
+            return [finding]
+    return []
+
+
+# -- 00a: nonce reuse -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NonceReusePuzzle:
+    """Two AES-GCM ciphertexts sealed under the same key *and the same nonce*. You know the first
+    plaintext; the second is the secret to recover (notebook 00a_crypto_primer)."""
+
+    known_plaintext: bytes
+    first_ciphertext: bytes
+    second_ciphertext: bytes
+    exercise: Exercise = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"NonceReusePuzzle(known_plaintext={self.known_plaintext!r},\n"
+            f"  first_ciphertext={self.first_ciphertext.hex()},\n"
+            f"  second_ciphertext={self.second_ciphertext.hex()})"
+        )
+
+
+def nonce_reuse_puzzle(seed: str = "nonce reuse") -> NonceReusePuzzle:
+    """The puzzle and its checker. AES-GCM is counter mode plus a tag: under one (key, nonce) the
+    keystream is the same, so c1 XOR c2 = p1 XOR p2 (the ciphertexts here include their 16-byte tags,
+    as ``AESGCM.encrypt`` returns them)."""
+    rng = seeded_rng(seed)
+    key, nonce = rng(16), rng(12)
+    known = b"Meet me at the usual place at 10"
+    secret = b"The vault code is 4-8-15-16-2342"
+    aead = AESGCM(key)
+    c1, c2 = aead.encrypt(nonce, known, None), aead.encrypt(nonce, secret, None)
+    n = len(known)
+    keystream = _xor(c1[:n], known)
+
+    def check(answer: Any) -> list[Finding]:
+        got = _as_bytes(answer)
+        if isinstance(got, list):
+            return got
+        if got == secret:
+            return []
+        if len(got) == len(c2) and got[:n] == secret:
+            return [
+                Finding(
+                    "tag",
+                    "right bytes, plus 16 more: the last 16 bytes of each ciphertext are the GCM tag, not encrypted data; cut them off",
+                )
+            ]
+        mistakes = [
+            (
+                _xor(c1[:n], c2[:n]),
+                Finding(
+                    "known plaintext",
+                    "that is p1 XOR p2: the keystream cancelled out; now XOR with the plaintext you know",
+                ),
+            ),
+            (
+                _xor(c1, c2),
+                Finding(
+                    "known plaintext",
+                    "that is p1 XOR p2 (and the two tags XORed): XOR the first 32 bytes with the known plaintext",
+                ),
+            ),
+            (
+                keystream,
+                Finding(
+                    "second ciphertext",
+                    "that is the keystream (c1 XOR p1); XOR it with the second ciphertext",
+                ),
+            ),
+            (
+                known,
+                Finding("answer", "that is the plaintext you were given; recover the *other* one"),
+            ),
+            (c2[:n], Finding("answer", "that is still ciphertext: XOR it with the keystream")),
+        ]
+        found = _first_match(got, mistakes)
+        if found:
+            return found
+        if len(got) != n:
+            return [
+                Finding(
+                    "length",
+                    f"{len(got)} bytes; the secret plaintext is {n} bytes, as long as the known one",
+                )
+            ]
+        return [
+            Finding("value", "not the secret: compute c2 XOR c1 XOR p1 over the first 32 bytes")
+        ]
+
+    exercise = Exercise(
+        name="00a.1 a repeated nonce",
+        prompt="Recover the second plaintext from two AES-GCM ciphertexts that share a key and a nonce, knowing the first plaintext.",
+        checker=check,
+        hints=(
+            "Counter mode encrypts by XOR with a keystream that depends only on (key, nonce).",
+            "c1 XOR c2 = p1 XOR p2. XOR in p1. Leave out the 16-byte tags.",
+        ),
+        solution_text="bytes(a ^ b ^ p for a, b, p in zip(puzzle.first_ciphertext, puzzle.second_ciphertext, puzzle.known_plaintext))",
+        praise="Correct: one repeated nonce gave away a whole message, and with it the keystream. TLS never repeats one (notebook 07).",
+    )
+    return NonceReusePuzzle(known, c1, c2, exercise)
+
+
+# -- 11: the PSK binder -----------------------------------------------------------------------
+
+
+def binder_exercise(client_hello: bytes, psk: bytes, hash_name: str = "sha256") -> Exercise:
+    """Compute the binder of ``client_hello`` (a ClientHello handshake message carrying a
+    pre_shared_key extension) for a resumption ``psk`` (RFC 8446 §4.2.11.2)."""
+    hello = decode_handshake(client_hello)
+    if not isinstance(hello, ClientHello) or not isinstance(hello.extensions[-1], OfferedPsks):
+        raise ValueError(
+            "binder_exercise needs a ClientHello whose last extension is pre_shared_key"
+        )
+    offered = hello.extensions[-1]
+    truncated = client_hello[: len(client_hello) - len(offered.encode_binders())]
+    early = ks.early_secret(psk, hash_name)
+    key = ks.binder_key(early, external=False, hash_name=hash_name)
+    right = ks.psk_binder(key, ks.digest(hash_name, truncated), hash_name)
+
+    def check(answer: Any) -> list[Finding]:
+        got = _as_bytes(answer)
+        if isinstance(got, list):
+            return got
+        if got == right:
+            return []
+        ext_key = ks.binder_key(early, external=True, hash_name=hash_name)
+        mistakes = [
+            (
+                ks.psk_binder(ext_key, ks.digest(hash_name, truncated), hash_name),
+                Finding(
+                    "label",
+                    '"ext binder" is for external PSKs; a ticket is a resumption PSK: "res binder"',
+                ),
+            ),
+            (
+                ks.psk_binder(key, ks.digest(hash_name, client_hello), hash_name),
+                Finding(
+                    "truncation",
+                    "you hashed the whole ClientHello, binders included: the binder cannot cover itself; cut the ClientHello before the binders list",
+                ),
+            ),
+            (
+                ks.psk_binder(key, ks.digest(hash_name, truncated[4:]), hash_name),
+                Finding(
+                    "handshake header",
+                    "you left out the 4-byte handshake header (type and length): the transcript hashes whole handshake messages",
+                ),
+            ),
+            (
+                ks.hmac_digest(hash_name, key, ks.digest(hash_name, truncated)),
+                Finding(
+                    "finished_key",
+                    "you used binder_key directly as the HMAC key; the binder is computed like Finished: HMAC(finished_key(binder_key), hash)",
+                ),
+            ),
+            (
+                ks.psk_binder(early, ks.digest(hash_name, truncated), hash_name),
+                Finding(
+                    "binder_key",
+                    'you used the Early Secret itself; derive binder_key = Derive-Secret(Early Secret, "res binder", "") first',
+                ),
+            ),
+            (
+                ks.psk_binder(
+                    ks.binder_key(ks.early_secret(None, hash_name), hash_name=hash_name),
+                    ks.digest(hash_name, truncated),
+                    hash_name,
+                ),
+                Finding(
+                    "psk",
+                    "your Early Secret has no PSK in it (HKDF-Extract(0, 0)): the PSK is the IKM of the Early Secret",
+                ),
+            ),
+        ]
+        found = _first_match(got, mistakes)
+        if found:
+            return found
+        if len(got) != len(right):
+            return [
+                Finding(
+                    "length",
+                    f"{len(got)} bytes; a binder is as long as the hash ({len(right)} bytes)",
+                )
+            ]
+        return [
+            Finding(
+                "value",
+                'not the binder: early_secret(psk) -> binder_key("res binder") -> HMAC(finished_key, Hash(truncated ClientHello))',
+            )
+        ]
+
+    return Exercise(
+        name="11.1 the PSK binder",
+        prompt="Compute the binder of this ClientHello for its PSK (RFC 8446 §4.2.11.2).",
+        checker=check,
+        hints=(
+            'The chain is: Early Secret = HKDF-Extract(0, PSK); binder_key = Derive-Secret(Early Secret, "res binder", "").',
+            "The binder is a Finished-style HMAC over the hash of the ClientHello cut just before the binders list (header included).",
+        ),
+        solution_text="psk_binder(binder_key(early_secret(psk)), digest('sha256', truncated_client_hello(raw, offered)))",
+        praise="Correct: your binder matches the one on the wire. The server computes the same to know the client holds the PSK.",
+    )
+
+
+# -- 12: the client's CertificateVerify content -------------------------------------------------
+
+
+def client_certificate_verify_exercise(
+    transcript_hash: bytes, hash_name: str = "sha256"
+) -> Exercise:
+    """Build the bytes a TLS 1.3 client signs in its CertificateVerify (RFC 8446 §4.4.3), given
+    Transcript-Hash(ClientHello .. client Certificate)."""
+    right = certificate_verify_content(transcript_hash, server=False)
+
+    def check(answer: Any) -> list[Finding]:
+        got = _as_bytes(answer)
+        if isinstance(got, list):
+            return got
+        if got == right:
+            return []
+        pad = b"\x20" * 64
+        mistakes = [
+            (
+                certificate_verify_content(transcript_hash, server=True),
+                Finding(
+                    "context string",
+                    'that is the *server\'s* context string; the client signs "TLS 1.3, client CertificateVerify", so a server signature can never pass as a client one',
+                ),
+            ),
+            (
+                CLIENT_CONTEXT + b"\x00" + transcript_hash,
+                Finding(
+                    "padding", "the content starts with 64 bytes of 0x20 (spaces); they are missing"
+                ),
+            ),
+            (
+                pad + CLIENT_CONTEXT + transcript_hash,
+                Finding(
+                    "separator",
+                    "a single 0x00 byte separates the context string from the transcript hash",
+                ),
+            ),
+            (
+                pad + CLIENT_CONTEXT + b"\x00" + ks.digest(hash_name, transcript_hash),
+                Finding(
+                    "transcript hash",
+                    "you hashed the transcript hash again; append Transcript-Hash(...) itself",
+                ),
+            ),
+            (
+                transcript_hash,
+                Finding(
+                    "content",
+                    "a bare transcript hash; TLS 1.3 signs 64 spaces + context string + 0x00 + transcript hash",
+                ),
+            ),
+            (
+                pad + SERVER_CONTEXT + transcript_hash,
+                Finding("context string", "the server's string and no 0x00 separator"),
+            ),
+        ]
+        found = _first_match(got, mistakes)
+        if found:
+            return found
+        if got.startswith(b"\x20") and not got.startswith(pad):
+            spaces = len(got) - len(got.lstrip(b"\x20"))
+            return [Finding("padding", f"{spaces} spaces; RFC 8446 §4.4.3 says exactly 64")]
+        return [
+            Finding(
+                "value",
+                "expected 0x20 * 64 + b'TLS 1.3, client CertificateVerify' + 0x00 + transcript hash",
+            )
+        ]
+
+    return Exercise(
+        name="12.1 what the client signs",
+        prompt="Build the content the client signs in its TLS 1.3 CertificateVerify (RFC 8446 §4.4.3).",
+        checker=check,
+        hints=(
+            "Four parts: padding, a context string, a separator, the transcript hash.",
+            "64 bytes of 0x20; b'TLS 1.3, client CertificateVerify'; one 0x00; the hash.",
+        ),
+        solution_text="b'\\x20' * 64 + b'TLS 1.3, client CertificateVerify' + b'\\x00' + transcript_hash",
+        praise="Correct: these are the bytes the client's key signs. They tie the signature to this transcript and to the client's role.",
+    )
+
+
+# -- 13: KeyUpdate -------------------------------------------------------------------------------
+
+
+def key_update_exercise(secret_0: bytes, updates: int = 2, hash_name: str = "sha256") -> Exercise:
+    """Compute application_traffic_secret_N after ``updates`` KeyUpdates, starting from
+    application_traffic_secret_0 (RFC 8446 §7.2)."""
+    if updates < 1:
+        raise ValueError("updates must be at least 1")
+    chain = [secret_0]
+    for _ in range(updates):
+        chain.append(ks.next_traffic_secret(chain[-1], hash_name))
+    right = chain[-1]
+    size = len(secret_0)
+
+    def step(secret: bytes, label: str) -> bytes:
+        return ks.hkdf_expand_label(secret, label, b"", size, hash_name)
+
+    def check(answer: Any) -> list[Finding]:
+        got = _as_bytes(answer)
+        if isinstance(got, list):
+            return got
+        if got == right:
+            return []
+        for n, secret in enumerate(chain[:-1]):
+            if got == secret:
+                return [
+                    Finding(
+                        "generations",
+                        f"that is application_traffic_secret_{n}; apply the update {updates - n} more time(s)",
+                    )
+                ]
+        wrong_label = secret_0
+        derived = secret_0
+        for _ in range(updates):
+            wrong_label = step(wrong_label, "traffic update")
+            derived = ks.derive_secret(derived, "traffic upd", ks.empty_hash(hash_name), hash_name)
+        mistakes = [
+            (
+                wrong_label,
+                Finding(
+                    "label",
+                    'the label is "traffic upd" (HKDF-Expand-Label adds the "tls13 " prefix itself)',
+                ),
+            ),
+            (
+                derived,
+                Finding(
+                    "context",
+                    'Derive-Secret puts Hash("") in the context; the update uses HKDF-Expand-Label with an *empty* context',
+                ),
+            ),
+            (
+                ks.traffic_keys(right, _suite_for(hash_name)).key,
+                Finding(
+                    "secret vs key",
+                    "that is the traffic *key* derived from the right secret; the exercise asks for the secret itself",
+                ),
+            ),
+        ]
+        found = _first_match(got, mistakes)
+        if found:
+            return found
+        if len(got) != size:
+            return [
+                Finding(
+                    "length", f"{len(got)} bytes; a traffic secret is Hash.length = {size} bytes"
+                )
+            ]
+        return [
+            Finding(
+                "value",
+                'not the secret: repeat HKDF-Expand-Label(secret, "traffic upd", "", Hash.length)',
+            )
+        ]
+
+    return Exercise(
+        name="13.1 the next traffic secret",
+        prompt=f"Starting from application_traffic_secret_0, compute application_traffic_secret_{updates} (RFC 8446 §7.2).",
+        checker=check,
+        hints=(
+            'Each KeyUpdate moves one generation: secret_{N+1} = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length).',
+            f"Apply it {updates} times; no transcript hash is involved.",
+        ),
+        solution_text="s = secret_0\nfor _ in range(updates): s = next_traffic_secret(s)",
+        praise="Correct: both sides reach the same secret with no message but the KeyUpdate itself, and the old key can be erased.",
+    )
+
+
+def _suite_for(hash_name: str) -> Any:
+    from ..constants import CipherSuite
+    from ..stages.suites import suite_info
+
+    return suite_info(
+        CipherSuite.TLS_AES_256_GCM_SHA384
+        if hash_name == "sha384"
+        else CipherSuite.TLS_AES_128_GCM_SHA256
+    )
+
+
+# -- 14: what an observer sees with ECH -----------------------------------------------------------
+
+# Each item: (still visible to an on-path observer when ECH is used, why).
+OBSERVER_ITEMS: dict[str, tuple[bool, str]] = {
+    "server IP address": (True, "the IP header is outside TLS; ECH cannot hide where packets go"),
+    "outer SNI (the client-facing server's public_name)": (
+        True,
+        "ClientHelloOuter carries the public_name from the ECHConfig in the clear, so it still leaks which provider",
+    ),
+    "real SNI (the site you want)": (
+        False,
+        "it travels only in ClientHelloInner, encrypted with HPKE to the client-facing server's ECH key",
+    ),
+    "real ALPN list": (
+        False,
+        "ClientHelloInner holds the real extensions; the outer ALPN may differ",
+    ),
+    "that ECH is being used": (
+        True,
+        "the encrypted_client_hello extension is visible (clients send GREASE ECH so that this says less)",
+    ),
+    "server certificate (TLS 1.3)": (
+        False,
+        "in TLS 1.3 the Certificate is already encrypted under handshake keys, with or without ECH",
+    ),
+    "approximate sizes and timing of records": (
+        True,
+        "encryption hides content, not lengths and timing; padding only blurs them",
+    ),
+    "the DNS query for the site": (
+        True,
+        "unless DNS itself is encrypted (DoH/DoT), the lookup names the site; ECH needs the HTTPS record anyway",
+    ),
+    "HTTP request path": (False, "application data is encrypted in every TLS version"),
+}
+
+
+def ech_observer_exercise() -> Exercise:
+    """Choose, from :data:`OBSERVER_ITEMS`, everything an on-path observer still learns when the
+    client uses Encrypted Client Hello (RFC 9849). Answer: a set (or list) of item names."""
+    visible = {name for name, (seen, _) in OBSERVER_ITEMS.items() if seen}
+
+    def check(answer: Any) -> list[Finding]:
+        if isinstance(answer, str) or not hasattr(answer, "__iter__"):
+            return [Finding("answer", "give a set of item names, e.g. {'server IP address'}")]
+        chosen = set(answer)
+        unknown = chosen - set(OBSERVER_ITEMS)
+        if unknown:
+            return [
+                Finding(name, "not one of the items; copy names from OBSERVER_ITEMS")
+                for name in sorted(unknown)
+            ]
+        findings = [
+            Finding(name, f"hidden: {OBSERVER_ITEMS[name][1]}") for name in sorted(chosen - visible)
+        ]
+        findings += [
+            Finding(name, f"still leaks: {OBSERVER_ITEMS[name][1]}")
+            for name in sorted(visible - chosen)
+        ]
+        return findings
+
+    return Exercise(
+        name="14.1 what ECH does not hide",
+        prompt="Which of OBSERVER_ITEMS can a passive observer on the path still learn when the client uses ECH?",
+        checker=check,
+        hints=(
+            "ECH encrypts one thing: the inner ClientHello. Everything outside TLS is untouched.",
+            "Five items still leak.",
+        ),
+        solution_text=repr(sorted(visible)),
+        praise="Correct: ECH hides which site behind a provider you visit, not that you visit the provider.",
+    )
