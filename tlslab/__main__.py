@@ -183,6 +183,40 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 1 if result.error else 0
 
 
+def cmd_capture(args: argparse.Namespace) -> int:
+    """Open a pcap/pcapng capture (and its SSLKEYLOGFILE): list its TLS connections, trace one."""
+    from .errors import TLSError
+    from .net.capture import open_capture
+
+    try:
+        capture = open_capture(args.file, keylog=args.keylog)
+    except (OSError, TLSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.connection is None:
+        print(capture.summary())
+        if len(capture):
+            print(f"\nnext: python -m tlslab capture {args.file} ... --connection N")
+        return 0
+    if not 0 <= args.connection < len(capture):
+        print(
+            f"error: no connection {args.connection}; the capture has {len(capture)}",
+            file=sys.stderr,
+        )
+        return 2
+    print(capture[args.connection].trace())
+    return 0
+
+
+def _add_capture_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "capture", help="walk a pcap/pcapng capture through tlslab (with its key log)"
+    )
+    p.add_argument("file", help="a pcap or pcapng file (tcpdump -w, Wireshark, dumpcap)")
+    p.add_argument("--keylog", help="the SSLKEYLOGFILE the browser or OpenSSL wrote")
+    p.add_argument("--connection", type=int, help="trace connection N (numbered as listed)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tlslab", description="tlslab: learn TLS on real bytes"
@@ -220,12 +254,14 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("explain", help="annotate a record or handshake message given in hex")
     e.add_argument("hex", nargs="?", help="hex bytes (default: read from standard input)")
     e.add_argument("--tls", choices=["1.2", "1.3"], help="version, where message forms differ")
+    _add_capture_parser(sub)
     args = parser.parse_args(argv)
     handler = {
         "demo": cmd_demo,
         "client": cmd_client,
         "server": cmd_server,
         "explain": cmd_explain,
+        "capture": cmd_capture,
     }[args.command]
     return handler(args)
 

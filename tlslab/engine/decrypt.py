@@ -233,7 +233,9 @@ def _decrypt_13(
 
     for side, direction in (("server", server), ("client", client)):
         label = f"{side.upper()}_TRAFFIC_SECRET_0"
-        _read_protected_13(direction, protector(label), session, stop_at_finished=False, label=label)
+        _read_protected_13(
+            direction, protector(label), session, stop_at_finished=False, label=label
+        )
 
 
 def _decrypt_12(

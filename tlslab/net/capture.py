@@ -174,9 +174,8 @@ class CapturedRecord:
 
     @property
     def encrypted(self) -> bool:
-        return self.keys not in (None, "plaintext") or (
-            self.keys is None and self.record.type == ContentType.application_data
-        )
+        """Protected on the wire (opened with ``keys``, or still closed when ``keys`` is None)."""
+        return self.keys != "plaintext"
 
     def explain(self, version: int | None = None) -> Explanation:
         """The record's wire bytes annotated field by field (``tlslab.explain``)."""
@@ -185,9 +184,7 @@ class CapturedRecord:
     def describe(self) -> str:
         """What the record carries, in a few words ("ClientHello", "application data, 18 bytes")."""
         if self.content_type is None:
-            if self.record.type == ContentType.application_data:
-                return f"encrypted, {len(self.record.fragment)} bytes (no keys for it)"
-            return f"{describe(ContentType, self.record.type, 2)} (not read)"
+            return f"encrypted, {len(self.record.fragment)} bytes, not opened"
         content = self.content or b""
         kind = int(self.content_type)
         if kind == ContentType.handshake:
@@ -279,8 +276,8 @@ class CapturedConnection:
 
     @property
     def decrypted(self) -> bool:
-        """True when the whole connection was decrypted and both Finished checked."""
-        return self.session is not None and self.session.error is None
+        """True when the whole connection was read (no gap) and decrypted, both Finished checked."""
+        return self.session is not None and self.session.error is None and not self.gaps
 
     def messages(self) -> list[tuple[str, str]]:
         """(direction, message name) in transcript order, e.g. ("server", "ServerHello")."""
