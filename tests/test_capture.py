@@ -489,3 +489,45 @@ def test_real_tcpdump_capture_of_tlslab_against_openssl(tmp_path: Path) -> None:
     mine.write_bytes(capture_file(conversation(flights), "pcap"))
     read = subprocess.run(["tcpdump", "-nn", "-r", str(mine)], capture_output=True, text=True)
     assert read.returncode == 0 and read.stdout.count("127.0.0.1.50123 > 127.0.0.1.443") == 4
+
+
+def test_the_shipped_sample_capture_decrypts_in_both_versions() -> None:
+    """tlslab/vectors/loopback.pcap (tcpdump on 127.0.0.1, OpenSSL client and server, the
+    client's SSLKEYLOGFILE) is what notebook 15 opens offline."""
+    from tlslab.vectors import sample_capture
+
+    pcap, keys = sample_capture()
+    capture = tlslab.open_capture(pcap, keylog=keys)
+    assert capture.format == "pcap" and len(capture) == 2
+    assert [c.version for c in capture] == [V.TLS13, V.TLS12]
+    for conn in capture:
+        assert conn.decrypted and conn.notes == [], conn.notes
+        assert conn.server_name == "lab.example"
+        assert conn.client_data == conn.server_data  # an echo server
+        assert conn.client_data.startswith(b"GET / HTTP/1.1\r\nHost: lab.example\r\n")
+    assert [n for _, n in capture[0].messages()] == [
+        "ClientHello",
+        "ServerHello",
+        "EncryptedExtensions",
+        "Certificate13",
+        "CertificateVerify",
+        "Finished",
+        "Finished",
+        "NewSessionTicket13",
+        "NewSessionTicket13",
+    ]
+
+
+def test_a_message_tlslab_does_not_decode_is_named_not_raised() -> None:
+    """Browsers meet servers that compress certificates (RFC 8879, handshake type 25)."""
+    from tlslab.net.capture import CapturedConnection, message_name
+
+    assert (
+        message_name(b"\x19\x00\x00\x02\x00\x01")
+        == "compressed_certificate (not decoded by tlslab)"
+    )
+    conn = CapturedConnection(
+        0, CLIENT, SERVER, handshake=[("server", b"\x19\x00\x00\x02\x00\x01")]
+    )
+    assert conn.messages() == [("server", "compressed_certificate (not decoded by tlslab)")]
+    assert "== server: compressed_certificate" in conn.trace() and "not decrypted" in conn.summary()

@@ -209,10 +209,27 @@ def describe_alert(alert: Alert) -> str:
     return f"{level} {getattr(alert.description, 'name', str(alert.description))}"
 
 
+def message_name(message: bytes, version: int | None = None) -> str:
+    """The class name tlslab decodes ``message`` to ("ServerHello"), or the RFC's name of a type
+    tlslab does not decode (a browser's ``compressed_certificate``, RFC 8879)."""
+    try:
+        return type(decode_handshake(message, version=version)).__name__
+    except TLSError:
+        return f"{_type_name(message[0]) if message else 'empty'} (not decoded by tlslab)"
+
+
+# handshake types that browsers meet and tlslab's HandshakeType does not list
+_OTHER_TYPES = {25: "compressed_certificate", 67: "next_protocol"}  # RFC 8879; NPN (obsolete)
+
+
+def _type_name(kind: int) -> str:
+    return _OTHER_TYPES.get(kind) or describe(HandshakeType, kind, 2).split(" ", 1)[-1]
+
+
 def _handshake_names(content: bytes) -> list[str]:
     names, offset = [], 0
     while offset + 4 <= len(content):
-        names.append(describe(HandshakeType, content[offset], 2).split(" ", 1)[-1])
+        names.append(_type_name(content[offset]))
         offset += 4 + int.from_bytes(content[offset + 1 : offset + 4], "big")
     return names
 
@@ -281,10 +298,7 @@ class CapturedConnection:
 
     def messages(self) -> list[tuple[str, str]]:
         """(direction, message name) in transcript order, e.g. ("server", "ServerHello")."""
-        return [
-            (who, type(decode_handshake(m, version=self.version)).__name__)
-            for who, m in self.handshake
-        ]
+        return [(who, message_name(m, self.version)) for who, m in self.handshake]
 
     def explain_handshake(self) -> list[tuple[str, Explanation]]:
         """Every handshake message read (decrypted or plaintext), each annotated by ``explain``."""
@@ -307,7 +321,7 @@ class CapturedConnection:
             else ("partly decrypted" if self.session is not None else "not decrypted")
         )
         return (
-            f"[{self.stream}] {self.client[0]}:{self.client[1]} -> {self.server[0]}:{self.server[1]}"
+            f"{self.client[0]}:{self.client[1]} -> {self.server[0]}:{self.server[1]}"
             f"{name}: {version} {suite}, {len(self.records)} records, {state}"
         )
 
@@ -332,7 +346,7 @@ class CapturedConnection:
             lines.append(f"note: {note}")
         if explain_messages:
             for who, explanation in self.explain_handshake():
-                name = type(explanation.messages[0]).__name__ if explanation.messages else "?"
+                name = message_name(explanation.data, self.version)
                 lines += ["", f"== {who}: {name} ({len(explanation.data)} bytes)", str(explanation)]
         return "\n".join(lines)
 
@@ -571,7 +585,9 @@ class Capture:
             f"connection(s)"
             + (f", {self.other_tcp} other TCP connection(s)" if self.other_tcp else "")
         )
-        lines = [head] + [f"  {i}: {c.summary()}" for i, c in enumerate(self.connections)]
+        lines = [head] + [
+            f"  {i}: {c.summary()} (tcp.stream {c.stream})" for i, c in enumerate(self.connections)
+        ]
         return "\n".join(lines + [f"note: {note}" for note in self.notes])
 
     def __repr__(self) -> str:
