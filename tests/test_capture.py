@@ -531,3 +531,30 @@ def test_a_message_tlslab_does_not_decode_is_named_not_raised() -> None:
     )
     assert conn.messages() == [("server", "compressed_certificate (not decoded by tlslab)")]
     assert "== server: compressed_certificate" in conn.trace() and "not decrypted" in conn.summary()
+
+
+def test_to_trace_matches_the_client_trace(
+    session: tuple[list[tuple[str, bytes]], TLSClient, str],
+) -> None:
+    """The ladder drawn from a capture shows the messages, in order and encrypted or not,
+    exactly as the client logged them; data, alerts and checks follow."""
+    flights, client, keylog = session
+    conn = open_capture(capture_file(conversation(flights)), KeyLog.parse(keylog))[0]
+    trace = conn.to_trace()
+
+    def handshake_events(t: object) -> list[tuple[str, str, bytes, object]]:
+        return [
+            (e.direction, e.name, bytes(e.data), e.value)
+            for e in t.messages()  # type: ignore[attr-defined]
+            if e.name not in ("ChangeCipherSpec", "ApplicationData") and "Alert" not in e.name
+        ]
+
+    assert handshake_events(trace) == handshake_events(client.trace)
+    names = [e.name for e in trace.messages()]
+    assert names.count("ApplicationData") == 2 and names[-2:] == [
+        "Alert warning close_notify",
+        "Alert warning close_notify",
+    ]
+    assert [e.name for e in trace.events if e.kind == "check"] == conn.checks
+    closed = open_capture(capture_file(conversation(flights)))[0].to_trace()
+    assert "encrypted record" in [e.name for e in closed.messages()]

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from ..constants import CipherSuite, ContentType, ExtensionType, HandshakeType, describe
 from ..engine.decrypt import DecryptedSession, decrypt_session
+from ..engine.trace import Trace
 from ..errors import TLSError
 from ..stages.keylog import KeyLog
 from ..stages.suites import SuiteInfo, suite_info
@@ -303,6 +304,40 @@ class CapturedConnection:
     def explain_handshake(self) -> list[tuple[str, Explanation]]:
         """Every handshake message read (decrypted or plaintext), each annotated by ``explain``."""
         return [(who, explain(m, version=self.version)) for who, m in self.handshake]
+
+    def to_trace(self) -> Trace:
+        """The connection as the client's :class:`~tlslab.engine.trace.Trace` would log it, in
+        capture order: every handshake message, ChangeCipherSpec, application data and alert
+        (``tlslab.lab.viz.plot_ladder(conn.to_trace())`` draws it). Records that stay closed
+        appear as "encrypted record"; checks and notes follow the messages."""
+        trace = Trace("client", client_random=self.client_random or b"")
+        reassemblers = {"client": HandshakeReassembler(), "server": HandshakeReassembler()}
+        for rec in self.records:
+            way = "sent" if rec.direction == "client" else "received"
+            protected = rec.encrypted
+            if rec.content_type is None or rec.content is None:
+                trace.message(way, "encrypted record", rec.wire, protected=True)
+            elif rec.content_type == ContentType.handshake:
+                try:
+                    messages = reassemblers[rec.direction].feed(rec.content)
+                except TLSError:
+                    messages = []
+                for message in messages:
+                    trace.message(
+                        way, message_name(message, self.version), message, protected=protected
+                    )
+            elif rec.content_type == ContentType.change_cipher_spec:
+                trace.message(way, "ChangeCipherSpec", rec.content)
+            elif rec.content_type == ContentType.alert:
+                name = rec.describe().replace("alert ", "Alert ")
+                trace.message(way, name, rec.content, protected=protected)
+            else:
+                trace.message(way, "ApplicationData", rec.content, protected=protected)
+        for check in self.checks:
+            trace.check(check, True)
+        for note in self.notes:
+            trace.note("capture", note)
+        return trace
 
     def summary(self) -> str:
         """One line: who talked to whom, version, suite, and how far tlslab could read."""
