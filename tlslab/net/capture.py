@@ -656,7 +656,7 @@ def open_capture(
     if isinstance(path, bytes):
         name, data = "capture", path
     else:
-        name, data = os.fspath(path), Path(path).read_bytes()
+        name, data = Path(path).name, Path(path).read_bytes()
     file = read_capture(data, name)
     log = _load_keylog(keylog, file.embedded_keylog)
     decoded = tcp_segments(file.frames)
