@@ -7,7 +7,7 @@ tcpdump, dumpcap or Wireshark save the packets. :func:`open_capture` reads both:
    tlslab reads these documented formats itself instead of using dpkt or python-pcapng)
    down to its TCP segments;
 2. groups the segments into TCP connections and **reassembles each direction by
-   sequence number** (RFC 9293 §3.4): retransmitted and overlapping segments are
+   sequence number** (``tlslab.net.tcp``, RFC 9293 §3.4): retransmitted and overlapping segments are
    merged (first copy wins, a disagreement is noted), out-of-order segments are put in
    place, and a lost segment becomes a reported *gap*: the direction is read up to it;
 3. cuts each direction into TLS records (RFC 8446 §5.1), reads the plaintext hellos
@@ -35,7 +35,6 @@ Taught in notebook 15_your_own_handshake.
 from __future__ import annotations
 
 import os
-from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +50,8 @@ from ..wire.explain import Explanation, explain
 from ..wire.extensions import ServerName, SupportedVersionsServer
 from ..wire.messages import ClientHello, ServerHello, decode_handshake
 from ..wire.record import Alert, HandshakeReassembler, TLSPlaintext, read_record
-from ._pcap import TCP_ACK, TCP_FIN, TCP_RST, CaptureFileError, Segment, read_capture, tcp_segments
+from ._pcap import CaptureFileError, read_capture, tcp_segments
+from .tcp import Endpoint, Gap, Reassembled, TCPConnection, group_connections, reassemble
 
 __all__ = [
     "Capture",
@@ -62,88 +62,6 @@ __all__ = [
     "open_capture",
     "reassemble",
 ]
-
-Endpoint = tuple[str, int]
-
-
-# -- TCP: one direction's bytes by sequence number ---------------------------------------
-
-
-@dataclass(frozen=True)
-class Gap:
-    """Bytes of a direction the capture never saw: everything after them is unreadable."""
-
-    direction: str
-    offset: int
-    missing: int
-    bytes_after: int
-    frame: int
-
-    def __str__(self) -> str:
-        return (
-            f"{self.direction}: {self.missing} bytes missing at stream offset {self.offset} "
-            f"(a segment the capture did not see, before frame {self.frame}); the "
-            f"{self.bytes_after} bytes after the hole cannot be cut into records and were skipped"
-        )
-
-
-@dataclass
-class Reassembled:
-    """One direction of a TCP connection put back in order (``spans`` say which frame gave which bytes)."""
-
-    data: bytes
-    spans: list[tuple[int, int, float, int]]  # (start, end, time, frame), in stream order
-    gap: Gap | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def delivered(self, end: int) -> tuple[float, int]:
-        """(time, frame) when the stream's first ``end`` bytes had all been seen."""
-        index = min(bisect_left(self.spans, (end,)), len(self.spans) - 1)
-        if index > 0 and self.spans[index][0] >= end:
-            index -= 1
-        latest = max(self.spans[: index + 1], key=lambda span: span[2])
-        return latest[2], latest[3]
-
-
-def reassemble(segments: list[Segment], direction: str, isn: int | None = None) -> Reassembled:
-    """Order one direction's segments by sequence number (RFC 9293 §3.4).
-
-    ``isn`` is the initial sequence number from the SYN (the first data byte is
-    ``isn + 1``); without a SYN the lowest sequence number seen starts the stream.
-    Sequence numbers wrap at 2**32. Duplicates and overlaps keep the first copy;
-    a hole ends the readable stream and is returned as ``gap``.
-    """
-    pieces = []
-    for arrival, seg in enumerate(segments):
-        start = seg.seq + 1 if seg.syn else seg.seq  # data on a SYN follows the ISN
-        if seg.payload:
-            pieces.append((start, arrival, seg))
-    if not pieces:
-        return Reassembled(b"", [])
-    if isn is None:
-        first = pieces[0][0]
-        isn = first + min(((s - first + 2**31) % 2**32) - 2**31 for s, _, _ in pieces) - 1
-    ordered = sorted(((s - isn - 1) % 2**32, arrival, seg) for s, arrival, seg in pieces)
-    out = bytearray()
-    spans: list[tuple[int, int, float, int]] = []
-    notes: list[str] = []
-    for position, (offset, _, seg) in enumerate(ordered):
-        data, end = seg.payload, offset + len(seg.payload)
-        if offset > len(out):
-            after = max(o + len(s.payload) for o, _, s in ordered[position:]) - offset
-            gap = Gap(direction, len(out), offset - len(out), after, seg.number)
-            return Reassembled(bytes(out), spans, gap, notes)
-        overlap = min(len(out), end) - offset
-        if overlap > 0 and out[offset : offset + overlap] != data[:overlap] and len(data) > 1:
-            notes.append(
-                f"{direction}: frame {seg.number} overlaps bytes {offset}..{offset + overlap - 1} "
-                "with different content; kept the copy seen first"
-            )
-        if end > len(out):
-            spans.append((len(out), end, seg.time, seg.number))
-            out += data[max(overlap, 0) :]
-    return Reassembled(bytes(out), spans, None, notes)
-
 
 # -- records -----------------------------------------------------------------------------
 
@@ -547,46 +465,14 @@ def analyse_connection(
 # -- the whole capture -------------------------------------------------------------------
 
 
-@dataclass
-class _TCPConnection:
-    stream: int
-    first: Endpoint
-    segments: list[Segment] = field(default_factory=list)
-    isn: dict[Endpoint, int] = field(default_factory=dict)
-    client: Endpoint | None = None
-    finished: bool = False
-
-
-def _group(segments: list[Segment]) -> list[_TCPConnection]:
-    """Segments by TCP connection, numbered in order of appearance like Wireshark's tcp.stream."""
-    current: dict[frozenset[Endpoint], _TCPConnection] = {}
-    connections: list[_TCPConnection] = []
-    for seg in segments:
-        src, dst = (seg.src, seg.sport), (seg.dst, seg.dport)
-        key = frozenset((src, dst))
-        conn = current.get(key)
-        opening = seg.syn and not seg.flags & TCP_ACK
-        if conn is None or (opening and conn.isn.get(src, seg.seq) != seg.seq and conn.finished):
-            conn = _TCPConnection(len(connections), src)
-            current[key] = conn
-            connections.append(conn)
-        if seg.syn:
-            conn.isn.setdefault(src, seg.seq)
-            if opening:
-                conn.client = src
-        if seg.flags & (TCP_FIN | TCP_RST):
-            conn.finished = True
-        conn.segments.append(seg)
-    return connections
-
-
-def _client_side(conn: _TCPConnection, streams: dict[Endpoint, bytes]) -> Endpoint:
-    if conn.client is not None:
-        return conn.client
-    for endpoint, data in streams.items():
-        if data[:1] == b"\x16" and data[5:6] == b"\x01":  # starts with a ClientHello
-            return endpoint
-    return conn.first
+def _client_side(tcp: TCPConnection) -> Endpoint:
+    """The SYN's sender; without one (the capture began later), the sender of a ClientHello."""
+    if tcp.client is not None:
+        return tcp.client
+    for seg in tcp.segments:
+        if seg.payload[:2] == b"\x16\x03" and seg.payload[5:6] == b"\x01":
+            return (seg.src, seg.sport)
+    return tcp.first
 
 
 def _looks_like_tls(data: bytes) -> bool:
@@ -663,23 +549,16 @@ def open_capture(
     capture = Capture(name, file.format, len(file.frames), [], keylog=log)
     for reason, count in sorted(decoded.skipped.items()):
         capture.notes.append(f"{count} frame(s) skipped: {reason}")
-    for tcp in _group(decoded.segments):
-        endpoints = {(s.src, s.sport) for s in tcp.segments} | {
-            (s.dst, s.dport) for s in tcp.segments
+    for tcp in group_connections(decoded.segments):
+        client = _client_side(tcp)
+        (server,) = tcp.endpoints() - {client} or {client}
+        sides = {
+            role: reassemble(tcp.sent_by(endpoint), role, tcp.isn.get(endpoint))
+            for role, endpoint in (("client", client), ("server", server))
         }
-        halves = {
-            e: reassemble([s for s in tcp.segments if (s.src, s.sport) == e], "?", tcp.isn.get(e))
-            for e in endpoints
-        }
-        client = _client_side(tcp, {e: r.data for e, r in halves.items()})
-        (server,) = endpoints - {client} or {client}
-        if not any(_looks_like_tls(r.data) for r in halves.values()):
+        if not any(_looks_like_tls(half.data) for half in sides.values()):
             capture.other_tcp += 1
             continue
-        sides = {}
-        for role, endpoint in (("client", client), ("server", server)):
-            own = [s for s in tcp.segments if (s.src, s.sport) == endpoint]
-            sides[role] = reassemble(own, role, tcp.isn.get(endpoint))
         conn = analyse_connection(tcp.stream, client, server, sides["client"], sides["server"], log)
         conn.segments = len(tcp.segments)
         capture.connections.append(conn)
