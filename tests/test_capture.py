@@ -7,15 +7,19 @@ must give a clear CaptureFileError, and a damaged connection a note, never an ex
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import tlslab
 from tests.capture_files import (
@@ -35,7 +39,7 @@ from tlslab.engine.client import ClientConfig, TLSClient
 from tlslab.engine.memory import handshake_in_memory
 from tlslab.engine.server import ServerIdentity, TLSServer
 from tlslab.net._pcap import Segment
-from tlslab.net.capture import CaptureFileError, Gap, open_capture, reassemble
+from tlslab.net.capture import BUG_NOTE, CaptureFileError, Gap, open_capture, reassemble
 from tlslab.pki.certificates import LAB_NOW, build_chain
 from tlslab.rng import seeded_rng
 from tlslab.stages.keylog import KeyLog
@@ -558,3 +562,63 @@ def test_to_trace_matches_the_client_trace(
     assert [e.name for e in trace.events if e.kind == "check"] == conn.checks
     closed = open_capture(capture_file(conversation(flights)))[0].to_trace()
     assert "encrypted record" in [e.name for e in closed.messages()]
+
+
+# -- property tests: damaged input is a CaptureFileError or a note, never anything else -------
+
+_FUZZ = settings(
+    max_examples=int(os.environ.get("TLSLAB_EXAMPLES", "100")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@cache
+def _fuzz_base() -> tuple[bytes, bytes, KeyLog]:
+    flights, client, _ = tlslab_conversation(V.TLS13, seed=5)
+    segs = conversation(flights, mss=400)
+    return capture_file(segs, "pcap"), capture_file(segs, "pcapng"), client.trace.keylog()
+
+
+def _open_or_clear_error(data: bytes, keylog: KeyLog) -> None:
+    try:
+        capture = open_capture(data, keylog)
+    except CaptureFileError as error:
+        assert str(error).startswith("capture: ")
+        return
+    for conn in capture:  # every connection can still be shown
+        assert not any(note.startswith(BUG_NOTE) for note in conn.notes), conn.notes
+        conn.summary()
+        conn.trace()
+        conn.to_trace()
+
+
+@_FUZZ
+@given(st.data())
+def test_flipped_bytes_anywhere_never_crash(data: st.DataObject) -> None:
+    pcap, pcapng, keylog = _fuzz_base()
+    raw = bytearray(data.draw(st.sampled_from([pcap, pcapng])))
+    for _ in range(data.draw(st.integers(1, 6))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    _open_or_clear_error(bytes(raw), keylog)
+
+
+@_FUZZ
+@given(st.data())
+def test_truncation_anywhere_is_a_clear_error(data: st.DataObject) -> None:
+    pcap, pcapng, keylog = _fuzz_base()
+    raw = data.draw(st.sampled_from([pcap, pcapng]))
+    cut = data.draw(st.integers(0, len(raw) - 1))
+    try:
+        open_capture(raw[:cut], keylog)
+    except CaptureFileError as error:
+        assert "truncated" in str(error) or "too short" in str(error) or cut == 0
+    # (a cut that falls exactly between two packets leaves a shorter, valid file)
+
+
+@_FUZZ
+@given(st.binary(max_size=200))
+def test_garbage_after_a_valid_header(tail: bytes) -> None:
+    pcap, pcapng, keylog = _fuzz_base()
+    for head in (pcap[:24], pcapng[:28]):
+        _open_or_clear_error(head + tail, keylog)

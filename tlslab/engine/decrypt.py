@@ -221,7 +221,8 @@ def _decrypt_13(
     # RFC 8446 order: the server's flight ends with its Finished, then the client's Finished.
     for side, direction in (("server", server), ("client", client)):
         label = f"{side.upper()}_HANDSHAKE_TRAFFIC_SECRET"
-        _read_protected_13(direction, protector(label), session, stop_at_finished=True, label=label)
+        if _read_protected_13(direction, protector(label), session, True, label) is None:
+            raise DecodeError(f"{side} stream ended before its Finished")
         messages = [m for _, m in session.handshake]
         finished = decode_handshake(messages[-1])
         assert isinstance(finished, Finished)

@@ -465,6 +465,9 @@ def analyse_connection(
 # -- the whole capture -------------------------------------------------------------------
 
 
+BUG_NOTE = "tlslab failed on this connection (a bug in tlslab; please report it)"
+
+
 def _client_side(tcp: TCPConnection) -> Endpoint:
     """The SYN's sender; without one (the capture began later), the sender of a ClientHello."""
     if tcp.client is not None:
@@ -559,7 +562,13 @@ def open_capture(
         if not any(_looks_like_tls(half.data) for half in sides.values()):
             capture.other_tcp += 1
             continue
-        conn = analyse_connection(tcp.stream, client, server, sides["client"], sides["server"], log)
+        try:
+            conn = analyse_connection(
+                tcp.stream, client, server, sides["client"], sides["server"], log
+            )
+        except Exception as error:  # a bug in tlslab must not lose the other connections
+            conn = CapturedConnection(tcp.stream, client, server)
+            conn.notes.append(f"{BUG_NOTE}: {type(error).__name__}: {error}")
         conn.segments = len(tcp.segments)
         capture.connections.append(conn)
     if not capture.connections:
