@@ -34,6 +34,7 @@ from tests.capture_files import (
     write_pcap,
     write_pcapng,
 )
+from tlslab.constants import ContentType
 from tlslab.constants import ProtocolVersion as V
 from tlslab.engine.client import ClientConfig, TLSClient
 from tlslab.engine.memory import handshake_in_memory
@@ -44,6 +45,7 @@ from tlslab.pki.certificates import LAB_NOW, build_chain
 from tlslab.rng import seeded_rng
 from tlslab.stages.keylog import KeyLog
 from tlslab.stages.negotiation import ServerConfig
+from tlslab.wire.record import RecordReader, TLSPlaintext
 
 CHAIN = build_chain()
 REQUEST = b"GET / HTTP/1.1\r\nHost: lab.example\r\n\r\n"
@@ -622,3 +624,26 @@ def test_garbage_after_a_valid_header(tail: bytes) -> None:
     pcap, pcapng, keylog = _fuzz_base()
     for head in (pcap[:24], pcapng[:28]):
         _open_or_clear_error(head + tail, keylog)
+
+
+def test_messages_split_over_records_are_followed() -> None:
+    """The TLS 1.2 server's plaintext flight re-cut into 150-byte records (RFC 5246 §6.2.1
+    allows any split; the transcript is unchanged): still decrypted, and each record says
+    which part of which message it carries."""
+    flights, client, _ = tlslab_conversation(V.TLS12, seed=3)
+    index = next(i for i, (who, _) in enumerate(flights) if who == "server")
+    records = RecordReader().feed(flights[index][1])
+    body = b"".join(r.fragment for r in records if r.type == ContentType.handshake)
+    assert all(r.type == ContentType.handshake for r in records)  # ServerHello..ServerHelloDone
+    recut = b"".join(
+        TLSPlaintext(ContentType.handshake, body[i : i + 150]).encode()
+        for i in range(0, len(body), 150)
+    )
+    flights[index] = ("server", recut)
+    conn = open_capture(capture_file(conversation(flights)), client.trace.keylog())[0]
+    assert conn.decrypted and conn.handshake == endpoint_log(client)
+    labels = [r.describe() for r in conn.records if r.direction == "server"][: len(body) // 150 + 1]
+    assert labels[0].startswith("server_hello, certificate (first part)")
+    assert labels[1] == "certificate (continued)"
+    assert any("server_hello_done" in label for label in labels)
+    assert all(label != "handshake fragment" for label in labels)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..constants import CipherSuite, ContentType, ExtensionType, HandshakeType, describe
@@ -85,6 +85,7 @@ class CapturedRecord:
     content_type: int | None = None
     content: bytes | None = None
     keys: str | None = None
+    label: str = ""  # the handshake messages it carries, set when the connection is read
 
     @property
     def wire(self) -> bytes:
@@ -101,13 +102,16 @@ class CapturedRecord:
         return explain(self.wire, version=version)
 
     def describe(self) -> str:
-        """What the record carries, in a few words ("ClientHello", "application data, 18 bytes")."""
+        """What the record carries, in a few words ("client_hello", "application data, 18 bytes").
+
+        A handshake message split over several records reads "certificate (first part)",
+        then "certificate (continued)"."""
         if self.content_type is None:
             return f"encrypted, {len(self.record.fragment)} bytes, not opened"
         content = self.content or b""
         kind = int(self.content_type)
         if kind == ContentType.handshake:
-            return ", ".join(_handshake_names(content)) or "handshake fragment"
+            return self.label or "handshake fragment"
         if kind == ContentType.alert and len(content) == 2:
             alert = Alert.decode(content)
             return f"alert {describe_alert(alert)}"
@@ -145,12 +149,35 @@ def _type_name(kind: int) -> str:
     return _OTHER_TYPES.get(kind) or describe(HandshakeType, kind, 2).split(" ", 1)[-1]
 
 
-def _handshake_names(content: bytes) -> list[str]:
-    names, offset = [], 0
-    while offset + 4 <= len(content):
-        names.append(_type_name(content[offset]))
-        offset += 4 + int.from_bytes(content[offset + 1 : offset + 4], "big")
-    return names
+def _label_handshake_records(records: list[CapturedRecord]) -> list[CapturedRecord]:
+    """Name the handshake messages in each record of one direction, following messages that
+    are split over records (RFC 8446 §5.1 allows any split) and records holding several."""
+    out: list[CapturedRecord] = []
+    carried, left = "", 0  # the message continuing from the previous record, bytes still due
+    for rec in records:
+        if rec.content_type != ContentType.handshake or not rec.content:
+            out.append(rec)
+            continue
+        content, offset, names = rec.content, 0, []
+        if left:
+            offset = min(left, len(content))
+            left -= offset
+            names.append(f"{carried} (continued)")
+        while offset < len(content):
+            if offset + 4 > len(content):
+                names.append("start of a handshake message")
+                carried, left = "handshake message", 0
+                break
+            carried = _type_name(content[offset])
+            size = 4 + int.from_bytes(content[offset + 1 : offset + 4], "big")
+            if offset + size > len(content):
+                names.append(f"{carried} (first part)")
+                left = offset + size - len(content)
+                break
+            names.append(carried)
+            offset += size
+        out.append(replace(rec, label=", ".join(names)))
+    return out
 
 
 def _frame_records(
@@ -401,16 +428,11 @@ def _decrypt(
         index = position[opened.direction]
         position[opened.direction] += 1
         if index < len(records) and records[index].record == opened.record:
-            records[index] = CapturedRecord(
-                opened.direction,
-                index,
-                records[index].offset,
-                records[index].time,
-                records[index].frame,
-                opened.record,
-                opened.content_type,
-                opened.content,
-                opened.keys,
+            records[index] = replace(
+                records[index],
+                content_type=opened.content_type,
+                content=opened.content,
+                keys=opened.keys,
             )
 
 
@@ -423,10 +445,8 @@ def _plaintext_contents(records: list[CapturedRecord]) -> list[CapturedRecord]:
         if rec.record.type == ContentType.change_cipher_spec:
             plain, seen_ccs = True, True
         if rec.keys is None and plain:
-            rec = CapturedRecord(
-                rec.direction, rec.index, rec.offset, rec.time, rec.frame, rec.record,
-                rec.record.type, rec.record.fragment, "plaintext",
-            )  # fmt: skip
+            fragment = rec.record.fragment
+            rec = replace(rec, content_type=rec.record.type, content=fragment, keys="plaintext")
         out.append(rec)
     return out
 
@@ -454,7 +474,8 @@ def analyse_connection(
     _read_hellos(conn, by_direction)
     _decrypt(conn, keylog, wire, by_direction)
     for direction in by_direction:
-        by_direction[direction] = _plaintext_contents(by_direction[direction])
+        plain = _plaintext_contents(by_direction[direction])
+        by_direction[direction] = _label_handshake_records(plain)
     conn.records = sorted(
         by_direction["client"] + by_direction["server"],
         key=lambda r: (r.time, r.frame, r.direction != "client", r.index),
