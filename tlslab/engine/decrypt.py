@@ -105,6 +105,7 @@ class _Direction:
         self.reassembler = HandshakeReassembler()
         self.pending: list[bytes] = []
         self.opened: list[OpenedRecord] = [] if opened is None else opened
+        self.data = bytearray()  # application data, joined in place (not quadratic like bytes +=)
 
     def keep(self, record: TLSPlaintext, content_type: int, content: bytes, keys: str) -> None:
         """Remember what a record held (``DecryptedSession.records``)."""
@@ -176,6 +177,7 @@ def decrypt_session(
         if not partial:
             raise
         session.error = str(error).strip("'\"")
+    session.client_data, session.server_data = bytes(client.data), bytes(server.data)
     return session
 
 
@@ -202,10 +204,7 @@ def _read_protected_13(
                 if stop_at_finished and message[0] == HandshakeType.finished:
                     return protection
         elif content_type == ContentType.application_data:
-            if direction.name == "client":
-                session.client_data += content
-            else:
-                session.server_data += content
+            direction.data += content
         elif content_type == ContentType.alert:
             session.alerts.append((direction.name, content))
 
@@ -289,10 +288,7 @@ def _decrypt_12(
             content = prot.open(record)
             direction.keep(record, record.type, content, "CLIENT_RANDOM")
             if record.type == ContentType.application_data:
-                if direction.name == "client":
-                    session.client_data += content
-                else:
-                    session.server_data += content
+                direction.data += content
             elif record.type == ContentType.alert:
                 session.alerts.append((direction.name, content))
 

@@ -34,6 +34,7 @@ import ipaddress
 import struct
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..errors import TLSError
 
@@ -346,6 +347,11 @@ def _network_layer(frame: Frame) -> bytes | None:
     return data
 
 
+@lru_cache(maxsize=4096)
+def _address(packed: bytes) -> str:
+    return str(ipaddress.ip_address(packed))
+
+
 def _ip(data: bytes) -> tuple[str, str, int, bytes] | str:
     """(source, destination, protocol, payload) or the reason the packet was skipped."""
     if not data:
@@ -360,8 +366,8 @@ def _ip(data: bytes) -> tuple[str, str, int, bytes] | str:
             return "IPv4 fragment (not reassembled)"
         end = total if header_length <= total <= len(data) else len(data)  # 0: TSO on the sender
         return (
-            str(ipaddress.IPv4Address(data[12:16])),
-            str(ipaddress.IPv4Address(data[16:20])),
+            _address(data[12:16]),
+            _address(data[16:20]),
             data[9],
             data[header_length:end],
         )
@@ -379,8 +385,8 @@ def _ip(data: bytes) -> tuple[str, str, int, bytes] | str:
         if next_header == 44:
             return "IPv6 fragment (not reassembled)"
         return (
-            str(ipaddress.IPv6Address(data[8:24])),
-            str(ipaddress.IPv6Address(data[24:40])),
+            _address(data[8:24]),
+            _address(data[24:40]),
             next_header,
             data[offset:end],
         )
