@@ -110,7 +110,7 @@ def write_pcap(
     return bytes(out)
 
 
-def _block(block_type: int, body: bytes, order: str = "<") -> bytes:
+def block(block_type: int, body: bytes, order: str = "<") -> bytes:
     body += bytes(-len(body) % 4)
     length = 12 + len(body)
     return struct.pack(order + "II", block_type, length) + body + struct.pack(order + "I", length)
@@ -126,22 +126,22 @@ def write_pcapng(
 ) -> bytes:
     """pcapng: a section header, one interface (nanosecond timestamps), a decryption
     secrets block if ``keylog`` is given, and one enhanced packet block per frame."""
-    shb = _block(0x0A0D0D0A, struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1), order)
+    shb = block(0x0A0D0D0A, struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1), order)
     options = (
         struct.pack(order + "HH", 9, 1) + bytes([9 if nanos else 6]) + bytes(3) if nanos else b""
     ) + struct.pack(order + "HH", 0, 0)
-    idb = _block(1, struct.pack(order + "HHI", linktype, 0, 262144) + options, order)
+    idb = block(1, struct.pack(order + "HHI", linktype, 0, 262144) + options, order)
     out = bytearray(shb + idb)
     if keylog is not None:
         secrets = keylog.encode()
-        out += _block(0x0A, struct.pack(order + "II", 0x544C534B, len(secrets)) + secrets, order)
+        out += block(0x0A, struct.pack(order + "II", 0x544C534B, len(secrets)) + secrets, order)
     scale = 10**9 if nanos else 10**6
     for time, data in frames:
         ticks = round(time * scale)
         header = struct.pack(
             order + "IIIII", 0, ticks >> 32, ticks & 0xFFFFFFFF, len(data), len(data)
         )
-        out += _block(6, header + data, order)
+        out += block(6, header + data, order)
     return bytes(out)
 
 

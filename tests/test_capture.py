@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -647,3 +648,41 @@ def test_messages_split_over_records_are_followed() -> None:
     assert labels[1] == "certificate (continued)"
     assert any("server_hello_done" in label for label in labels)
     assert all(label != "handshake fragment" for label in labels)
+
+
+def test_pcapng_with_two_interfaces_and_two_sections(
+    session: tuple[list[tuple[str, bytes]], TLSClient, str],
+) -> None:
+    """Wireshark writes one Interface Description Block per interface and numbers packets by
+    it; a second section (a merged file) starts its own interface table and may switch byte order."""
+    from tests.capture_files import block
+
+    flights, client, keylog = session
+    segs = conversation(flights)
+    half = len(segs) // 2
+
+    def epb(interface: int, seg: Seg, link: str, order: str) -> bytes:
+        data = frame(seg, link)
+        ticks = round(seg.time * 10**6)  # no if_tsresol option: microseconds
+        head = struct.pack(
+            order + "IIIII", interface, ticks >> 32, ticks & 0xFFFFFFFF, len(data), len(data)
+        )
+        return block(6, head + data, order)
+
+    def section(order: str) -> bytes:
+        return block(0x0A0D0D0A, struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1), order)
+
+    def idb(linktype: int, order: str) -> bytes:
+        return block(1, struct.pack(order + "HHI", linktype, 0, 0) + bytes(4), order)
+
+    first = section("<") + idb(1, "<") + idb(101, "<")  # Ethernet, then raw IP
+    first += b"".join(
+        epb(i % 2, s, "ethernet" if i % 2 == 0 else "raw", "<") for i, s in enumerate(segs[:half])
+    )
+    second = section(">") + idb(0, ">")  # BSD loopback, big-endian section
+    second += b"".join(epb(0, s, "null", ">") for s in segs[half:])
+    conn = open_capture(first + second, KeyLog.parse(keylog))[0]
+    assert conn.decrypted and conn.handshake == endpoint_log(client)
+    assert conn.records[0].time == pytest.approx(segs[3].time, abs=1e-6)
+    with pytest.raises(CaptureFileError, match="packet on interface 2, but only 2 were described"):
+        open_capture(first + epb(2, segs[0], "raw", "<"))
