@@ -686,3 +686,20 @@ def test_pcapng_with_two_interfaces_and_two_sections(
     assert conn.records[0].time == pytest.approx(segs[3].time, abs=1e-6)
     with pytest.raises(CaptureFileError, match="packet on interface 2, but only 2 were described"):
         open_capture(first + epb(2, segs[0], "raw", "<"))
+
+
+def test_a_wrong_secret_stops_one_connection_with_a_note() -> None:
+    flights, client, _ = tlslab_conversation(V.TLS13, seed=9)
+    log = client.trace.keylog()
+    random_ = client.trace.client_random
+    log.entries[random_]["CLIENT_HANDSHAKE_TRAFFIC_SECRET"] = bytes(48)
+    conn = open_capture(capture_file(conversation(flights)), log)[0]
+    # the server's flight is read and its Finished checked; the client's Finished is not
+    assert not conn.decrypted and conn.checks == ["server Finished verified"]
+    assert any(n.startswith("decryption stopped: bad_record_mac") for n in conn.notes), conn.notes
+    client_keys = [r.keys for r in conn.records if r.direction == "client"]
+    assert client_keys[:2] == ["plaintext", "plaintext"]  # ClientHello, ChangeCipherSpec
+    assert set(client_keys[2:]) == {None}  # its Finished and everything after stay closed
+    log.add("CLIENT_EARLY_TRAFFIC_SECRET", random_, bytes(48))
+    conn = open_capture(capture_file(conversation(flights)), log)[0]
+    assert any("0-RTT" in note for note in conn.notes)

@@ -422,6 +422,11 @@ def _decrypt(
     conn.alerts, conn.checks = list(session.alerts), list(session.checks)
     if session.error:
         conn.notes.append(f"decryption stopped: {session.error}")
+        if "CLIENT_EARLY_TRAFFIC_SECRET" in keylog[conn.client_random]:
+            conn.notes.append(
+                "the key log has 0-RTT secrets for this connection: the client sent early data "
+                "(RFC 8446 §2.3), which tlslab does not decrypt yet"
+            )
     position = {"client": 0, "server": 0}
     for opened in session.records:
         records = by_direction[opened.direction]
