@@ -344,7 +344,9 @@ _VERSION_NAMES = {
 
 
 def _read_hellos(conn: CapturedConnection, by_direction: dict[str, list[CapturedRecord]]) -> None:
-    """The plaintext start of each direction: hellos (and TLS 1.2's first flights)."""
+    """The plaintext start of each direction: hellos (and TLS 1.2's first flights), in the
+    order the capture saw each message complete."""
+    found: list[tuple[float, int, int, str, bytes]] = []
     for direction, records in by_direction.items():
         reassembler = HandshakeReassembler()
         for rec in records:
@@ -356,9 +358,10 @@ def _read_hellos(conn: CapturedConnection, by_direction: dict[str, list[Captured
                 conn.notes.append(f"{direction}: record {rec.index}: {error}")
                 break
             for message in messages:
-                conn.handshake.append((direction, message))
-                _learn_from(conn, message)
-    conn.handshake.sort(key=lambda item: 0 if item[1][:1] == b"\x01" else 1)
+                found.append((rec.time, rec.frame, len(found), direction, message))
+    for *_, direction, message in sorted(found):
+        conn.handshake.append((direction, message))
+        _learn_from(conn, message)
 
 
 def _learn_from(conn: CapturedConnection, message: bytes) -> None:
