@@ -58,6 +58,7 @@ _LAZY = {
     "decrypt_session": "engine.decrypt",
     "KeyLog": "stages.keylog",
     "handshake_in_memory": "engine.memory",
+    "open_capture": "net.capture",
 }
 
 

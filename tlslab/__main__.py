@@ -410,9 +410,54 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 1 if result.error else 0
 
 
+def add_capture(sub: Any) -> None:
+    p = sub.add_parser(
+        "capture", help="walk a pcap/pcapng capture through tlslab (with its key log)"
+    )
+    p.add_argument("file", help="a pcap or pcapng file (tcpdump -w, Wireshark, dumpcap)")
+    p.add_argument(
+        "--keylog", metavar="FILE", help="the SSLKEYLOGFILE the browser or OpenSSL wrote"
+    )
+    p.add_argument(
+        "--connection", type=int, metavar="N", help="trace connection N (numbered as listed)"
+    )
+    p.set_defaults(handler=cmd_capture)
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    """Open a pcap/pcapng capture (and its SSLKEYLOGFILE): list its TLS connections, trace one."""
+    from .errors import TLSError
+    from .net.capture import open_capture
+
+    try:
+        capture = open_capture(args.file, keylog=args.keylog)
+    except (OSError, TLSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.connection is None:
+        print(capture.summary())
+        if len(capture):
+            print(f"\nnext: python -m tlslab capture {args.file} ... --connection N")
+        return 0
+    if not 0 <= args.connection < len(capture):
+        print(
+            f"error: no connection {args.connection}; the capture has {len(capture)}",
+            file=sys.stderr,
+        )
+        return 2
+    print(capture[args.connection].trace())
+    return 0
+
+
 # -- the parser ----------------------------------------------------------------------------------
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_demo, add_client, add_server, add_explain]
+SUBCOMMANDS: list[Callable[[Any], None]] = [
+    add_demo,
+    add_client,
+    add_server,
+    add_explain,
+    add_capture,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -135,6 +135,14 @@ COURSE: list[dict[str, str]] = [
         "prerequisites": "Notebooks 01 (ClientHello) and 03 (certificates).",
         "time": "About 25 minutes.",
     },
+    {
+        "file": "15_your_own_handshake.ipynb",
+        "title": "15 · Your own handshake: a real capture and its key log",
+        "goals": "Open a packet capture and the key log a browser writes (SSLKEYLOGFILE), see every record of a TLS 1.3 and a TLS 1.2 connection decrypted and explained, and record and read your own browser's handshake.",
+        "rfcs": "RFC 8446 §5.2 (the hidden content type), §7.1 and §7.3 (the secrets a key log holds); RFC 5246 §6.3 and §8.1 (master secret, key block); RFC 9293 §3.4 (TCP sequence numbers); the NSS key log format.",
+        "prerequisites": "Notebooks 05-08 (key schedule, Finished, record protection, the full handshake).",
+        "time": "About 30 minutes, plus 10 to capture your own.",
+    },
 ]
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..constants import ContentType, ExtensionType, HandshakeType, ProtocolVersion
-from ..errors import DecodeError, UnexpectedMessage
+from ..errors import DecodeError, TLSError, UnexpectedMessage
 from ..stages.finished import check_verify_data
 from ..stages.keyexchange import decrypt_pre_master_secret
 from ..stages.keylog import KeyLog
@@ -42,9 +42,32 @@ from ..wire.messages import (
 from ..wire.record import HandshakeReassembler, RecordReader, TLSPlaintext
 
 
+@dataclass(frozen=True)
+class OpenedRecord:
+    """One record as it crossed the wire, and what it carried once opened.
+
+    ``keys`` names what opened it: ``"plaintext"`` (not protected), a TLS 1.3 key-log
+    label (``"SERVER_HANDSHAKE_TRAFFIC_SECRET"``, ...; RFC 8446 §7.3) or
+    ``"CLIENT_RANDOM"`` (the TLS 1.2 key block from the master secret, RFC 5246 §6.3).
+    ``content_type`` is the real type: for TLS 1.3 the inner type hidden inside the
+    encryption (RFC 8446 §5.2), not the ``application_data`` on the wire.
+    """
+
+    direction: str
+    record: TLSPlaintext
+    content_type: int
+    content: bytes
+    keys: str = "plaintext"
+
+
 @dataclass
 class DecryptedSession:
-    """Everything recovered from a capture: messages in transcript order, data, and checks."""
+    """Everything recovered from a capture: messages in transcript order, data, and checks.
+
+    ``records`` lists every record read, per direction in wire order, with its content
+    (:class:`OpenedRecord`). ``error`` is set only by ``decrypt_session(..., partial=True)``
+    when the session could be followed only up to that problem.
+    """
 
     version: int
     suite: SuiteInfo
@@ -54,6 +77,8 @@ class DecryptedSession:
     server_data: bytes = b""
     alerts: list[tuple[str, bytes]] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    records: list[OpenedRecord] = field(default_factory=list)
+    error: str | None = None
 
     def messages(self) -> list[tuple[str, str]]:
         """(direction, message name) in order, e.g. ("server", "ServerHello")."""
@@ -73,12 +98,18 @@ class DecryptedSession:
 class _Direction:
     """One direction of the capture: records in, plaintext handshake messages and data out."""
 
-    def __init__(self, name: str, stream: bytes) -> None:
+    def __init__(self, name: str, stream: bytes, opened: list[OpenedRecord] | None = None) -> None:
         self.name = name
         self.records = list(RecordReader().feed(stream))
         self.position = 0
         self.reassembler = HandshakeReassembler()
         self.pending: list[bytes] = []
+        self.opened: list[OpenedRecord] = [] if opened is None else opened
+        self.data = bytearray()  # application data, joined in place (not quadratic like bytes +=)
+
+    def keep(self, record: TLSPlaintext, content_type: int, content: bytes, keys: str) -> None:
+        """Remember what a record held (``DecryptedSession.records``)."""
+        self.opened.append(OpenedRecord(self.name, record, content_type, content, keys))
 
     def next_record(self) -> TLSPlaintext | None:
         if self.position >= len(self.records):
@@ -91,6 +122,8 @@ class _Direction:
             record = self.next_record()
             if record is None:
                 raise DecodeError(f"{self.name} stream ended before the expected handshake message")
+            if record.type in (ContentType.change_cipher_spec, ContentType.handshake):
+                self.keep(record, record.type, record.fragment, "plaintext")
             if record.type == ContentType.change_cipher_spec:
                 continue
             if record.type != ContentType.handshake:
@@ -102,11 +135,22 @@ class _Direction:
 
 
 def decrypt_session(
-    client_to_server: bytes, server_to_client: bytes, keylog: str | KeyLog
+    client_to_server: bytes,
+    server_to_client: bytes,
+    keylog: str | KeyLog,
+    *,
+    partial: bool = False,
 ) -> DecryptedSession:
-    """Decrypt a full TLS 1.2 or 1.3 session captured in both directions, using only the key log."""
+    """Decrypt a full TLS 1.2 or 1.3 session captured in both directions, using only the key log.
+
+    With ``partial=True`` (how ``tlslab.net.capture`` reads a capture with a lost segment or
+    a key log without this session), a problem after the two hellos stops the walk instead
+    of raising: the session holds what was read up to there, and ``error`` says why it stopped.
+    """
     log = keylog if isinstance(keylog, KeyLog) else KeyLog.parse(keylog)
-    client, server = _Direction("client", client_to_server), _Direction("server", server_to_client)
+    opened: list[OpenedRecord] = []
+    client = _Direction("client", client_to_server, opened)
+    server = _Direction("server", server_to_client, opened)
     ch_bytes = client.next_plain_message()
     sh_bytes = server.next_plain_message()
     ch, sh = decode_handshake(ch_bytes), decode_handshake(sh_bytes)
@@ -120,14 +164,20 @@ def decrypt_session(
         if isinstance(selected, SupportedVersionsServer)
         else int(sh.legacy_version)
     )
-    session = DecryptedSession(version, suite_info(sh.cipher_suite), ch.random)
+    session = DecryptedSession(version, suite_info(sh.cipher_suite), ch.random, records=opened)
     session.handshake += [("client", ch_bytes), ("server", sh_bytes)]
-    secrets = log[ch.random]
-    if version == ProtocolVersion.TLS13:
-        _decrypt_13(session, client, server, secrets)
-    else:
-        etm = sh.extension(ExtensionType.encrypt_then_mac) is not None
-        _decrypt_12(session, client, server, secrets["CLIENT_RANDOM"], sh.random, etm)
+    try:
+        secrets = log[ch.random]
+        if version == ProtocolVersion.TLS13:
+            _decrypt_13(session, client, server, secrets)
+        else:
+            etm = sh.extension(ExtensionType.encrypt_then_mac) is not None
+            _decrypt_12(session, client, server, secrets["CLIENT_RANDOM"], sh.random, etm)
+    except (TLSError, KeyError) as error:
+        if not partial:
+            raise
+        session.error = str(error).strip("'\"")
+    session.client_data, session.server_data = bytes(client.data), bytes(server.data)
     return session
 
 
@@ -136,6 +186,7 @@ def _read_protected_13(
     protection: RecordProtection13,
     session: DecryptedSession,
     stop_at_finished: bool,
+    label: str = "",
 ) -> RecordProtection13 | None:
     """Open records until this side's Finished (handshake keys) or the end (application keys)."""
     while True:
@@ -143,18 +194,17 @@ def _read_protected_13(
         if record is None:
             return None
         if record.type == ContentType.change_cipher_spec:
+            direction.keep(record, record.type, record.fragment, "plaintext")
             continue
         content_type, content = protection.open(record)
+        direction.keep(record, content_type, content, label)
         if content_type == ContentType.handshake:
             for message in direction.reassembler.feed(content):
                 session.handshake.append((direction.name, message))
                 if stop_at_finished and message[0] == HandshakeType.finished:
                     return protection
         elif content_type == ContentType.application_data:
-            if direction.name == "client":
-                session.client_data += content
-            else:
-                session.server_data += content
+            direction.data += content
         elif content_type == ContentType.alert:
             session.alerts.append((direction.name, content))
 
@@ -170,7 +220,8 @@ def _decrypt_13(
     # RFC 8446 order: the server's flight ends with its Finished, then the client's Finished.
     for side, direction in (("server", server), ("client", client)):
         label = f"{side.upper()}_HANDSHAKE_TRAFFIC_SECRET"
-        _read_protected_13(direction, protector(label), session, stop_at_finished=True)
+        if _read_protected_13(direction, protector(label), session, True, label) is None:
+            raise DecodeError(f"{side} stream ended before its Finished")
         messages = [m for _, m in session.handshake]
         finished = decode_handshake(messages[-1])
         assert isinstance(finished, Finished)
@@ -180,12 +231,11 @@ def _decrypt_13(
         )
         session.checks.append(f"{side} Finished verified")
 
-    _read_protected_13(
-        server, protector("SERVER_TRAFFIC_SECRET_0"), session, stop_at_finished=False
-    )
-    _read_protected_13(
-        client, protector("CLIENT_TRAFFIC_SECRET_0"), session, stop_at_finished=False
-    )
+    for side, direction in (("server", server), ("client", client)):
+        label = f"{side.upper()}_TRAFFIC_SECRET_0"
+        _read_protected_13(
+            direction, protector(label), session, stop_at_finished=False, label=label
+        )
 
 
 def _decrypt_12(
@@ -236,11 +286,9 @@ def _decrypt_12(
     for direction, prot in ((client, client_prot), (server, server_prot)):
         while (record := direction.next_record()) is not None:
             content = prot.open(record)
+            direction.keep(record, record.type, content, "CLIENT_RANDOM")
             if record.type == ContentType.application_data:
-                if direction.name == "client":
-                    session.client_data += content
-                else:
-                    session.server_data += content
+                direction.data += content
             elif record.type == ContentType.alert:
                 session.alerts.append((direction.name, content))
 
@@ -253,6 +301,8 @@ def _flight_then_finished_12(
         record = direction.next_record()
         if record is None:
             raise DecodeError(f"{direction.name} stream ended before its Finished")
+        if record.type in (ContentType.change_cipher_spec, ContentType.handshake):
+            direction.keep(record, record.type, record.fragment, "plaintext")
         if record.type == ContentType.change_cipher_spec:
             break
         if record.type != ContentType.handshake:
@@ -266,6 +316,7 @@ def _flight_then_finished_12(
         if record is None:
             raise DecodeError(f"{direction.name} stream ended before its Finished")
         content = prot.open(record)
+        direction.keep(record, record.type, content, "CLIENT_RANDOM")
         for message in direction.reassembler.feed(content):
             session.handshake.append((direction.name, message))
             finished = decode_handshake(message)

@@ -5,6 +5,10 @@
 - ``tls12_prf.json``: TLS 1.2 PRF known answers (IETF TLS WG list), RFC 7627 extended master
   secret vectors (NIST ACVP), and the "Illustrated TLS 1.2 Connection" trace (MIT licensed).
 
+- ``loopback.pcap`` and ``loopback_keys.log``: a real capture (tcpdump on 127.0.0.1) of an OpenSSL
+  client talking to an OpenSSL server, TLS 1.3 then TLS 1.2, and the client's SSLKEYLOGFILE;
+  made by ``tools/make_sample_capture.py`` and opened in notebook 15 (:func:`sample_capture`).
+
 Load with :func:`load`; values are hex strings, as in the sources.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 
@@ -32,3 +37,9 @@ def rfc8448() -> dict[str, Any]:
 def tls12() -> dict[str, Any]:
     """TLS 1.2 PRF, RFC 7627 and Illustrated TLS 1.2 vectors."""
     return load("tls12_prf")
+
+
+def sample_capture() -> tuple[Path, Path]:
+    """(capture, key log): the shipped loopback capture and its key log, as file paths."""
+    folder = Path(str(resources.files(__name__)))
+    return folder / "loopback.pcap", folder / "loopback_keys.log"
