@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from ..constants import CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, describe
@@ -83,7 +84,6 @@ class Exercise:
     prompt: str
     checker: Callable[[Any], list[Finding]]
     hints: Sequence[str] = ()
-    solution_text: str = field(default="", repr=False)
     praise: str = "Correct."
 
     def check(self, answer: Any) -> Feedback:
@@ -95,12 +95,6 @@ class Exercise:
         if not self.hints:
             return "No hints for this one: re-read the prompt and the RFC section it names."
         return f"Hint {min(n, len(self.hints) - 1) + 1}/{len(self.hints)}: {self.hints[min(n, len(self.hints) - 1)]}"
-
-    def solution(self, *, instructor: bool = False) -> str:
-        """The model answer. Hidden unless ``instructor=True``, so learners try first."""
-        if not instructor:
-            return "The solution is for instructors: call solution(instructor=True) once you have tried."
-        return self.solution_text
 
     def __repr__(self) -> str:
         return f"Exercise {self.name!r}\n{self.prompt}"
@@ -216,11 +210,6 @@ client_hello_exercise = Exercise(
         "build_client_hello takes versions=, cipher_suites=, groups=, alpn= as keywords.",
         "key_share_groups= chooses which groups get a key share; it defaults to the first of groups.",
     ),
-    solution_text=(
-        "build_client_hello('lab.example', versions=[ProtocolVersion.TLS13],\n"
-        "    cipher_suites=[CipherSuite.TLS_CHACHA20_POLY1305_SHA256],\n"
-        "    groups=[NamedGroup.secp256r1], alpn=['h2'], rng=seeded_rng(1))"
-    ),
     praise="Correct: every field matches the specification.",
 )
 
@@ -273,7 +262,6 @@ def cipher_suites_offset_exercise(hello_bytes: bytes) -> Exercise:
             "4 + 2 + 32 = 38 is where the session id length byte sits.",
             "Then skip the session id and the 2-byte cipher_suites length.",
         ),
-        solution_text="4 + 2 + 32 + 1 + len(legacy_session_id) + 2",
     )
 
 
@@ -354,10 +342,6 @@ def client_write_key_exercise(
         hints=(
             "The seed is server_random + client_random.",
             f"This suite has {mac}-byte MAC keys and {key}-byte cipher keys.",
-        ),
-        solution_text=(
-            f"block = prf(master, 'key expansion', server_random + client_random, {length}, "
-            f"'{info.hash_name}'); block[{2 * mac}:{2 * mac + key}]"
         ),
     )
 
@@ -446,7 +430,6 @@ def client_verify_data_exercise() -> Exercise:
             "finished_key(secret) and verify_data_13(secret, transcript_hash) are in tlslab.stages.keyschedule.",
             "The client's transcript ends with the server's Finished.",
         ),
-        solution_text="verify_data_13(chts, digest('sha256', CH + SH + EE + CERT + CV + SF))",
     )
 
 
@@ -497,11 +480,44 @@ def nonce_exercise(iv: bytes, seq: int) -> Exercise:
             "Left-pad the sequence number with zeros to the IV's length.",
             "Then XOR byte by byte.",
         ),
-        solution_text="bytes(a ^ b for a, b in zip(iv, seq.to_bytes(len(iv), 'big')))",
     )
 
 
 # -- Notebook 02: predict the server's choice -----------------------------------
+
+
+def _as_code_point(enum: type[IntEnum], value: Any) -> int | None:
+    """An enum member, a number, a hex string or a name ('TLS13', 'TLS 1.3', 'x25519') as an int."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return int(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.lower().startswith("0x"):
+        try:
+            return int(text, 16)
+        except ValueError:
+            return None
+    if text.isdigit():
+        return int(text)
+    squeezed = text.replace(" ", "").replace("v", "").replace(".", "").lower()
+    for member in enum:
+        if member.name.lower() in (text.lower(), squeezed):
+            return int(member)
+    return None
+
+
+def _as_yes_no(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "false", "no"):
+        return value.strip().lower() in ("true", "yes")
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    return None
+
 
 
 def negotiation_exercise() -> Exercise:
@@ -543,6 +559,30 @@ def negotiation_exercise() -> Exercise:
         missing = {"version", "cipher_suite", "group", "hello_retry_request"} - set(answer)
         if missing:
             return [Finding("answer", f"missing keys: {sorted(missing)}")]
+        given: dict[str, Any] = {}
+        for key, enum in (
+            ("version", ProtocolVersion),
+            ("cipher_suite", CipherSuite),
+            ("group", NamedGroup),
+        ):
+            value = _as_code_point(enum, answer[key])
+            if value is None:
+                findings.append(
+                    Finding(
+                        key,
+                        f"{answer[key]!r} is not a {enum.__name__}: write e.g. "
+                        f"{enum.__name__}.{next(iter(enum)).name}, its name as a string, or its number",
+                    )
+                )
+            given[key] = value
+        retry = _as_yes_no(answer["hello_retry_request"])
+        if retry is None:
+            findings.append(
+                Finding("hello_retry_request", f"{answer['hello_retry_request']!r}: answer True or False")
+            )
+        if findings:
+            return findings
+        answer = {**given, "hello_retry_request": retry}
         if answer["version"] != truth.version:
             findings.append(
                 Finding(
@@ -587,7 +627,6 @@ def negotiation_exercise() -> Exercise:
             "Is any of the client's key shares usable by this server?",
             "With server preference, walk the server's list and take the first item the client offered.",
         ),
-        solution_text=str(truth),
     )
 
 
@@ -646,24 +685,69 @@ def small_dh_exercise(p: int = 23, g: int = 5, a: int = 6, b: int = 15) -> Exerc
             "The client receives B = g^b mod p from the server.",
             "It then computes B^a mod p: pow(B, a, p).",
         ),
-        solution_text=f"pow(pow({g}, {b}, {p}), {a}, {p}) = {right}",
     )
 
 
 # -- Notebook 03: which check catches it? ---------------------------------------
 
 
-def which_check_exercise(exhibit_name: str = "self-signed leaf") -> Exercise:
-    """Name the validation check that rejects a gallery chain (without running the validator first)."""
+def _check_names() -> list[str]:
+    """Every check validate_chain can report: those run on a healthy chain plus the gallery's."""
+    from .gallery import gallery, healthy_chain
+
+    healthy = healthy_chain()
+    from ..pki.validation import validate_chain
+
+    report = validate_chain(
+        healthy.leaf.certificate,
+        healthy.intermediate_certificates,
+        healthy.trust_roots,
+        "lab.example",
+    )
+    names = {c.check for c in report.checks}
+    for exhibit in gallery():
+        names |= {c.check for c in exhibit.validate().checks}
+    return sorted(names)
+
+
+def exercise_exhibits() -> list[Any]:
+    """Broken chains used only by exercises, so the gallery printout in notebook 03 gives nothing away."""
+    from .gallery import HOST, BrokenChain, healthy_chain
+
+    return [
+        BrokenChain(
+            "two intermediates under pathLen 1",
+            "the root allows one intermediate below it (pathLenConstraint 1), and the chain has two",
+            "pathLenConstraint",
+            "bad_certificate",
+            healthy_chain(intermediates=2, root_options={"path_length": 1}),
+        ),
+        BrokenChain(
+            "intermediate expired",
+            "the leaf is fine, but the intermediate CA's validity ended before now",
+            "validity period",
+            "certificate_expired",
+            healthy_chain(intermediate_options={"valid_from_days": -900, "valid_for_days": 365}),
+            server_name=HOST,
+        ),
+    ]
+
+
+def which_check_exercise(exhibit_name: str = "two intermediates under pathLen 1") -> Exercise:
+    """Name the validation check that rejects a broken chain (without running the validator first).
+
+    The default exhibit is not in notebook 03's gallery printout, so the answer is not on screen."""
     from .gallery import gallery
 
-    exhibit = next(g for g in gallery() if g.name == exhibit_name)
+    exhibit = next(g for g in [*exercise_exhibits(), *gallery()] if g.name == exhibit_name)
     report = exhibit.validate()
-    names = sorted({c.check for c in report.checks} | {"issuer found", "trust anchor"})
+    names = _check_names()
+    ran = {c.check for c in report.checks}
 
     def check(answer: Any) -> list[Finding]:
         if not isinstance(answer, str):
             return [Finding("answer", "give the check's name as a string, e.g. 'validity period'")]
+        answer = answer.strip()
         if answer == exhibit.catches_it:
             return []
         passed = [c for c in report.checks if c.check == answer and c.ok]
@@ -671,16 +755,25 @@ def which_check_exercise(exhibit_name: str = "self-signed leaf") -> Exercise:
             return [
                 Finding(
                     answer,
-                    f"that check passed for this chain ({passed[0].detail}); look further up the path",
+                    f"that check passed for this chain ({passed[0].detail}); look further along the path",
                 )
             ]
+        same = [n for n in names if n.lower() == answer.lower()]
+        if same:
+            return [Finding("answer", f"check names are case-sensitive: did you mean {same[0]!r}?")]
         if answer not in names:
             return [
                 Finding(
                     "answer", f"no check is called {answer!r}; the checks are: {', '.join(names)}"
                 )
             ]
-        return [Finding(answer, "that check never ran: validation stopped at an earlier failure")]
+        if answer not in ran:
+            return [
+                Finding(
+                    answer, "that check never ran: validation stopped at an earlier failure"
+                )
+            ]
+        return [Finding(answer, "that check ran and is not the one that failed")]
 
     return Exercise(
         name="03.1 which check catches it?",
@@ -690,7 +783,6 @@ def which_check_exercise(exhibit_name: str = "self-signed leaf") -> Exercise:
             "Think about which certificate is wrong: the leaf, the intermediate or the root.",
             "Constraints written in a CA certificate are checked when that CA is the issuer.",
         ),
-        solution_text=exhibit.catches_it,
     )
 
 
@@ -740,7 +832,6 @@ def state_exercise() -> Exercise:
         hints=(
             "After EncryptedExtensions the server sends either CertificateRequest or Certificate.",
         ),
-        solution_text=right.value,
     )
 
 
@@ -786,7 +877,6 @@ def defence_exercise() -> Exercise:
         hints=(
             "Two of the defences check the handshake itself; one checks identity; one is about keys.",
         ),
-        solution_text=str(right),
     )
 
 
@@ -831,5 +921,4 @@ def encrypted_messages_exercise() -> Exercise:
         "Certificate, CertificateVerify and Finished travel in the clear? Give a set of names.",
         checker=check,
         hints=("Keys can be derived once both key shares are known.",),
-        solution_text="{'ClientHello', 'ServerHello'}",
     )
