@@ -1,9 +1,10 @@
 """Exercises with self-checks that say *what* is wrong, not only pass/fail.
 
-Each exercise is an :class:`Exercise`: a prompt, a checker, hints on request and a
-solution that stays hidden unless an instructor asks for it. ``check(answer)``
-returns a :class:`Feedback` listing every finding: which field, what was
-expected, what was seen, and why it matters.
+Each exercise is an :class:`Exercise`: a prompt, a checker and hints on request.
+``check(answer)`` returns a :class:`Feedback` listing every finding: which field, what was
+expected, what was seen, and why it matters. :func:`progress` shows which exercises this
+session's answers passed. Model answers are not in the package: they live in the repository's
+``instructor/`` folder (``instructor/exercise_answers.md``), apart from what students install.
 
 Notebook 01 uses ``client_hello_exercise`` and ``cipher_suites_offset_exercise``.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
@@ -78,7 +79,7 @@ class Feedback:
 
 @dataclass(frozen=True)
 class Exercise:
-    """A prompt, a checker, hints, and a solution shown only on request."""
+    """A prompt, a checker and hints (no model answer: those stay in ``instructor/``)."""
 
     name: str
     prompt: str
@@ -87,8 +88,11 @@ class Exercise:
     praise: str = "Correct."
 
     def check(self, answer: Any) -> Feedback:
-        """Check ``answer``; the Feedback lists every specific problem found."""
-        return Feedback(self.name, tuple(self.checker(answer)), self.praise)
+        """Check ``answer``; the Feedback lists every specific problem found (and counts toward
+        :func:`progress`)."""
+        feedback = Feedback(self.name, tuple(self.checker(answer)), self.praise)
+        _ATTEMPTS[self.name] = _ATTEMPTS.get(self.name, False) or feedback.correct
+        return feedback
 
     def hint(self, n: int = 0) -> str:
         """The n-th hint (0 first); gentler than the solution."""
@@ -98,6 +102,68 @@ class Exercise:
 
     def __repr__(self) -> str:
         return f"Exercise {self.name!r}\n{self.prompt}"
+
+
+# -- Progress: which exercises has this learner passed? --------------------------
+
+COURSE_EXERCISES = (
+    "00.1 what does an eavesdropper see?",
+    "01.1 build a ClientHello",
+    "01.2 find the cipher suites",
+    "02.1 predict the negotiation",
+    "03.1 which check catches it?",
+    "04.1 Diffie-Hellman by hand",
+    "05.1 the client_write_key",
+    "06.1 the client's verify_data",
+    "07.1 the per-record nonce",
+    "08.1 read the state machine",
+    "09.1 which defence stops which attack?",
+)
+"""The exercises of notebooks 00-09, in course order."""
+
+_ATTEMPTS: dict[str, bool] = {}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Which exercises were passed, tried or not yet tried (in this Python session)."""
+
+    status: tuple[tuple[str, str], ...]
+
+    @property
+    def passed(self) -> list[str]:
+        return [name for name, state in self.status if state == "passed"]
+
+    def __str__(self) -> str:
+        rows = [f"{state:>10}  {name}" for name, state in self.status]
+        rows.append(f"{len(self.passed)}/{len(self.status)} exercises passed")
+        return "\n".join(rows)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        mark = {"passed": "&#10004;", "tried": "&#8230; tried", "not tried": ""}
+        body = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{mark[state]}</td></tr>"
+            for name, state in self.status
+        )
+        return (
+            f"<table><tr><th>exercise</th><th>passed</th></tr>{body}</table>"
+            f"<p>{len(self.passed)}/{len(self.status)} exercises passed</p>"
+        )
+
+
+def progress() -> Progress:
+    """The course's exercises and whether this session's answers passed them (``check`` records)."""
+    names = list(COURSE_EXERCISES) + sorted(set(_ATTEMPTS) - set(COURSE_EXERCISES))
+    status = tuple(
+        (
+            name,
+            "passed" if _ATTEMPTS.get(name) else ("tried" if name in _ATTEMPTS else "not tried"),
+        )
+        for name in names
+    )
+    return Progress(status)
 
 
 # -- Notebook 01: build a ClientHello to a specification ------------------------
@@ -519,7 +585,6 @@ def _as_yes_no(value: Any) -> bool | None:
     return None
 
 
-
 def negotiation_exercise() -> Exercise:
     """Predict version, suite, group and HRR for a fixed client/server pair (checked by negotiate)."""
     from ..rng import seeded_rng
@@ -560,25 +625,24 @@ def negotiation_exercise() -> Exercise:
         if missing:
             return [Finding("answer", f"missing keys: {sorted(missing)}")]
         given: dict[str, Any] = {}
-        for key, enum in (
-            ("version", ProtocolVersion),
-            ("cipher_suite", CipherSuite),
-            ("group", NamedGroup),
+        for key, enum, example in (
+            ("version", ProtocolVersion, "ProtocolVersion.TLS13, 'TLS 1.3' or 0x0304"),
+            ("cipher_suite", CipherSuite, "CipherSuite.TLS_AES_128_GCM_SHA256 or 0x1301"),
+            ("group", NamedGroup, "NamedGroup.x25519 or 'x25519'"),
         ):
             value = _as_code_point(enum, answer[key])
             if value is None:
                 findings.append(
-                    Finding(
-                        key,
-                        f"{answer[key]!r} is not a {enum.__name__}: write e.g. "
-                        f"{enum.__name__}.{next(iter(enum)).name}, its name as a string, or its number",
-                    )
+                    Finding(key, f"{answer[key]!r} is not a {enum.__name__}: write e.g. {example}")
                 )
             given[key] = value
         retry = _as_yes_no(answer["hello_retry_request"])
         if retry is None:
             findings.append(
-                Finding("hello_retry_request", f"{answer['hello_retry_request']!r}: answer True or False")
+                Finding(
+                    "hello_retry_request",
+                    f"{answer['hello_retry_request']!r}: answer True or False",
+                )
             )
         if findings:
             return findings
@@ -693,16 +757,17 @@ def small_dh_exercise(p: int = 23, g: int = 5, a: int = 6, b: int = 15) -> Exerc
 
 def _check_names() -> list[str]:
     """Every check validate_chain can report: those run on a healthy chain plus the gallery's."""
-    from .gallery import gallery, healthy_chain
+    from ..pki.certificates import LAB_NOW
+    from ..pki.validation import validate_chain
+    from .gallery import HOST, gallery, healthy_chain
 
     healthy = healthy_chain()
-    from ..pki.validation import validate_chain
-
     report = validate_chain(
         healthy.leaf.certificate,
         healthy.intermediate_certificates,
         healthy.trust_roots,
-        "lab.example",
+        HOST,
+        LAB_NOW,
     )
     names = {c.check for c in report.checks}
     for exhibit in gallery():
@@ -712,7 +777,7 @@ def _check_names() -> list[str]:
 
 def exercise_exhibits() -> list[Any]:
     """Broken chains used only by exercises, so the gallery printout in notebook 03 gives nothing away."""
-    from .gallery import HOST, BrokenChain, healthy_chain
+    from .gallery import BrokenChain, healthy_chain
 
     return [
         BrokenChain(
@@ -723,12 +788,11 @@ def exercise_exhibits() -> list[Any]:
             healthy_chain(intermediates=2, root_options={"path_length": 1}),
         ),
         BrokenChain(
-            "intermediate expired",
-            "the leaf is fine, but the intermediate CA's validity ended before now",
-            "validity period",
-            "certificate_expired",
-            healthy_chain(intermediate_options={"valid_from_days": -900, "valid_for_days": 365}),
-            server_name=HOST,
+            "leaf claims to be a CA",
+            "the server's own certificate carries basicConstraints cA=TRUE",
+            "leaf is not a CA",
+            "bad_certificate",
+            healthy_chain(leaf_options={"ca": True}),
         ),
     ]
 
@@ -758,7 +822,7 @@ def which_check_exercise(exhibit_name: str = "two intermediates under pathLen 1"
                     f"that check passed for this chain ({passed[0].detail}); look further along the path",
                 )
             ]
-        same = [n for n in names if n.lower() == answer.lower()]
+        same = [n for n in names if n.lower() == answer.lower() and n != answer]
         if same:
             return [Finding("answer", f"check names are case-sensitive: did you mean {same[0]!r}?")]
         if answer not in names:
@@ -770,7 +834,8 @@ def which_check_exercise(exhibit_name: str = "two intermediates under pathLen 1"
         if answer not in ran:
             return [
                 Finding(
-                    answer, "that check never ran: validation stopped at an earlier failure"
+                    answer,
+                    "that check did not reject this chain: it passed, or validation stopped before it",
                 )
             ]
         return [Finding(answer, "that check ran and is not the one that failed")]

@@ -122,7 +122,7 @@ class Assignment:
     vectors: Callable[[], list[Case]]
     strategy: Callable[[], Any]
     mistakes: Callable[[], Sequence[Mistake]] = lambda: ()
-    show: Callable[..., str] = lambda *args: ", ".join(_show(a) for a in args)
+    show: Callable[..., str] | None = None
 
     def grade(self, student: Callable[..., Any], examples: int = RANDOM_EXAMPLES) -> Result:
         return grade(self.key, student, examples=examples)
@@ -156,12 +156,33 @@ def _same(got: Any, want: Any) -> bool:
     return bool(got == want)
 
 
-def _diagnose(task: Assignment, case: Case, got: Any, error: BaseException | None) -> str:
+def _parameter_names(function: Callable[..., Any], count: int) -> list[str]:
+    try:
+        names = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        names = []
+    return names[:count] if len(names) >= count else [f"argument {i + 1}" for i in range(count)]
+
+
+def _diagnose(
+    task: Assignment,
+    case: Case,
+    got: Any,
+    error: BaseException | None,
+    student: Callable[..., Any] | None = None,
+) -> str:
     """One specific sentence about why ``got`` is not the reference answer for ``case``."""
     want = task.reference(*case.args)
-    where = f"for {case.name} ({task.show(*case.args)})"
+    if task.show is not None:
+        inputs = task.show(*case.args)
+    else:
+        names = _parameter_names(student or task.reference, len(case.args))
+        inputs = ", ".join(f"{n}={_show(a)}" for n, a in zip(names, case.args, strict=True))
+    where = f"(input: {case.name}: {inputs})"
+    if isinstance(error, NotImplementedError):
+        return f"{task.function} is not written yet: it still raises NotImplementedError"
     if error is not None:
-        return f"{task.function} raised {type(error).__name__}: {error} {where}"
+        return f"{task.function} raised {type(error).__name__}({error}) {where}"
     if isinstance(want, bytes) and not isinstance(got, (bytes, bytearray)):
         return f"{task.function} returned {type(got).__name__}, expected bytes {where}"
     if isinstance(want, bytes):
@@ -179,7 +200,7 @@ def _diagnose(task: Assignment, case: Case, got: Any, error: BaseException | Non
             common = min(len(got), len(want))
             if got[:common] == want[:common] and common:
                 text += (
-                    f"; the first {common} bytes are right, so the computation is right and the "
+                    f"; the first {common} byte(s) are right, so the computation is right and the "
                     + (
                         "output is cut too short"
                         if len(got) < len(want)
@@ -222,13 +243,13 @@ def grade(key: str, student: Callable[..., Any], *, examples: int = RANDOM_EXAMP
     if failed is None:
         points += task.points / 2
     else:
-        feedback.append(_diagnose(task, *failed))
+        feedback.append(_diagnose(task, *failed, student))
     random_case = _first_random_failure(task, student, examples)
     if random_case is None:
         points += task.points / 2
     else:
         got, error = _call(student, random_case.args)
-        line = _diagnose(task, random_case, got, error)
+        line = _diagnose(task, random_case, got, error, student)
         if line not in feedback:
             feedback.append(line)
     return Result(task.key, points, task.points, tuple(feedback))
@@ -259,7 +280,7 @@ def _first_random_failure(
         )
     except NoSuchExample:
         return None
-    return Case("the random input (shrunk by Hypothesis)", tuple(args))
+    return Case("a random input, shrunk by Hypothesis", tuple(args))
 
 
 # -- the assignments --------------------------------------------------------------------------
@@ -281,7 +302,7 @@ def _prf_vectors() -> list[Case]:
     t = tls12()
     cases = [
         Case(
-            f"RFC vector {v['name']!r}",
+            f"the PRF vector {v['name']}",
             (H(v["secret"]), v["label"], H(v["seed"]), v["output_length"], v["hash"]),
         )
         for v in t["prf"]["vectors"]
@@ -810,7 +831,7 @@ def _parse_strategy() -> Any:
             "lab.example",
             cipher_suites=suites,
             groups=groups,
-            alpn=alpn or None,
+            alpn=alpn,
             rng=seeded_rng(seed),
         )
         return (hello.encode(),)
