@@ -533,9 +533,9 @@ def _derive_strategy() -> Any:
 def _derive_mistakes() -> list[Mistake]:
     return [
         Mistake(
-            "the context must be Transcript-Hash(Messages); you used an empty context",
+            "the context must be Transcript-Hash(Messages), even for no messages (then it is the "
+            "hash of the empty string); you used an empty context",
             lambda s, lab, msgs, h: ks.hkdf_expand_label(s, lab, b"", ks.hash_length(h), h),
-            lambda s, lab, msgs, h: bool(msgs),
         ),
         Mistake(
             "the context must be the *hash* of the messages, not the messages themselves",
