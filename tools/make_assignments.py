@@ -85,6 +85,42 @@ def expected() -> dict[Path, str]:
     return files
 
 
+GUIDE = ROOT / "instructor" / "GUIDE.md"
+
+
+def course_table() -> str:
+    """Objectives and time per notebook, from the course map in tools/notebook_headers.py."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from notebook_headers import COURSE
+
+    rows = ["| notebook | learning objectives | time |", "|---|---|---|"]
+    for entry in COURSE:
+        name = entry["file"][: -len(".ipynb")]
+        rows.append(f"| {name} | {entry['goals']} | {entry['time'].removeprefix('About ')} |")
+    return "\n".join(rows)
+
+
+def assignment_table() -> str:
+    """The assignments, their RFC sections and points, from the graders' table."""
+    from tlslab.lab.grading import ASSIGNMENTS, assignments_in
+
+    rows = ["| notebook | function | what | RFC | points |", "|---|---|---|---|---|"]
+    for path in sorted(SOURCE.glob("*.ipynb")):
+        for key in assignments_in(path):
+            a = ASSIGNMENTS[key]
+            rows.append(f"| {path.stem} | `{a.function}` | {a.title} | {a.rfc} | {a.points:g} |")
+    return "\n".join(rows)
+
+
+def fill_guide(text: str) -> str:
+    """The guide with its generated tables filled in."""
+    for name, table in (("COURSE", course_table()), ("ASSIGNMENT", assignment_table())):
+        begin, end = f"<!-- BEGIN {name} TABLE (generated) -->", f"<!-- END {name} TABLE -->"
+        head, rest = text.split(begin, 1)
+        text = head + begin + "\n" + table + "\n" + end + rest.split(end, 1)[1]
+    return text
+
+
 def stale() -> list[str]:
     out = []
     for path, text in expected().items():
@@ -97,6 +133,7 @@ def write() -> None:
     RELEASE.mkdir(exist_ok=True)
     for path, text in expected().items():
         path.write_text(text, encoding="utf-8")
+    GUIDE.write_text(fill_guide(GUIDE.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 if __name__ == "__main__":
