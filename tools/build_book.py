@@ -2,6 +2,7 @@
 
     python tools/build_book.py                 # execute the course once, build book/_build/html
     python tools/build_book.py --only 01 05    # a subset (any notebook whose name starts so)
+    python tools/build_book.py --out DIR       # stage and build under DIR/_build instead of book/
 
 Steps:
 
@@ -30,8 +31,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
-BUILD = BOOK / "_build"
-STAGE = BUILD / "src"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 LIVE_NOTE = (
@@ -106,7 +105,9 @@ def render_widget(model_id: str, models: dict[str, Any], depth: int = 0) -> str:
     if name in {"DropdownModel", "RadioButtonsModel", "ToggleButtonsModel", "SelectModel"}:
         labels, index = state.get("_options_labels", []), state.get("index")
         chosen = labels[index] if isinstance(index, int) and index < len(labels) else ""
-        return f"<span class='tlslab-knob'>{_label(state)}: <b>{html.escape(str(chosen))}</b></span>"
+        return (
+            f"<span class='tlslab-knob'>{_label(state)}: <b>{html.escape(str(chosen))}</b></span>"
+        )
     if name == "SelectMultipleModel":
         labels = state.get("_options_labels", [])
         chosen = [labels[i] for i in state.get("index", []) if i < len(labels)]
@@ -158,39 +159,57 @@ def execute(source: Path, target: Path) -> int:
     return frozen
 
 
-def stage(only: list[str]) -> list[str]:
-    if STAGE.exists():
-        shutil.rmtree(STAGE)
-    (STAGE / "notebooks").mkdir(parents=True)
+def stage(only: list[str], out: Path = BOOK) -> list[str]:
+    """Execute the notebooks into ``out/_build/src`` with the config, intro and guide."""
+    src = out / "_build" / "src"
+    if src.exists():
+        shutil.rmtree(src)
+    (src / "notebooks").mkdir(parents=True)
     for name in ("_config.yml", "intro.md"):
-        shutil.copy(BOOK / name, STAGE / name)
+        shutil.copy(BOOK / name, src / name)
     sys.path.insert(0, str(ROOT / "tools"))
     from make_assignments import fill_guide
 
     guide = fill_guide((ROOT / "instructor" / "GUIDE.md").read_text(encoding="utf-8"))
-    (STAGE / "instructor_guide.md").write_text(guide, encoding="utf-8")
+    guide = guide.replace(
+        "[exercise_answers.md](exercise_answers.md)", "`instructor/exercise_answers.md`"
+    )
+    (src / "instructor_guide.md").write_text(guide, encoding="utf-8")
     files = [e["file"] for e in course() if not only or any(e["file"].startswith(o) for o in only)]
     for name in files:
         started = time.monotonic()
-        frozen = execute(ROOT / "notebooks" / name, STAGE / "notebooks" / name)
+        frozen = execute(ROOT / "notebooks" / name, src / "notebooks" / name)
         print(f"  executed {name} in {time.monotonic() - started:.1f} s ({frozen} widgets frozen)")
-    (STAGE / "_toc.yml").write_text(toc(files), encoding="utf-8")
+    (src / "_toc.yml").write_text(toc(files), encoding="utf-8")
     return files
 
 
-def build(only: list[str]) -> Path:
+def build(only: list[str], out: Path = BOOK) -> Path:
+    """Stage and render; the site is ``out/_build/html`` (``book/_build/html`` by default)."""
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    stage(only)
+    stage(only, out)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     subprocess.run(
-        [str(jupyter_book), "build", str(STAGE), "--path-output", str(BOOK), "--quiet"],
+        [
+            str(jupyter_book),
+            "build",
+            str(out / "_build" / "src"),
+            "--path-output",
+            str(out),
+            "--quiet",
+        ],
         check=True,
     )
-    out = BUILD / "html"
-    print(f"built {out / 'index.html'}")
-    return out
+    site = out / "_build" / "html"
+    print(f"built {site / 'index.html'}")
+    return site
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    build(args[args.index("--only") + 1 :] if "--only" in args else [])
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Build the course website (make book).")
+    parser.add_argument("--only", nargs="*", default=[], help="notebook name prefixes, e.g. 01 05")
+    parser.add_argument("--out", type=Path, default=BOOK, help="build under OUT/_build")
+    options = parser.parse_args()
+    build(options.only, options.out)
