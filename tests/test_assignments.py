@@ -335,3 +335,36 @@ def test_plain_pytest_grades_a_submission_folder(tmp_path: Path) -> None:
     assert run.returncode == 1, run.stdout
     assert "2 failed" in run.stdout
     assert "the length is a uint16 in network order (big-endian)" in run.stdout
+
+
+# -- the README's instructor section, as code -------------------------------------------------------
+
+
+def _readme_block(containing: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    (block,) = [b for b in blocks if containing in b]
+    return block
+
+
+def test_readme_parsing_example_runs_on_the_shipped_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)
+    exec(_readme_block("client_hello.hex"), {})
+    out = capsys.readouterr().out
+    assert (
+        "['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_256_GCM_SHA384']"
+        in out
+    )
+
+
+def test_readme_hand_written_grader_survives_a_wrong_length_answer() -> None:
+    """The README's PRF grader used to raise StopIteration when the answer had the wrong length."""
+    namespace: dict[str, Any] = {}
+    exec(_readme_block("def grade_prf"), namespace)
+    grade_prf = namespace["grade_prf"]
+    assert grade_prf(_prf()) == []
+    long = grade_prf(_prf(truncate=False))
+    assert long and all("bytes, expected" in p for p in long)
+    assert grade_prf(_prf(flip=40))[0].endswith("first wrong byte at offset 40")

@@ -8,8 +8,9 @@ Steps:
 
 1. The table of contents is the course map ``COURSE`` in ``tools/notebook_headers.py`` (read, not
    copied), so a notebook added to the course joins the site.
-2. Each notebook is executed once, headless, with nbclient (the same way the tests run them), in a
-   staging folder ``book/_build/src``; the committed notebooks stay without outputs.
+2. Each notebook is executed once, headless, with nbclient (the same way the tests run them; two
+   at a time), in a staging folder ``book/_build/src``; the committed notebooks stay without
+   outputs.
 3. A widget cannot run in a static page: each widget output is replaced by its state at the end of
    execution (the knobs and their values, the HTML the widget shows) under a note saying to run the
    notebook live.
@@ -26,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +161,12 @@ def execute(source: Path, target: Path) -> int:
     return frozen
 
 
+def _timed_execute(source: Path, target: Path) -> tuple[float, int]:
+    started = time.monotonic()
+    frozen = execute(source, target)
+    return time.monotonic() - started, frozen
+
+
 def stage(only: list[str], out: Path = BOOK) -> list[str]:
     """Execute the notebooks into ``out/_build/src`` with the config, intro and guide."""
     src = out / "_build" / "src"
@@ -176,10 +184,15 @@ def stage(only: list[str], out: Path = BOOK) -> list[str]:
     )
     (src / "instructor_guide.md").write_text(guide, encoding="utf-8")
     files = [e["file"] for e in course() if not only or any(e["file"].startswith(o) for o in only)]
-    for name in files:
-        started = time.monotonic()
-        frozen = execute(ROOT / "notebooks" / name, src / "notebooks" / name)
-        print(f"  executed {name} in {time.monotonic() - started:.1f} s ({frozen} widgets frozen)")
+    workers = max(1, min(2, os.cpu_count() or 1, len(files)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:  # one kernel per worker
+        jobs = {
+            name: pool.submit(_timed_execute, ROOT / "notebooks" / name, src / "notebooks" / name)
+            for name in files
+        }
+        for name, job in jobs.items():
+            seconds, frozen = job.result()
+            print(f"  executed {name} in {seconds:.1f} s ({frozen} widgets frozen)")
     (src / "_toc.yml").write_text(toc(files), encoding="utf-8")
     return files
 
