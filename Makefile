@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: lab test setup-lab setup-test lint typecheck pytest slow bench clean strip-notebooks headers
+.PHONY: lab test setup-lab setup-test lint typecheck pytest slow bench clean strip-notebooks headers book assignments
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,21 @@ $(VENV)/.bench-installed: pyproject.toml | $(VENV)/.test-installed
 bench: $(VENV)/.bench-installed
 	$(PY) benchmarks/run.py
 
+# The course as a static website (Jupyter Book 1: Sphinx, no Node): book/_build/html/
+$(VENV)/.book-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[book]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+book: $(VENV)/.book-installed
+	MPLBACKEND=module://matplotlib_inline.backend_inline $(PY) tools/build_book.py
+
+# Student notebooks from the instructor ones (solutions stripped): assignments/
+assignments: setup-test
+	$(PY) tools/make_assignments.py
+
 strip-notebooks: setup-test
 	$(PY) tools/strip_notebooks.py notebooks/*.ipynb
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info book/_build

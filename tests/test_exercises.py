@@ -54,9 +54,129 @@ def test_garbage_bytes_are_explained() -> None:
     assert not fb and fb.findings[0].field == "bytes"
 
 
-def test_solution_hidden_unless_instructor() -> None:
-    assert "instructor" in client_hello_exercise.solution()
-    assert "build_client_hello" in client_hello_exercise.solution(instructor=True)
+def test_no_solutions_ship_with_the_exercises() -> None:
+    """Model answers live in instructor/, not in the installed package (issue: solutions ship)."""
+    assert not hasattr(client_hello_exercise, "solution")
+    assert not hasattr(client_hello_exercise, "solution_text")
+    assert "build_client_hello('lab.example', versions=[ProtocolVersion.TLS13]" not in repr(
+        client_hello_exercise
+    )
+
+
+def test_negotiation_accepts_names_and_strings() -> None:
+    """02.1 used to mark correct answers given as strings all wrong."""
+    from tlslab.lab.exercises import negotiation_exercise
+
+    ex = negotiation_exercise()
+    for answer in (
+        {
+            "version": "TLS 1.3",
+            "cipher_suite": "TLS_CHACHA20_POLY1305_SHA256",
+            "group": "secp384r1",
+            "hello_retry_request": True,
+        },
+        {
+            "version": "0x0304",
+            "cipher_suite": "0x1303",
+            "group": "SECP384R1",
+            "hello_retry_request": "yes",
+        },
+        {"version": "TLSv1.3", "cipher_suite": 0x1303, "group": 24, "hello_retry_request": True},
+    ):
+        assert ex.check(answer), (answer, str(ex.check(answer)))
+    wrong = ex.check(
+        {
+            "version": "TLS 1.3",
+            "cipher_suite": "0x1301",
+            "group": "x25519",
+            "hello_retry_request": "no",
+        }
+    )
+    assert [f.field for f in wrong.findings] == ["cipher_suite", "group", "hello_retry_request"]
+    bad = ex.check(
+        {
+            "version": "TLS1.5",
+            "cipher_suite": 0x1303,
+            "group": "secp384r1",
+            "hello_retry_request": "maybe",
+        }
+    )
+    assert [f.field for f in bad.findings] == ["version", "hello_retry_request"]
+    assert "ProtocolVersion.TLS13" in str(bad) and "True or False" in str(bad)
+
+
+def test_which_check_knows_every_check_name() -> None:
+    """03.1 used to answer 'signature' with "no check is called 'signature'"."""
+    from tlslab.lab.exercises import which_check_exercise
+
+    ex = which_check_exercise()
+    signature = str(ex.check("signature"))
+    assert "no check is called" not in signature and "passed for this chain" in signature
+    assert "case-sensitive" in str(ex.check("Signature"))
+    assert "no check is called 'CRL'" in str(ex.check("CRL"))
+    assert ex.check("pathLenConstraint")
+
+
+def test_default_exhibit_is_not_in_the_gallery_printout() -> None:
+    """Notebook 03 prints every gallery exhibit with the check that catches it, above the exercise."""
+    from tlslab.lab.exercises import exercise_exhibits, which_check_exercise
+    from tlslab.lab.gallery import gallery
+
+    shown = {e.name for e in gallery()}
+    for exhibit in exercise_exhibits():
+        assert exhibit.name not in shown
+        report = exhibit.validate()
+        assert report.failure is not None and report.failure.check == exhibit.catches_it
+        assert which_check_exercise(exhibit.name).check(exhibit.catches_it)
+
+
+def test_progress_records_passed_exercises() -> None:
+    from tlslab.lab import exercises
+
+    exercises._ATTEMPTS.clear()
+    ex = exercises.small_dh_exercise(23, 5, 9, 4)
+    ex.check(1)
+    assert dict(exercises.progress().status)["04.1 Diffie-Hellman by hand"] == "tried"
+    ex.check(pow(pow(5, 4, 23), 9, 23))
+    ex.check(1)  # a later wrong answer does not undo a pass
+    report = exercises.progress()
+    assert dict(report.status)["04.1 Diffie-Hellman by hand"] == "passed"
+    assert dict(report.status)["01.1 build a ClientHello"] == "not tried"
+    assert report.passed == ["04.1 Diffie-Hellman by hand"]
+    assert "1/11 exercises passed" in str(report) and "<table>" in report._repr_html_()
+    exercises._ATTEMPTS.clear()
+
+
+def _cell_sources(name: str) -> list[str]:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / name
+    return ["".join(c["source"]) for c in json.loads(path.read_text())["cells"]]
+
+
+def test_figures_do_not_show_the_exercise_answers() -> None:
+    """04's DH figure and 07's nonce plot sit above their exercises: the inputs must differ."""
+    import re
+
+    nb04 = "\n".join(_cell_sources("04_key_exchange.ipynb"))
+    figure = re.search(r"plot_dh_exchange\((\d+), (\d+), (\d+), (\d+)\)", nb04)
+    task = re.search(r"small_dh_exercise\((\d+), (\d+), (\d+), (\d+)\)", nb04)
+    assert figure and task and figure.groups() != task.groups()
+    p, g, a, b = (int(x) for x in figure.groups())
+    tp, tg, ta, tb = (int(x) for x in task.groups())
+    assert pow(g, a * b, p) != pow(tg, ta * tb, tp)
+
+    nb07 = "\n".join(_cell_sources("07_record_protection.ipynb"))
+    count = re.search(r"plot_nonces\(keys.iv, count=(\d+)\)", nb07)
+    seq = re.search(r"nonce_exercise\(iv, (\d+)\)", nb07)
+    assert count and seq and int(seq.group(1)) >= int(count.group(1))
+
+
+def test_offset_placeholder_suggests_no_answer() -> None:
+    """01.2's placeholder used to suggest a (wrong) number."""
+    cell = next(c for c in _cell_sources("01_client_hello.ipynb") if "my_offset =" in c)
+    assert "e.g." not in cell and "my_offset = None" in cell
 
 
 def test_offset_exercise_distinguishes_mistakes() -> None:

@@ -1,9 +1,10 @@
 """Exercises with self-checks that say *what* is wrong, not only pass/fail.
 
-Each exercise is an :class:`Exercise`: a prompt, a checker, hints on request and a
-solution that stays hidden unless an instructor asks for it. ``check(answer)``
-returns a :class:`Feedback` listing every finding: which field, what was
-expected, what was seen, and why it matters.
+Each exercise is an :class:`Exercise`: a prompt, a checker and hints on request.
+``check(answer)`` returns a :class:`Feedback` listing every finding: which field, what was
+expected, what was seen, and why it matters. :func:`progress` shows which exercises this
+session's answers passed. Model answers are not in the package: they live in the repository's
+``instructor/`` folder (``instructor/exercise_answers.md``), apart from what students install.
 
 Notebook 01 uses ``client_hello_exercise`` and ``cipher_suites_offset_exercise``.
 """
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 from ..constants import CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, describe
@@ -77,18 +79,20 @@ class Feedback:
 
 @dataclass(frozen=True)
 class Exercise:
-    """A prompt, a checker, hints, and a solution shown only on request."""
+    """A prompt, a checker and hints (no model answer: those stay in ``instructor/``)."""
 
     name: str
     prompt: str
     checker: Callable[[Any], list[Finding]]
     hints: Sequence[str] = ()
-    solution_text: str = field(default="", repr=False)
     praise: str = "Correct."
 
     def check(self, answer: Any) -> Feedback:
-        """Check ``answer``; the Feedback lists every specific problem found."""
-        return Feedback(self.name, tuple(self.checker(answer)), self.praise)
+        """Check ``answer``; the Feedback lists every specific problem found (and counts toward
+        :func:`progress`)."""
+        feedback = Feedback(self.name, tuple(self.checker(answer)), self.praise)
+        _ATTEMPTS[self.name] = _ATTEMPTS.get(self.name, False) or feedback.correct
+        return feedback
 
     def hint(self, n: int = 0) -> str:
         """The n-th hint (0 first); gentler than the solution."""
@@ -96,14 +100,70 @@ class Exercise:
             return "No hints for this one: re-read the prompt and the RFC section it names."
         return f"Hint {min(n, len(self.hints) - 1) + 1}/{len(self.hints)}: {self.hints[min(n, len(self.hints) - 1)]}"
 
-    def solution(self, *, instructor: bool = False) -> str:
-        """The model answer. Hidden unless ``instructor=True``, so learners try first."""
-        if not instructor:
-            return "The solution is for instructors: call solution(instructor=True) once you have tried."
-        return self.solution_text
-
     def __repr__(self) -> str:
         return f"Exercise {self.name!r}\n{self.prompt}"
+
+
+# -- Progress: which exercises has this learner passed? --------------------------
+
+COURSE_EXERCISES = (
+    "00.1 what does an eavesdropper see?",
+    "01.1 build a ClientHello",
+    "01.2 find the cipher suites",
+    "02.1 predict the negotiation",
+    "03.1 which check catches it?",
+    "04.1 Diffie-Hellman by hand",
+    "05.1 the client_write_key",
+    "06.1 the client's verify_data",
+    "07.1 the per-record nonce",
+    "08.1 read the state machine",
+    "09.1 which defence stops which attack?",
+)
+"""The exercises of notebooks 00-09, in course order."""
+
+_ATTEMPTS: dict[str, bool] = {}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Which exercises were passed, tried or not yet tried (in this Python session)."""
+
+    status: tuple[tuple[str, str], ...]
+
+    @property
+    def passed(self) -> list[str]:
+        return [name for name, state in self.status if state == "passed"]
+
+    def __str__(self) -> str:
+        rows = [f"{state:>10}  {name}" for name, state in self.status]
+        rows.append(f"{len(self.passed)}/{len(self.status)} exercises passed")
+        return "\n".join(rows)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        mark = {"passed": "&#10004;", "tried": "&#8230; tried", "not tried": ""}
+        body = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{mark[state]}</td></tr>"
+            for name, state in self.status
+        )
+        return (
+            f"<table><tr><th>exercise</th><th>passed</th></tr>{body}</table>"
+            f"<p>{len(self.passed)}/{len(self.status)} exercises passed</p>"
+        )
+
+
+def progress() -> Progress:
+    """The course's exercises and whether this session's answers passed them (``check`` records)."""
+    names = list(COURSE_EXERCISES) + sorted(set(_ATTEMPTS) - set(COURSE_EXERCISES))
+    status = tuple(
+        (
+            name,
+            "passed" if _ATTEMPTS.get(name) else ("tried" if name in _ATTEMPTS else "not tried"),
+        )
+        for name in names
+    )
+    return Progress(status)
 
 
 # -- Notebook 01: build a ClientHello to a specification ------------------------
@@ -216,11 +276,6 @@ client_hello_exercise = Exercise(
         "build_client_hello takes versions=, cipher_suites=, groups=, alpn= as keywords.",
         "key_share_groups= chooses which groups get a key share; it defaults to the first of groups.",
     ),
-    solution_text=(
-        "build_client_hello('lab.example', versions=[ProtocolVersion.TLS13],\n"
-        "    cipher_suites=[CipherSuite.TLS_CHACHA20_POLY1305_SHA256],\n"
-        "    groups=[NamedGroup.secp256r1], alpn=['h2'], rng=seeded_rng(1))"
-    ),
     praise="Correct: every field matches the specification.",
 )
 
@@ -273,7 +328,6 @@ def cipher_suites_offset_exercise(hello_bytes: bytes) -> Exercise:
             "4 + 2 + 32 = 38 is where the session id length byte sits.",
             "Then skip the session id and the 2-byte cipher_suites length.",
         ),
-        solution_text="4 + 2 + 32 + 1 + len(legacy_session_id) + 2",
     )
 
 
@@ -354,10 +408,6 @@ def client_write_key_exercise(
         hints=(
             "The seed is server_random + client_random.",
             f"This suite has {mac}-byte MAC keys and {key}-byte cipher keys.",
-        ),
-        solution_text=(
-            f"block = prf(master, 'key expansion', server_random + client_random, {length}, "
-            f"'{info.hash_name}'); block[{2 * mac}:{2 * mac + key}]"
         ),
     )
 
@@ -446,7 +496,6 @@ def client_verify_data_exercise() -> Exercise:
             "finished_key(secret) and verify_data_13(secret, transcript_hash) are in tlslab.stages.keyschedule.",
             "The client's transcript ends with the server's Finished.",
         ),
-        solution_text="verify_data_13(chts, digest('sha256', CH + SH + EE + CERT + CV + SF))",
     )
 
 
@@ -497,11 +546,43 @@ def nonce_exercise(iv: bytes, seq: int) -> Exercise:
             "Left-pad the sequence number with zeros to the IV's length.",
             "Then XOR byte by byte.",
         ),
-        solution_text="bytes(a ^ b for a, b in zip(iv, seq.to_bytes(len(iv), 'big')))",
     )
 
 
 # -- Notebook 02: predict the server's choice -----------------------------------
+
+
+def _as_code_point(enum: type[IntEnum], value: Any) -> int | None:
+    """An enum member, a number, a hex string or a name ('TLS13', 'TLS 1.3', 'x25519') as an int."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return int(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.lower().startswith("0x"):
+        try:
+            return int(text, 16)
+        except ValueError:
+            return None
+    if text.isdigit():
+        return int(text)
+    squeezed = text.replace(" ", "").replace("v", "").replace(".", "").lower()
+    for member in enum:
+        if member.name.lower() in (text.lower(), squeezed):
+            return int(member)
+    return None
+
+
+def _as_yes_no(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "false", "no"):
+        return value.strip().lower() in ("true", "yes")
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    return None
 
 
 def negotiation_exercise() -> Exercise:
@@ -543,6 +624,29 @@ def negotiation_exercise() -> Exercise:
         missing = {"version", "cipher_suite", "group", "hello_retry_request"} - set(answer)
         if missing:
             return [Finding("answer", f"missing keys: {sorted(missing)}")]
+        given: dict[str, Any] = {}
+        for key, enum, example in (
+            ("version", ProtocolVersion, "ProtocolVersion.TLS13, 'TLS 1.3' or 0x0304"),
+            ("cipher_suite", CipherSuite, "CipherSuite.TLS_AES_128_GCM_SHA256 or 0x1301"),
+            ("group", NamedGroup, "NamedGroup.x25519 or 'x25519'"),
+        ):
+            value = _as_code_point(enum, answer[key])
+            if value is None:
+                findings.append(
+                    Finding(key, f"{answer[key]!r} is not a {enum.__name__}: write e.g. {example}")
+                )
+            given[key] = value
+        retry = _as_yes_no(answer["hello_retry_request"])
+        if retry is None:
+            findings.append(
+                Finding(
+                    "hello_retry_request",
+                    f"{answer['hello_retry_request']!r}: answer True or False",
+                )
+            )
+        if findings:
+            return findings
+        answer = {**given, "hello_retry_request": retry}
         if answer["version"] != truth.version:
             findings.append(
                 Finding(
@@ -587,7 +691,6 @@ def negotiation_exercise() -> Exercise:
             "Is any of the client's key shares usable by this server?",
             "With server preference, walk the server's list and take the first item the client offered.",
         ),
-        solution_text=str(truth),
     )
 
 
@@ -646,24 +749,69 @@ def small_dh_exercise(p: int = 23, g: int = 5, a: int = 6, b: int = 15) -> Exerc
             "The client receives B = g^b mod p from the server.",
             "It then computes B^a mod p: pow(B, a, p).",
         ),
-        solution_text=f"pow(pow({g}, {b}, {p}), {a}, {p}) = {right}",
     )
 
 
 # -- Notebook 03: which check catches it? ---------------------------------------
 
 
-def which_check_exercise(exhibit_name: str = "self-signed leaf") -> Exercise:
-    """Name the validation check that rejects a gallery chain (without running the validator first)."""
+def _check_names() -> list[str]:
+    """Every check validate_chain can report: those run on a healthy chain plus the gallery's."""
+    from ..pki.certificates import LAB_NOW
+    from ..pki.validation import validate_chain
+    from .gallery import HOST, gallery, healthy_chain
+
+    healthy = healthy_chain()
+    report = validate_chain(
+        healthy.leaf.certificate,
+        healthy.intermediate_certificates,
+        healthy.trust_roots,
+        HOST,
+        LAB_NOW,
+    )
+    names = {c.check for c in report.checks}
+    for exhibit in gallery():
+        names |= {c.check for c in exhibit.validate().checks}
+    return sorted(names)
+
+
+def exercise_exhibits() -> list[Any]:
+    """Broken chains used only by exercises, so the gallery printout in notebook 03 gives nothing away."""
+    from .gallery import BrokenChain, healthy_chain
+
+    return [
+        BrokenChain(
+            "two intermediates under pathLen 1",
+            "the root allows one intermediate below it (pathLenConstraint 1), and the chain has two",
+            "pathLenConstraint",
+            "bad_certificate",
+            healthy_chain(intermediates=2, root_options={"path_length": 1}),
+        ),
+        BrokenChain(
+            "leaf claims to be a CA",
+            "the server's own certificate carries basicConstraints cA=TRUE",
+            "leaf is not a CA",
+            "bad_certificate",
+            healthy_chain(leaf_options={"ca": True}),
+        ),
+    ]
+
+
+def which_check_exercise(exhibit_name: str = "two intermediates under pathLen 1") -> Exercise:
+    """Name the validation check that rejects a broken chain (without running the validator first).
+
+    The default exhibit is not in notebook 03's gallery printout, so the answer is not on screen."""
     from .gallery import gallery
 
-    exhibit = next(g for g in gallery() if g.name == exhibit_name)
+    exhibit = next(g for g in [*exercise_exhibits(), *gallery()] if g.name == exhibit_name)
     report = exhibit.validate()
-    names = sorted({c.check for c in report.checks} | {"issuer found", "trust anchor"})
+    names = _check_names()
+    ran = {c.check for c in report.checks}
 
     def check(answer: Any) -> list[Finding]:
         if not isinstance(answer, str):
             return [Finding("answer", "give the check's name as a string, e.g. 'validity period'")]
+        answer = answer.strip()
         if answer == exhibit.catches_it:
             return []
         passed = [c for c in report.checks if c.check == answer and c.ok]
@@ -671,16 +819,26 @@ def which_check_exercise(exhibit_name: str = "self-signed leaf") -> Exercise:
             return [
                 Finding(
                     answer,
-                    f"that check passed for this chain ({passed[0].detail}); look further up the path",
+                    f"that check passed for this chain ({passed[0].detail}); look further along the path",
                 )
             ]
+        same = [n for n in names if n.lower() == answer.lower() and n != answer]
+        if same:
+            return [Finding("answer", f"check names are case-sensitive: did you mean {same[0]!r}?")]
         if answer not in names:
             return [
                 Finding(
                     "answer", f"no check is called {answer!r}; the checks are: {', '.join(names)}"
                 )
             ]
-        return [Finding(answer, "that check never ran: validation stopped at an earlier failure")]
+        if answer not in ran:
+            return [
+                Finding(
+                    answer,
+                    "that check did not reject this chain: it passed, or validation stopped before it",
+                )
+            ]
+        return [Finding(answer, "that check ran and is not the one that failed")]
 
     return Exercise(
         name="03.1 which check catches it?",
@@ -690,7 +848,6 @@ def which_check_exercise(exhibit_name: str = "self-signed leaf") -> Exercise:
             "Think about which certificate is wrong: the leaf, the intermediate or the root.",
             "Constraints written in a CA certificate are checked when that CA is the issuer.",
         ),
-        solution_text=exhibit.catches_it,
     )
 
 
@@ -740,7 +897,6 @@ def state_exercise() -> Exercise:
         hints=(
             "After EncryptedExtensions the server sends either CertificateRequest or Certificate.",
         ),
-        solution_text=right.value,
     )
 
 
@@ -786,7 +942,6 @@ def defence_exercise() -> Exercise:
         hints=(
             "Two of the defences check the handshake itself; one checks identity; one is about keys.",
         ),
-        solution_text=str(right),
     )
 
 
@@ -831,5 +986,4 @@ def encrypted_messages_exercise() -> Exercise:
         "Certificate, CertificateVerify and Finished travel in the clear? Give a set of names.",
         checker=check,
         hints=("Keys can be derived once both key shares are known.",),
-        solution_text="{'ClientHello', 'ServerHello'}",
     )

@@ -1,0 +1,370 @@
+"""The "implement this stage" assignments: instructor notebooks, the student notebooks generated
+from them, and the graders' points and feedback (tlslab.lab.grading).
+
+Each instructor path from the README is a test here: hand out an assignment (generate the student
+notebook, check no solution survives), grade a right submission, a wrong-length one and a
+wrong-label one, and read the specific feedback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+
+from tlslab.lab import grading
+from tlslab.lab.grading import ASSIGNMENTS, grade
+from tlslab.stages.keyschedule import hash_algorithm, hmac_digest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import make_assignments  # noqa: E402
+
+SOURCE = sorted((ROOT / "instructor" / "assignments").glob("*.ipynb"))
+RELEASE = sorted((ROOT / "assignments").glob("*.ipynb"))
+
+
+def _cells(path: Path) -> list[dict[str, Any]]:
+    cells: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return cells
+
+
+def _solution_lines(path: Path) -> list[str]:
+    """Every non-trivial line between the solution markers of an instructor notebook."""
+    lines, inside = [], False
+    for cell in _cells(path):
+        for line in "".join(cell["source"]).split("\n"):
+            if line.strip() == make_assignments.BEGIN:
+                inside = True
+            elif line.strip() == make_assignments.END:
+                inside = False
+            elif inside and len(line.strip()) > 12:
+                lines.append(line.strip())
+    return lines
+
+
+# -- handing out: student notebooks come from the instructor ones, without solutions ---------------
+
+
+def test_every_assignment_has_an_instructor_and_a_student_notebook() -> None:
+    assert len(SOURCE) >= 6
+    assert [p.name for p in SOURCE] == [p.name for p in RELEASE]
+    asked = [key for path in SOURCE for key in grading.assignments_in(path)]
+    assert sorted(asked) == sorted(ASSIGNMENTS), "every grader is used by exactly one notebook"
+
+
+def test_student_notebooks_are_generated_from_the_instructor_ones() -> None:
+    assert make_assignments.stale() == [], "run python tools/make_assignments.py"
+
+
+def test_no_solution_text_reaches_the_student_notebooks() -> None:
+    student_text = "\n".join(p.read_text(encoding="utf-8") for p in RELEASE)
+    for marker in make_assignments.MARKERS:
+        assert marker not in student_text
+    solutions = [line for path in SOURCE for line in _solution_lines(path)]
+    assert len(solutions) > 30
+    leaked = [line for line in solutions if json.dumps(line)[1:-1] in student_text]
+    assert leaked == []
+    assert student_text.count("raise NotImplementedError()") == len(ASSIGNMENTS)
+
+
+def test_strip_source_keeps_the_indentation_and_drops_hidden_tests() -> None:
+    source = "def f():\n    x = 1\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
+    assert make_assignments.strip_source(source) == (
+        "def f():\n    x = 1\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+    )
+    hidden = "assert f()\n### BEGIN HIDDEN TESTS\nassert g()\n### END HIDDEN TESTS\n"
+    assert make_assignments.strip_source(hidden) == "assert f()\n"
+    with pytest.raises(ValueError, match="END SOLUTION"):
+        make_assignments.strip_source("### BEGIN SOLUTION\nx = 1\n")
+
+
+def test_notebooks_carry_nbgrader_metadata() -> None:
+    """The instructor notebooks are an nbgrader source folder: unique grade ids, locked test cells
+    with points, solution cells marked."""
+    for path in SOURCE:
+        ids, points = [], 0.0
+        for cell in _cells(path):
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if meta is None:
+                continue
+            assert meta["schema_version"] == 3
+            ids.append(meta["grade_id"])
+            if meta["grade"]:
+                assert meta["locked"] and not meta["solution"] and meta["points"] > 0
+                points += meta["points"]
+            else:
+                assert meta["solution"] and make_assignments.BEGIN in "".join(cell["source"])
+        assert len(ids) == len(set(ids)) and ids
+        assert points == sum(ASSIGNMENTS[k].points for k in grading.assignments_in(path))
+
+
+# -- grading: right answers get full points, the stubs none -----------------------------------------
+
+
+def test_instructor_solutions_get_full_points() -> None:
+    report = grading.progress(*SOURCE)
+    assert [r.assignment for r in report.results] == [
+        k for p in SOURCE for k in grading.assignments_in(p)
+    ]
+    assert all(r.passed for r in report.results), str(report)
+    assert report.points == report.max_points == sum(a.points for a in ASSIGNMENTS.values())
+
+
+def test_unfinished_student_notebooks_get_no_points() -> None:
+    report = grading.progress(*RELEASE)
+    assert report.points == 0 and len(report.results) == len(ASSIGNMENTS)
+    assert all("not written yet" in r.feedback[0] for r in report.results)
+    assert "0/11 passed" in str(report)
+
+
+# -- grading: specific feedback for the common mistakes ---------------------------------------------
+
+
+def _prf(
+    truncate: bool = True, with_label: bool = True, flip: int | None = None
+) -> Callable[..., bytes]:
+    def prf(
+        secret: bytes, label: str, seed: bytes, length: int, hash_name: str = "sha256"
+    ) -> bytes:
+        full = (label.encode() if with_label else b"") + seed
+        out, a = b"", full
+        while len(out) < length:
+            a = hmac_digest(hash_name, secret, a)
+            out += hmac_digest(hash_name, secret, a + full)
+        result = bytearray(out[:length] if truncate else out)
+        if flip is not None and len(result) > flip:
+            result[flip] ^= 0x01
+        return bytes(result)
+
+    return prf
+
+
+def _hkdf(prefix: bytes = b"tls13 ", label_length: bool = True) -> Callable[..., bytes]:
+    def hkdf_expand_label(
+        secret: bytes, label: str, context: bytes, length: int, hash_name: str = "sha256"
+    ) -> bytes:
+        full = prefix + label.encode()
+        info = length.to_bytes(2, "big") + (bytes([len(full)]) if label_length else b"") + full
+        info += bytes([len(context)]) + context
+        return HKDFExpand(hash_algorithm(hash_name), length, info).derive(secret)
+
+    return hkdf_expand_label
+
+
+def test_right_submission() -> None:
+    result = grade("prf", _prf())
+    assert result.passed and result.points == 10 and "correct on the RFC vectors" in str(result)
+    assert grade("hkdf_expand_label", _hkdf())
+
+
+def test_wrong_length_submission() -> None:
+    """The most common PRF bug: forgetting to cut P_hash's output (the README example used to
+    crash with StopIteration on it)."""
+    result = grade("prf", _prf(truncate=False))
+    assert not result and result.points == 0
+    first = result.feedback[0]
+    assert first.startswith("wrong length: returned 128 bytes, expected 100")
+    assert "the first 100 byte(s) are right" in first and "not cut to the length" in first
+    assert "the PRF vector P_SHA256" in first and "length=100" in first
+    assert "random input, shrunk by Hypothesis" in result.feedback[1]
+
+
+def test_wrong_label_submissions() -> None:
+    prf = grade("prf", _prf(with_label=False))
+    assert prf.feedback[0].startswith("wrong label: this is P_hash(secret, seed) without the label")
+    hkdf = grade("hkdf_expand_label", _hkdf(prefix=b""))
+    assert hkdf.points == 0 and "'tls13 ' prefix is missing" in hkdf.feedback[0]
+    assert "RFC 8448 server handshake key" in hkdf.feedback[0]
+    no_space = grade("hkdf_expand_label", _hkdf(prefix=b"tls13"))
+    assert "you wrote 'tls13'" in no_space.feedback[0]
+
+
+def test_missing_length_prefix_submission() -> None:
+    result = grade("hkdf_expand_label", _hkdf(label_length=False))
+    assert "missing length prefix: opaque label<7..255>" in result.feedback[0]
+
+
+def test_first_wrong_byte_names_offset_and_input() -> None:
+    result = grade("prf", _prf(flip=40))
+    assert result.feedback[0].startswith("first wrong byte at offset 40 of 100: 0x")
+    assert "secret=9bbe436ba940f017" in result.feedback[0]
+
+
+def test_random_inputs_catch_what_the_vectors_miss() -> None:
+    """Right on every published vector (all SHA-256 or SHA-384 as given), wrong only on inputs the
+    vectors do not contain: half the points, and the feedback shows Hypothesis's smallest input."""
+
+    def prf_empty_seed_bug(
+        secret: bytes, label: str, seed: bytes, length: int, hash_name: str = "sha256"
+    ) -> bytes:
+        return _prf()(secret, label, seed or b"\x00", length, hash_name)
+
+    result = grade("prf", prf_empty_seed_bug)
+    assert result.points == 5 and len(result.feedback) == 1
+    assert "seed=b'' (empty)" in result.feedback[0]
+
+
+@pytest.mark.parametrize(
+    ("key", "student", "expected"),
+    [
+        (
+            "record_nonce",
+            lambda iv, seq: bytes(
+                a ^ b for a, b in zip(iv, seq.to_bytes(12, "little"), strict=True)
+            ),
+            "big-endian",
+        ),
+        (
+            "record_aad",
+            lambda n: bytes([22, 3, 3]) + n.to_bytes(2, "big"),
+            "always application_data",
+        ),
+        (
+            "certificate_verify_content",
+            lambda th, server: b"TLS 1.3, server CertificateVerify\x00" + th,
+            "64 spaces",
+        ),
+        ("verify_data_13", lambda k, th, h="sha256": hmac_digest(h, k, th), "finished_key"),
+        (
+            "transcript_hash",
+            lambda ms, h="sha256": __import__("tlslab").stages.keyschedule.digest(h, b"".join(ms)),
+            "HelloRetryRequest rule is missing",
+        ),
+        (
+            "dns_name_matches",
+            lambda p, n: p.lower() == n.lower() or (p.startswith("*.") and n.endswith(p[1:])),
+            "returned True, expected False",
+        ),
+        (
+            "parse_client_hello",
+            lambda data: {"legacy_session_id": b"", "cipher_suites": [], "extensions": []},
+            "legacy_session_id is",
+        ),
+        (
+            "verify_data_12",
+            lambda m, label, hh, h="sha256": _prf()(m, label, hh, 32, h),
+            "wrong length: returned 32 bytes, expected 12",
+        ),
+        (
+            "derive_secret",
+            lambda s, label, msgs, h="sha256": _hkdf()(
+                s, label, b"", 32 if h == "sha256" else 48, h
+            ),
+            "empty context",
+        ),
+    ],
+)
+def test_each_grader_names_its_mistake(
+    key: str, student: Callable[..., Any], expected: str
+) -> None:
+    result = grade(key, student, examples=40)
+    assert not result.passed
+    assert any(expected in line for line in result.feedback), str(result)
+
+
+def test_a_crashing_submission_is_feedback_not_a_crash() -> None:
+    result = grade("record_aad", lambda n: bytes([23, 3, 3, 0, n]), examples=200)
+    assert result.points == 2.5 and "raised ValueError(bytes must be in range(0, 256))" in str(
+        result
+    )
+    assert "n=256" in str(result)
+    assert not grade("prf", "not a function")
+
+
+# -- the shells an instructor uses: the CLI and plain pytest ------------------------------------------
+
+
+def _submission(tmp_path: Path, key: str, body: str) -> Path:
+    """A student's copy of the notebook that holds ``key``, with one function body filled in."""
+    path = next(p for p in RELEASE if key in grading.assignments_in(p))
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if f"def {key}(" in source:
+            cell["source"] = source.replace(
+                "    # YOUR CODE HERE\n    raise NotImplementedError()", body
+            )
+    out = tmp_path / path.name
+    out.write_text(json.dumps(notebook), encoding="utf-8")
+    return out
+
+
+def test_cli_grades_a_submission(tmp_path: Path) -> None:
+    body = "    return bytes(a ^ b for a, b in zip(iv, seq.to_bytes(len(iv), 'big')))"
+    path = _submission(tmp_path, "record_nonce", body)
+    run = subprocess.run(
+        [sys.executable, "-m", "tlslab.lab.grading", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 1  # record_aad is still a stub
+    assert "record_nonce                    5/5     passed" in run.stdout
+    assert "record_aad                      0/5     record_aad is not written yet" in run.stdout
+    assert "1/2 passed, 5/10 points" in run.stdout
+
+
+def test_plain_pytest_grades_a_submission_folder(tmp_path: Path) -> None:
+    body = "    return bytes([23, 3, 3]) + length.to_bytes(2, 'little')"
+    _submission(tmp_path, "record_aad", body)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(ROOT / "assignments" / "test_submission.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "TLSLAB_SUBMISSION": str(tmp_path)},
+    )
+    assert run.returncode == 1, run.stdout
+    assert "2 failed" in run.stdout
+    assert "the length is a uint16 in network order (big-endian)" in run.stdout
+
+
+# -- the README's instructor section, as code -------------------------------------------------------
+
+
+def _readme_block(containing: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    (block,) = [b for b in blocks if containing in b]
+    return block
+
+
+def test_readme_parsing_example_runs_on_the_shipped_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)
+    exec(_readme_block("client_hello.hex"), {})
+    out = capsys.readouterr().out
+    assert (
+        "['TLS_AES_128_GCM_SHA256', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_256_GCM_SHA384']"
+        in out
+    )
+
+
+def test_readme_hand_written_grader_survives_a_wrong_length_answer() -> None:
+    """The README's PRF grader used to raise StopIteration when the answer had the wrong length."""
+    namespace: dict[str, Any] = {}
+    exec(_readme_block("def grade_prf"), namespace)
+    grade_prf = namespace["grade_prf"]
+    assert grade_prf(_prf()) == []
+    long = grade_prf(_prf(truncate=False))
+    assert long and all("bytes, expected" in p for p in long)
+    assert grade_prf(_prf(flip=40))[0].endswith("first wrong byte at offset 40")
