@@ -2,7 +2,7 @@
 
 Built on the :class:`~tlslab.lab.exercises.Exercise` machinery: ``check(answer)`` returns a
 Feedback whose findings say which step went wrong (a label, a missing byte, a key used twice),
-``hint(n)`` nudges, ``solution(instructor=True)`` gives the model answer.
+``hint(n)`` nudges; model answers live with the instructors (``instructor/exercise_answers.md``), never in the package.
 
 - 00a_crypto_primer: :func:`nonce_reuse_puzzle` (recover a plaintext from a repeated AES-GCM nonce)
 - 11_resumption_and_0rtt: :func:`binder_exercise` (compute a PSK binder, RFC 8446 §4.2.11.2)
@@ -145,7 +145,6 @@ def nonce_reuse_puzzle(seed: str = "nonce reuse") -> NonceReusePuzzle:
             "Counter mode encrypts by XOR with a keystream that depends only on (key, nonce).",
             "c1 XOR c2 = p1 XOR p2. XOR in p1. Leave out the 16-byte tags.",
         ),
-        solution_text="bytes(a ^ b ^ p for a, b, p in zip(puzzle.first_ciphertext, puzzle.second_ciphertext, puzzle.known_plaintext))",
         praise="Correct: one repeated nonce gave away a whole message, and with it the keystream. TLS never repeats one (notebook 07).",
     )
     return NonceReusePuzzle(known, c1, c2, exercise)
@@ -248,7 +247,6 @@ def binder_exercise(client_hello: bytes, psk: bytes, hash_name: str = "sha256") 
             'The chain is: Early Secret = HKDF-Extract(0, PSK); binder_key = Derive-Secret(Early Secret, "res binder", "").',
             "The binder is a Finished-style HMAC over the hash of the ClientHello cut just before the binders list (header included).",
         ),
-        solution_text="psk_binder(binder_key(early_secret(psk)), digest('sha256', truncated_client_hello(raw, offered)))",
         praise="Correct: your binder matches the one on the wire. The server computes the same to know the client holds the PSK.",
     )
 
@@ -331,7 +329,6 @@ def client_certificate_verify_exercise(
             "Four parts: padding, a context string, a separator, the transcript hash.",
             "64 bytes of 0x20; b'TLS 1.3, client CertificateVerify'; one 0x00; the hash.",
         ),
-        solution_text="b'\\x20' * 64 + b'TLS 1.3, client CertificateVerify' + b'\\x00' + transcript_hash",
         praise="Correct: these are the bytes the client's key signs. They tie the signature to this transcript and to the client's role.",
     )
 
@@ -419,7 +416,6 @@ def key_update_exercise(secret_0: bytes, updates: int = 2, hash_name: str = "sha
             'Each KeyUpdate moves one generation: secret_{N+1} = HKDF-Expand-Label(secret_N, "traffic upd", "", Hash.length).',
             f"Apply it {updates} times; no transcript hash is involved.",
         ),
-        solution_text="s = secret_0\nfor _ in range(updates): s = next_traffic_secret(s)",
         praise="Correct: both sides reach the same secret with no message but the KeyUpdate itself, and the old key can be erased.",
     )
 
@@ -504,6 +500,5 @@ def ech_observer_exercise() -> Exercise:
             "ECH encrypts one thing: the inner ClientHello. Everything outside TLS is untouched.",
             "Five items still leak.",
         ),
-        solution_text=repr(sorted(visible)),
         praise="Correct: ECH hides which site behind a provider you visit, not that you visit the provider.",
     )
