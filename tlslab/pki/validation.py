@@ -30,6 +30,7 @@ import html
 import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -98,6 +99,7 @@ _NON_CRITICAL = {
 }
 
 RFC5280 = "RFC 5280"
+_EMPTY_NAME = b"\x30\x00"  # an empty SEQUENCE OF RelativeDistinguishedName
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,16 +291,18 @@ class _Validator:
         ] = {}
         self._der: dict[int, bytes] = {}
         self._own_checks: dict[int, tuple[list[Check], list[Lint], _Failed | None]] = {}
-        self.root_der = {self.der(r) for r in self.roots}
+        self._names: dict[int, tuple[bytes, bytes]] = {}
+        self._keys: dict[int, Any] = {}
+        self.root_set = set(self.roots)
         self.exhausted = False
         # Candidate issuers by subject name, trust anchors first (RFC 4158 §3.5), each
         # certificate once (a root also sent as an intermediate is the root).
-        self.by_subject: dict[x509.Name, list[tuple[int, x509.Certificate]]] = {}
-        seen: set[bytes] = set()
+        self.by_subject: dict[bytes, list[tuple[int, x509.Certificate]]] = {}
+        seen: set[x509.Certificate] = set()
         for order, c in enumerate([*self.roots, *self.intermediates]):
-            if self.der(c) not in seen:
-                seen.add(self.der(c))
-                self.by_subject.setdefault(c.subject, []).append((order, c))
+            if c not in seen:
+                seen.add(c)
+                self.by_subject.setdefault(self.subject(c), []).append((order, c))
 
     # -- writing the report ---------------------------------------------------------------------
     def record(
@@ -398,15 +402,46 @@ class _Validator:
         spki = self._spkis.get(id(cert))
         if spki is None:
             try:
-                key = cert.public_key()
+                key = self.public_key(cert)
                 spki = key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
             except (ValueError, UnsupportedAlgorithm):
                 spki = self.der(cert)
             self._spkis[id(cert)] = spki
         return spki
 
+    def subject(self, cert: x509.Certificate) -> bytes:
+        """The subject name's DER (names are matched byte for byte in path building)."""
+        return self._subject_and_issuer(cert)[0]
+
+    def issuer_name(self, cert: x509.Certificate) -> bytes:
+        return self._subject_and_issuer(cert)[1]
+
+    def self_issued(self, cert: x509.Certificate) -> bool:
+        """RFC 5280 §6.1: subject and issuer are the same name."""
+        subject, issuer = self._subject_and_issuer(cert)
+        return subject == issuer
+
+    def _subject_and_issuer(self, cert: x509.Certificate) -> tuple[bytes, bytes]:
+        from .x509der import raw_names
+
+        names = self._names.get(id(cert))
+        if names is None:
+            try:
+                names = raw_names(self.der(cert))
+            except ValueError:  # unreachable for a certificate cryptography parsed
+                names = (cert.subject.public_bytes(), cert.issuer.public_bytes())
+            self._names[id(cert)] = names
+        return names
+
+    def public_key(self, cert: x509.Certificate) -> Any:
+        """The certificate's public key, loaded once (raises ValueError/UnsupportedAlgorithm)."""
+        key = self._keys.get(id(cert))
+        if key is None:
+            key = self._keys[id(cert)] = cert.public_key()
+        return key
+
     def is_anchor(self, cert: x509.Certificate) -> bool:
-        return self.der(cert) in self.root_der
+        return cert in self.root_set
 
     def is_leaf(self, cert: x509.Certificate) -> bool:
         return cert is self.leaf_certificate
@@ -444,10 +479,10 @@ class _Validator:
         aki = self.value(working, x509.AuthorityKeyIdentifier)
         wanted = aki.key_identifier if isinstance(aki, x509.AuthorityKeyIdentifier) else None
         # RFC 4158 §2.4.2: a certificate with the name and key of one already on the path is a loop.
-        on_path = {(c.subject, self._spki(c)) for c in [*below, working]}
+        on_path = {(self.subject(c), self._spki(c)) for c in [*below, working]}
         ranked = []
-        for order, c in self.by_subject.get(working.issuer, []):
-            if (c.subject, self._spki(c)) in on_path:
+        for order, c in self.by_subject.get(self.issuer_name(working), []):
+            if (self.subject(c), self._spki(c)) in on_path:
                 continue
             try:
                 ski = self.value(c, x509.SubjectKeyIdentifier)
@@ -512,7 +547,7 @@ class _Validator:
                 name_constraints(self, candidate, [*below, working])
                 if self.crls:
                     check_revocation(self.record, self.crls, working, candidate, self.report.now)
-                next_depth = depth if candidate.subject == candidate.issuer else depth + 1
+                next_depth = depth if self.self_issued(candidate) else depth + 1
                 return [working, *self.build(candidate, [*below, working], next_depth)]
             except _Failed as failure:
                 if self.exhausted:
@@ -572,8 +607,8 @@ def issuer_name_present(v: _Validator, cert: x509.Certificate) -> None:
     v.record(
         cert,
         "issuer name",
-        len(cert.issuer) > 0,
-        "non-empty" if len(cert.issuer) else "empty issuer",
+        v.issuer_name(cert) != _EMPTY_NAME,
+        "non-empty" if v.issuer_name(cert) != _EMPTY_NAME else "empty issuer",
         cite="RFC 5280 §4.1.2.4",
     )
 
@@ -669,7 +704,7 @@ def public_key_allowed(v: _Validator, cert: x509.Certificate) -> None:
     """CABF 6.1.5 / 7.1.3.1: RSA of at least 2048 bits whose size is a multiple of 8, or ECDSA
     on P-256/P-384/P-521. (A leaf's Ed25519/Ed448 key is accepted: TLS 1.3 can use it.)"""
     try:
-        key = cert.public_key()
+        key = v.public_key(cert)
     except (ValueError, UnsupportedAlgorithm) as exc:
         v.record(
             cert,
@@ -832,7 +867,7 @@ def leaf_subject_alt_name(v: _Validator, cert: x509.Certificate) -> None:
         cite="RFC 6125 §6.4.4",
     )
     assert san is not None
-    empty_subject = len(cert.subject) == 0
+    empty_subject = v.subject(cert) == _EMPTY_NAME
     ok = san.critical == empty_subject
     v.record(
         cert,
@@ -1188,7 +1223,7 @@ def name_constraints(
         return
     trees = len(nc.permitted_subtrees or []) + len(nc.excluded_subtrees or [])
     for cert in below:
-        if cert.subject == cert.issuer and cert is not below[0]:
+        if v.self_issued(cert) and cert is not below[0]:
             continue  # self-issued intermediates are exempt (RFC 5280 §6.1.4 (b))
         names = _names_of(v, cert)
         v.nc_budget -= len(names) * trees
@@ -1225,9 +1260,10 @@ def _names_of(v: _Validator, cert: x509.Certificate) -> list[x509.GeneralName]:
     names: list[x509.GeneralName] = (
         list(san) if isinstance(san, x509.SubjectAlternativeName) else []
     )
-    if len(cert.subject):
-        names.append(x509.DirectoryName(cert.subject))
-    names += [SubjectEmail(e) for e in subject_emails(cert.subject)]
+    subject = cert.subject
+    if len(subject):
+        names.append(x509.DirectoryName(subject))
+    names += [SubjectEmail(e) for e in subject_emails(subject)]
     return names
 
 
@@ -1239,7 +1275,7 @@ def _names_of(v: _Validator, cert: x509.Certificate) -> list[x509.GeneralName]:
 def anchor_authority_key_identifier(v: _Validator, root: x509.Certificate) -> None:
     """RFC 5280 §4.2.1.1: a cross-signed (not self-issued) anchor carries an AKI like any
     certificate a CA issued: an issuance rule, so a lint."""
-    if root.subject != root.issuer:
+    if not v.self_issued(root):
         ok = v.ext(root, ExtensionOID.AUTHORITY_KEY_IDENTIFIER) is not None
         v.lint(
             root,
@@ -1252,7 +1288,7 @@ def anchor_authority_key_identifier(v: _Validator, root: x509.Certificate) -> No
 
 def anchor_has_no_eku(v: _Validator, root: x509.Certificate) -> None:
     """CABF 7.1.2.1.d: a root certificate carries no extendedKeyUsage."""
-    if v.webpki and root.subject == root.issuer:
+    if v.webpki and v.self_issued(root):
         ok = v.ext(root, ExtensionOID.EXTENDED_KEY_USAGE) is None
         v.record(
             root,
@@ -1266,11 +1302,7 @@ def anchor_has_no_eku(v: _Validator, root: x509.Certificate) -> None:
 def anchor_aki_names_itself(v: _Validator, root: x509.Certificate) -> None:
     """CABF 7.1.2.1.b: a self-signed root's AKI (if any) holds only a keyIdentifier equal to its SKI."""
     aki = v.value(root, x509.AuthorityKeyIdentifier)
-    if (
-        not v.webpki
-        or root.subject != root.issuer
-        or not isinstance(aki, x509.AuthorityKeyIdentifier)
-    ):
+    if not v.webpki or not v.self_issued(root) or not isinstance(aki, x509.AuthorityKeyIdentifier):
         return
     ski = v.value(root, x509.SubjectKeyIdentifier)
     same = (

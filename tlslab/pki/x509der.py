@@ -138,3 +138,15 @@ def pss_parameters(der: bytes) -> tuple[str, str, int, int] | None:
         else:
             raise ValueError(f"unexpected RSASSA-PSS-params field 0x{tag:02x}")
     return hash_name, mgf_hash, salt, trailer
+
+
+def raw_names(der: bytes) -> tuple[bytes, bytes]:
+    """(subject, issuer) as their DER bytes, for fast name matching in path building. Equal bytes
+    mean equal names; RFC 5280 §7.1 would also match some differently-encoded names, which a
+    byte comparison conservatively treats as different (a path not found, never a false one)."""
+    _, tbs = _certificate_parts(der)
+    offset = 1 if tbs and tbs[0][0] == 0xA0 else 0
+    if len(tbs) < 6 + offset:
+        raise ValueError("tbsCertificate has too few fields")
+    issuer, subject = tbs[2 + offset], tbs[4 + offset]
+    return der[subject[1] : subject[3]], der[issuer[1] : issuer[3]]
