@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -188,3 +189,58 @@ def check_revocation(
         crl_is_current(record, crl, cert, now)
         crl_extensions_understood(record, crl, cert)
         not_revoked(record, crl, cert)
+
+
+def issue_crl(
+    issuer: Any,
+    revoked: Sequence[int] = (),
+    *,
+    now: dt.datetime | None = None,
+    valid_for_days: float = 7,
+    number: int = 1,
+) -> x509.CertificateRevocationList:
+    """A CRL from ``issuer`` (an ``Issued`` CA of the teaching PKI) revoking the serial numbers
+    in ``revoked``: thisUpdate one hour before ``now`` (default LAB_NOW), nextUpdate
+    ``valid_for_days`` later, a cRLNumber (RFC 5280 §5.2.3), signed with the CA's key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from .certificates import LAB_NOW
+
+    start = (now or LAB_NOW) - dt.timedelta(hours=1)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.certificate.subject)
+        .last_update(start)
+        .next_update(start + dt.timedelta(days=valid_for_days))
+        .add_extension(x509.CRLNumber(number), critical=False)
+    )
+    for serial in revoked:
+        entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(start)
+        builder = builder.add_revoked_certificate(entry.build())
+    key = issuer.private_key
+    return builder.sign(
+        key, None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    )
+
+
+def describe_crl(crl: x509.CertificateRevocationList) -> list[tuple[str, str]]:
+    """The fields of a CRL a learner looks at, as (field, value) rows (RFC 5280 §5.1)."""
+    rows = [
+        ("issuer", crl.issuer.rfc4514_string()),
+        ("thisUpdate", crl.last_update_utc.isoformat()),
+        ("nextUpdate", crl.next_update_utc.isoformat() if crl.next_update_utc else "(none)"),
+        ("signature_algorithm", getattr(crl.signature_algorithm_oid, "_name", "?")),
+    ]
+    rows += [
+        (
+            f"extension {getattr(e.oid, '_name', e.oid.dotted_string)}",
+            str(getattr(e.value, "crl_number", e.value)),
+        )
+        for e in crl.extensions
+    ]
+    rows += [
+        (f"revoked serial {entry.serial_number:#x}", entry.revocation_date_utc.isoformat())
+        for entry in crl
+    ]
+    return rows
