@@ -54,7 +54,10 @@ CN_CONTRADICTIONS = {
     "webpki::cn::not-in-san",
     "webpki::cn::case-mismatch",
 }
-CN_SAME_SHAPE_SUCCESS = ("webpki::san::leftmost-wildcard-san", "webpki::san::exact-localhost-ip-san")
+CN_SAME_SHAPE_SUCCESS = (
+    "webpki::san::leftmost-wildcard-san",
+    "webpki::san::exact-localhost-ip-san",
+)
 
 
 @cache

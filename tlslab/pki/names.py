@@ -115,7 +115,7 @@ def dn_within(name: x509.Name, subtree: x509.Name) -> bool:
     mine, theirs = list(name.rdns), list(subtree.rdns)
     if len(theirs) > len(mine):
         return False
-    return all(_rdn_key(a) == _rdn_key(b) for a, b in zip(mine, theirs))
+    return all(_rdn_key(a) == _rdn_key(b) for a, b in zip(mine, theirs, strict=False))
 
 
 # -- rfc822Name (RFC 5280 §4.2.1.10) ------------------------------------------------------------

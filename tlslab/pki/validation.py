@@ -67,7 +67,7 @@ __all__ = [
 
 MAX_DEPTH = 8
 WORK_BUDGET = 1024  # candidate issuers tried per validation (all path attempts together)
-SIGNATURE_BUDGET = 192  # distinct signature verifications per validation (the costly step)
+SIGNATURE_BUDGET = 128  # distinct signature verifications per validation (the costly step)
 CANDIDATES_PER_CERTIFICATE = 256  # candidate issuers tried for one certificate
 NAME_CONSTRAINT_BUDGET = 1 << 16  # (names x subtrees) compared per validation
 PROFILES = ("webpki", "strict", "rfc5280")
@@ -368,7 +368,7 @@ class _Validator:
         self, cert: x509.Certificate, kind: type[x509.ExtensionType]
     ) -> x509.ExtensionType | None:
         """The parsed value of the extension of class ``kind``, or None."""
-        extension = self.ext(cert, kind.oid)  # type: ignore[attr-defined]
+        extension = self.ext(cert, kind.oid)
         return (
             extension.value if extension is not None and isinstance(extension.value, kind) else None
         )
@@ -542,8 +542,8 @@ class _Validator:
                 )
             mark, lint_mark = len(self.report.checks), len(self.report.lints)
             try:
-                for check in ISSUER:
-                    check(self, candidate, working, depth)
+                for issuer_check in ISSUER:
+                    issuer_check(self, candidate, working, depth)
                 name_constraints(self, candidate, [*below, working])
                 if self.crls:
                     check_revocation(self.record, self.crls, working, candidate, self.report.now)
