@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -70,9 +71,11 @@ def ecdsa_p256_key(rng: Rng) -> ec.EllipticCurvePrivateKey:
     )
 
 
+@functools.cache
 def teaching_rsa_key(name: str = "a") -> rsa.RSAPrivateKey:
     """A fixed RSA-2048 key shipped with tlslab (``cryptography`` cannot derive RSA keys from a
-    seed, and notebooks must show the same bytes every run). Public knowledge: teaching only."""
+    seed, and notebooks must show the same bytes every run). Public knowledge: teaching only.
+    Loaded once per process: checking an RSA key on load costs far more than using it."""
     from importlib import resources
 
     pem = resources.files("tlslab.vectors").joinpath(f"teaching_rsa_2048_{name}.pem").read_bytes()
