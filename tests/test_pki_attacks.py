@@ -6,6 +6,7 @@ evaluate (fail closed). Expected verdicts come from the chains' construction, ne
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from cryptography.x509.oid import NameOID
 
 from tlslab.errors import CertificateRevoked
 from tlslab.pki.certificates import LAB_NOW, Issued, build_chain, issue_certificate
-from tlslab.pki.names import dn_within, email_within, looks_like_ip
+from tlslab.pki.names import dn_within, email_within, ip_within, looks_like_ip
 from tlslab.pki.validation import dns_name_matches, validate_chain
 from tlslab.rng import seeded_rng
 
@@ -519,3 +520,18 @@ def test_unknown_profile_is_refused() -> None:
         validate_chain(
             chain.leaf.certificate, [], chain.trust_roots, HOST, LAB_NOW, profile="lenient"
         )
+
+
+@pytest.mark.parametrize(
+    "address,network,inside",
+    [
+        ("10.1.2.3", "10.0.0.0/8", True),
+        ("::ffff:10.1.2.3", "10.0.0.0/8", True),
+        ("10.1.2.3", "::ffff:10.0.0.0/104", True),
+        ("::ffff:192.0.2.1", "10.0.0.0/8", False),
+        ("2001:db8::1", "10.0.0.0/8", False),
+        ("2001:db8::1", "2001:db8::/32", True),
+    ],
+)
+def test_ip_constraint_matching_in_both_spellings(address: str, network: str, inside: bool) -> None:
+    assert ip_within(ipaddress.ip_address(address), ipaddress.ip_network(network)) is inside

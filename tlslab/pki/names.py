@@ -172,8 +172,12 @@ def wildcard_covers(name: str, constraint: str) -> bool:
 
 
 def ip_within(address: IPAny, network: NetAny) -> bool:
-    """An address is within a network; an IPv4-mapped IPv6 address also as its IPv4 self."""
-    return address in network or ip_of(address) in network
+    """An address is within a network, compared in both spellings of an IPv4 address: plain
+    (``10.1.2.3``) and IPv4-mapped (``::ffff:10.1.2.3``), so neither form slips past a
+    constraint written in the other."""
+    plain = ip_of(address)
+    mapped = ipaddress.IPv6Address(f"::ffff:{plain}") if plain.version == 4 else plain
+    return address in network or plain in network or mapped in network
 
 
 def subject_emails(name: x509.Name) -> list[str]:

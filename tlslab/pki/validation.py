@@ -598,7 +598,7 @@ def serial_number_positive(v: _Validator, cert: x509.Certificate) -> None:
         "serial number positive",
         ok,
         f"serial {cert.serial_number} is not positive",
-        "RFC 5280 §4.1.2.2",
+        "RFC 5280 §4.1.2.2; CABF BR 7.1",
     )
 
 
@@ -1023,7 +1023,7 @@ def issuer_key_usage(
             "keyUsage keyCertSign",
             False,
             "a CA certificate without keyUsage",
-            "RFC 5280 §4.2.1.3",
+            "RFC 5280 §4.2.1.3; CABF BR 7.1.2",
         )
         return
     assert isinstance(ku, x509.KeyUsage)
@@ -1092,7 +1092,7 @@ def issuer_authority_key_identifier(
                 "authorityKeyIdentifier",
                 False,
                 "an intermediate CA without an authorityKeyIdentifier",
-                "RFC 5280 §4.2.1.1",
+                "RFC 5280 §4.2.1.1; CABF BR 7.1.2",
             )
         return
     value = aki.value
@@ -1123,7 +1123,7 @@ def issuer_subject_key_identifier(
         "subjectKeyIdentifier",
         ok,
         "a CA certificate without a subjectKeyIdentifier",
-        "RFC 5280 §4.2.1.2",
+        "RFC 5280 §4.2.1.2; CABF BR 7.1.2",
     )
 
 
@@ -1282,7 +1282,7 @@ def anchor_authority_key_identifier(v: _Validator, root: x509.Certificate) -> No
             "authorityKeyIdentifier",
             ok,
             "a cross-signed trust anchor without an authorityKeyIdentifier",
-            "RFC 5280 §4.2.1.1",
+            "RFC 5280 §4.2.1.1; CABF BR 7.1.2",
         )
 
 
