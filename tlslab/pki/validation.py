@@ -54,6 +54,7 @@ from .names import (
     malformed_subtree,
     subject_emails,
 )
+from .x509der import encoding_facts, pss_parameters, raw_names
 
 __all__ = [
     "MAX_DEPTH",
@@ -422,8 +423,6 @@ class _Validator:
         return subject == issuer
 
     def _subject_and_issuer(self, cert: x509.Certificate) -> tuple[bytes, bytes]:
-        from .x509der import raw_names
-
         names = self._names.get(id(cert))
         if names is None:
             try:
@@ -479,10 +478,11 @@ class _Validator:
         aki = self.value(working, x509.AuthorityKeyIdentifier)
         wanted = aki.key_identifier if isinstance(aki, x509.AuthorityKeyIdentifier) else None
         # RFC 4158 §2.4.2: a certificate with the name and key of one already on the path is a loop.
-        on_path = {(self.subject(c), self._spki(c)) for c in [*below, working]}
+        name = self.issuer_name(working)
+        on_path = {self._spki(c) for c in [*below, working] if self.subject(c) == name}
         ranked = []
-        for order, c in self.by_subject.get(self.issuer_name(working), []):
-            if (self.subject(c), self._spki(c)) in on_path:
+        for order, c in self.by_subject.get(name, []):
+            if self._spki(c) in on_path:  # every candidate has that name: compare keys
                 continue
             try:
                 ski = self.value(c, x509.SubjectKeyIdentifier)
@@ -616,8 +616,6 @@ def issuer_name_present(v: _Validator, cert: x509.Certificate) -> None:
 def der_encoding(v: _Validator, cert: x509.Certificate) -> None:
     """RFC 5280 §4.1.1.2 (the two algorithm fields agree), §4.1.2.5 (UTCTime until 2049), RFC
     5480 §2.1.1 (EC keys name their curve): details the parsed API hides, read from the DER."""
-    from .x509der import encoding_facts
-
     try:
         same, times, named = encoding_facts(v.der(cert))
     except ValueError as exc:
@@ -1132,8 +1130,6 @@ def child_signature_algorithm(
 ) -> None:
     """CABF 7.1.3.2: PKCS #1 v1.5 or ECDSA with SHA-256/384/512, or RSASSA-PSS with SHA-256/384/512,
     MGF1 with the same hash and a salt as long as the hash (RFC 4055 §3.1). SHA-1 in no form."""
-    from .x509der import pss_parameters
-
     oid = child.signature_algorithm_oid
     name = getattr(oid, "_name", oid.dotted_string)
     if oid == SignatureAlgorithmOID.RSASSA_PSS:
@@ -1377,7 +1373,8 @@ def validate_chain(
     ``profile``: ``"webpki"`` (the production verdict; issuance rules as lints), ``"strict"``
     (every lint fails the chain) or ``"rfc5280"`` (RFC 5280 alone). ``purpose="client"``
     validates a TLS client certificate (clientAuth, no server name). ``crls`` are checked for
-    every certificate on the path (RFC 5280 §6.3). ``max_depth`` bounds the intermediates.
+    every certificate on the path (RFC 5280 §6.3). ``max_depth`` bounds the intermediates: at most that many that are not self-issued, and twice
+    that many in all, so no chain of self-issued certificates grows the path without end.
     With ``strict=True`` a failure raises the matching TLS error."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}")
