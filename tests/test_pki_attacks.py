@@ -535,3 +535,37 @@ def test_unknown_profile_is_refused() -> None:
 )
 def test_ip_constraint_matching_in_both_spellings(address: str, network: str, inside: bool) -> None:
     assert ip_within(ipaddress.ip_address(address), ipaddress.ip_network(network)) is inside
+
+
+def test_crl_with_unknown_critical_extension_is_refused(crl_chain: Any) -> None:
+    """RFC 5280 §5.2: a CRL with a critical extension the checker does not understand (here an
+    invented one; in practice e.g. a delta-CRL indicator) cannot be used: fail closed."""
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(crl_chain.intermediates[0].certificate.subject)
+        .last_update(LAB_NOW - dt.timedelta(days=1))
+        .next_update(LAB_NOW + dt.timedelta(days=6))
+        .add_extension(x509.CRLNumber(7), critical=False)
+        .add_extension(
+            x509.UnrecognizedExtension(
+                x509.ObjectIdentifier("1.3.6.1.4.1.55738.666.2"), b"\x05\x00"
+            ),
+            critical=True,
+        )
+    )
+    crl = builder.sign(crl_chain.intermediates[0].private_key, hashes.SHA256())
+    report = _with_crls(crl_chain, [crl])
+    assert not report.valid and report.failure.check == "CRL extensions"
+    assert "unknown critical extension" in report.failure.detail
+
+
+def test_pss_parameter_defaults_are_read_from_the_der(rsa_root: Issued) -> None:
+    """RFC 4055 §3.1: absent fields mean SHA-1, MGF1-SHA-1, salt 20, trailer 1."""
+    from tlslab.pki.x509der import pss_parameters
+
+    leaf = issue_certificate(HOST, issuer=rsa_root, rng=seeded_rng("pss defaults"))
+    forged = _pss_signed(leaf, rsa_root, "sha1", "sha1", 20)
+    assert pss_parameters(forged.public_bytes(Encoding.DER)) == ("sha1", "sha1", 20, 1)
+    honest = _pss_signed(leaf, rsa_root, "sha384", "sha384", 48)
+    assert pss_parameters(honest.public_bytes(Encoding.DER)) == ("sha384", "sha384", 48, 1)
+    assert pss_parameters(leaf.certificate.public_bytes(Encoding.DER)) is None  # PKCS #1 v1.5
