@@ -137,6 +137,12 @@ class CertificateExpired(AlertError):
     description = AlertDescription.certificate_expired
 
 
+class CertificateRevoked(AlertError):
+    """The issuer revoked a certificate in the chain (certificate_revoked, RFC 5280 §6.3)."""
+
+    description = AlertDescription.certificate_revoked
+
+
 class CertificateUnknown(AlertError):
     """Some other certificate problem (certificate_unknown)."""
 

@@ -46,6 +46,13 @@ def healthy_chain(**changes: Any) -> Chain:
     return build_chain(HOST, seed="gallery", **changes)
 
 
+def linted_chain() -> Chain:
+    """A chain every browser accepts that still breaks an issuance rule: a wildcard leaf whose CN
+    names one concrete host (``CN=www.lab.example``, SAN ``*.lab.example``). The verdict is VALID;
+    the report lists a lint (CA/B Forum BR 7.1.4.3: the CN must copy a SAN)."""
+    return build_chain("www.lab.example", seed="gallery", leaf_options={"san": ["*.lab.example"]})
+
+
 def _self_signed_leaf() -> Chain:
     base = healthy_chain()
     leaf = issue_certificate(HOST, rng=seeded_rng("self-signed leaf"))
@@ -54,7 +61,11 @@ def _self_signed_leaf() -> Chain:
 
 def gallery() -> list[BrokenChain]:
     """At least a dozen broken chains, in the order a course would show them."""
-    other_root = build_chain(HOST, seed="some other pki").root.certificate
+    # Another root of the same name and no subjectKeyIdentifier: with one, its key identifier would
+    # not match the intermediate's AKI and path building would skip it before any signature.
+    other_root = build_chain(
+        HOST, seed="some other pki", root_options={"subject_key_id": False}
+    ).root.certificate
     return [
         BrokenChain(
             "expired",
@@ -104,8 +115,8 @@ def gallery() -> list[BrokenChain]:
         ),
         BrokenChain(
             "untrusted root",
-            "the trust store holds a root with the same *name* but another key: names prove nothing, "
-            "signatures do",
+            "the trust store holds a root with the same *name* but another key: names find "
+            "candidates, only signatures prove",
             "signature",
             "unknown_ca",
             healthy_chain(),
@@ -159,6 +170,22 @@ def gallery() -> list[BrokenChain]:
             "name constraints",
             "bad_certificate",
             healthy_chain(intermediate_options={"permitted_names": ["corp.example"]}),
+        ),
+        BrokenChain(
+            "organisation outside constraints",
+            "the root may only certify O=tlslab Lab (a directoryName constraint); the leaf says O=Evil Corp",
+            "name constraints",
+            "bad_certificate",
+            healthy_chain(
+                root_options={
+                    "permitted_names": [
+                        "dn:O=tlslab Lab",
+                        "dn:CN=tlslab Teaching Intermediate CA 1",
+                        HOST,
+                    ]
+                },
+                leaf_options={"subject": f"CN={HOST},O=Evil Corp"},
+            ),
         ),
         BrokenChain(
             "unknown critical extension",

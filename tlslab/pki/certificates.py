@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -70,9 +71,11 @@ def ecdsa_p256_key(rng: Rng) -> ec.EllipticCurvePrivateKey:
     )
 
 
+@functools.cache
 def teaching_rsa_key(name: str = "a") -> rsa.RSAPrivateKey:
     """A fixed RSA-2048 key shipped with tlslab (``cryptography`` cannot derive RSA keys from a
-    seed, and notebooks must show the same bytes every run). Public knowledge: teaching only."""
+    seed, and notebooks must show the same bytes every run). Public knowledge: teaching only.
+    Loaded once per process: checking an RSA key on load costs far more than using it."""
     from importlib import resources
 
     pem = resources.files("tlslab.vectors").joinpath(f"teaching_rsa_2048_{name}.pem").read_bytes()
@@ -118,6 +121,12 @@ def _signature_hash(key: Any) -> hashes.SHA256 | hashes.SHA384 | None:
     return hashes.SHA256()
 
 
+_HASHES: dict[str, Any] = {
+    "sha1": hashes.SHA1(),
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
+}
 _KEY_USAGE_FLAGS = (
     "digital_signature",
     "content_commitment",
@@ -137,7 +146,25 @@ _EKU = {
 }
 
 
+def _tagged(value: str) -> x509.GeneralName | None:
+    """``dn:O=Foo Corp`` (directoryName, RFC 4514 order), ``email:a@b.example`` (rfc822Name),
+    ``uri:https://x.example/`` (uniformResourceIdentifier); None for a plain DNS name or IP."""
+    kind, sep, rest = value.partition(":")
+    if not sep:
+        return None
+    if kind == "dn":
+        return x509.DirectoryName(x509.Name.from_rfc4514_string(rest))
+    if kind == "email":
+        return x509.RFC822Name(rest)
+    if kind == "uri":
+        return x509.UniformResourceIdentifier(rest)
+    return None
+
+
 def _general_name(value: str) -> x509.GeneralName:
+    tagged = _tagged(value)
+    if tagged is not None:
+        return tagged
     try:
         return x509.IPAddress(ipaddress.ip_address(value))
     except ValueError:
@@ -145,6 +172,9 @@ def _general_name(value: str) -> x509.GeneralName:
 
 
 def _subtree(value: str) -> x509.GeneralName:
+    tagged = _tagged(value)
+    if tagged is not None:
+        return tagged
     try:
         return x509.IPAddress(ipaddress.ip_network(value))
     except ValueError:
@@ -190,6 +220,8 @@ def issue_certificate(
     authority_key_id: bool = True,
     unknown_critical_extension: bool = False,
     corrupt_signature: bool = False,
+    subject: str | None = None,
+    pss: tuple[str, str, int] | None = None,
 ) -> Issued:
     """Issue one certificate. Every field a validator checks is a keyword.
 
@@ -197,20 +229,28 @@ def issue_certificate(
     cA=TRUE), keyUsage keyCertSign+cRLSign; a leaf gets keyUsage digitalSignature,
     extendedKeyUsage serverAuth and a DNS SAN equal to ``common_name``. ``issuer=None``
     makes a self-signed certificate. ``corrupt_signature`` flips one bit of the signature
-    (for the gallery of broken chains)."""
+    (for the gallery of broken chains).
+
+    ``san``, ``permitted_names`` and ``excluded_names`` take DNS names, IP addresses (networks for
+    constraints) and tagged names: ``dn:O=Foo Corp``, ``email:a@b.example``, ``uri:...``.
+    ``subject`` replaces the subject DN (RFC 4514 string, e.g. ``CN=x,O=Evil Corp``).
+    ``pss=(hash, mgf1_hash, salt_length)`` signs with RSASSA-PSS (an RSA issuer), e.g.
+    ``("sha256", "sha256", 32)``."""
     rng = rng or seeded_rng(f"issue {common_name} {key_type}")
     key = make_key(key_type, rng)
     signer_key = issuer.private_key if issuer else key
-    subject = (
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    subject_name = (
+        x509.Name.from_rfc4514_string(subject)
+        if subject is not None
+        else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
         if common_name
         else x509.Name([])
     )
-    issuer_name = issuer.certificate.subject if issuer else subject
+    issuer_name = issuer.certificate.subject if issuer else subject_name
     start = now + dt.timedelta(days=valid_from_days)
     builder = (
         x509.CertificateBuilder()
-        .subject_name(subject)
+        .subject_name(subject_name)
         .issuer_name(issuer_name)
         .public_key(key.public_key())
         .serial_number(int.from_bytes(rng(16), "big") >> 1 | 1)
@@ -238,7 +278,8 @@ def issue_certificate(
     names = san if san is not None else ([] if ca else [common_name])
     if names:
         builder = builder.add_extension(
-            x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=not common_name
+            x509.SubjectAlternativeName([_general_name(n) for n in names]),
+            critical=len(subject_name) == 0,
         )
     if permitted_names or excluded_names:
         builder = builder.add_extension(
@@ -262,7 +303,12 @@ def issue_certificate(
             x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.55738.666.1"), b"\x05\x00"),
             critical=True,
         )
-    certificate = builder.sign(signer_key, _signature_hash(signer_key))
+    if pss is not None:
+        digest, mgf_digest, salt = (_HASHES[pss[0]], _HASHES[pss[1]], pss[2])
+        padding_ = padding.PSS(mgf=padding.MGF1(mgf_digest), salt_length=salt)
+        certificate = builder.sign(signer_key, digest, rsa_padding=padding_)
+    else:
+        certificate = builder.sign(signer_key, _signature_hash(signer_key))
     if corrupt_signature:
         der = bytearray(certificate.public_bytes(Encoding.DER))
         der[-3] ^= 0x01
