@@ -348,17 +348,29 @@ def offer_psk(
     The binder is an HMAC, keyed from the PSK's binder_key, over the transcript up to this
     ClientHello *truncated before the binders list*; it proves the client holds the PSK.
     ``prior_transcript`` is message_hash(ClientHello1) + HelloRetryRequest after a retry."""
-    from .keyschedule import binder_key, digest, early_secret, psk_binder
+    from .keyschedule import hash_length
 
-    size = len(digest(hash_name, b""))
+    size = hash_length(hash_name)
     base = tuple(e for e in ch.extensions if e.type_code != ExtensionType.pre_shared_key)
     identity = PskIdentity(ticket, obfuscated_ticket_age % 2**32)
     placeholder = OfferedPsks((identity,), (bytes(size),))
     raw = ch.replace(extensions=(*base, placeholder)).encode()
     truncated = raw[: len(raw) - len(placeholder.encode_binders())]
-    key = binder_key(early_secret(psk, hash_name), external=False, hash_name=hash_name)
-    binder = psk_binder(key, digest(hash_name, prior_transcript + truncated), hash_name)
+    binder = resumption_binder(psk, prior_transcript, truncated, hash_name)
     return ch.replace(extensions=(*base, OfferedPsks((identity,), (binder,))))
+
+
+def resumption_binder(
+    psk: bytes, prior_transcript: bytes, truncated_hello: bytes, hash_name: str = "sha256"
+) -> bytes:
+    """The binder of a resumption PSK (RFC 8446 §4.2.11.2): HMAC keyed from the PSK's
+    "res binder" key over Transcript-Hash(prior messages + the truncated ClientHello).
+
+    The one binder function: the client computes it to offer a ticket, the server to check one."""
+    from .keyschedule import binder_key, digest, early_secret, psk_binder
+
+    key = binder_key(early_secret(psk, hash_name), external=False, hash_name=hash_name)
+    return psk_binder(key, digest(hash_name, prior_transcript + truncated_hello), hash_name)
 
 
 def truncated_client_hello(raw: bytes, offered: OfferedPsks) -> bytes:
