@@ -30,7 +30,6 @@ from ..errors import (
 )
 from ..pki.validation import validate_peer_chain
 from ..rng import Rng, system_rng
-from ..stages.keyschedule import KeySchedule13
 from ..stages.finished import check_verify_data
 from ..stages.hello import (
     DEFAULT_CIPHER_SUITES,
@@ -50,6 +49,7 @@ from ..stages.keyexchange import (
     generate_key_share,
     rsa_pre_master_secret,
 )
+from ..stages.keyschedule import KeySchedule13
 from ..stages.signatures import (
     default_scheme,
     sign_certificate_verify,
@@ -201,7 +201,9 @@ class TLSClient(Connection):
         if version == ProtocolVersion.TLS13:
             self._handshake_secrets_13(sh)
             return State.WAIT_EE
-        self.key_exchange_kind = None if self.suite.key_exchange == "any" else self.suite.key_exchange
+        self.key_exchange_kind = (
+            None if self.suite.key_exchange == "any" else self.suite.key_exchange
+        )
         return State.WAIT_CERT_12
 
     def _suite_of_retry(self) -> int | None:
@@ -215,7 +217,9 @@ class TLSClient(Connection):
             raise UnexpectedMessage("a second HelloRetryRequest (RFC 8446 §4.1.4)")
         check_hello_retry_request(self.hello, hrr)
         self._retried, self._server_hello = True, hrr
-        transcript = self._start_transcript(suite_info(hrr.cipher_suite).hash_name, after_retry=True)
+        transcript = self._start_transcript(
+            suite_info(hrr.cipher_suite).hash_name, after_retry=True
+        )
         selected = hrr.extension(ExtensionType.key_share)
         new_share = None
         if selected is not None:

@@ -34,7 +34,7 @@ from ..constants import (
 )
 from ..errors import AlertError, InternalError, RemoteAlert, TLSError, UnexpectedMessage
 from ..rng import Rng, system_rng
-from ..stages.keyschedule import KeySchedule13, Keys12, keys_12, next_traffic_secret, traffic_keys
+from ..stages.keyschedule import Keys12, KeySchedule13, keys_12, next_traffic_secret, traffic_keys
 from ..stages.protection import RecordProtection13
 from ..stages.suites import SuiteInfo
 from ..stages.transcript import Transcript, message_hash
@@ -89,7 +89,9 @@ class Connection:
         self.keys_12: Keys12 | None = None  # TLS 1.2 master secret and key block
 
     def __repr__(self) -> str:
-        version = describe(ProtocolVersion, self.version) if self.version else "version not yet chosen"
+        version = (
+            describe(ProtocolVersion, self.version) if self.version else "version not yet chosen"
+        )
         return f"<{type(self).__name__} {self._state.value}, {version}>"
 
     # -- the public surface --------------------------------------------------------------------
@@ -171,7 +173,9 @@ class Connection:
             raise
         except Exception as error:
             self._fail(error, AlertDescription.internal_error)
-            raise InternalError(f"{type(error).__name__} while handling the peer's data: {error}") from error
+            raise InternalError(
+                f"{type(error).__name__} while handling the peer's data: {error}"
+            ) from error
 
     def _fail(self, error: BaseException, alert: int | None) -> None:
         self.trace.check(f"{self.role} aborts", False, str(error))
@@ -295,7 +299,9 @@ class Connection:
         return self._refuse_renegotiation("ClientHello")
 
     def _refuse_renegotiation(self, what: str) -> State:
-        self.trace.note("renegotiation refused", f"{what}: answered with a no_renegotiation warning")
+        self.trace.note(
+            "renegotiation refused", f"{what}: answered with a no_renegotiation warning"
+        )
         self._send_alert(AlertDescription.no_renegotiation, AlertLevel.warning)
         return State.CONNECTED
 

@@ -21,7 +21,6 @@ from ..pki.validation import validate_peer_chain
 from ..rng import Rng, system_rng
 from ..stages.finished import check_verify_data
 from ..stages.hello import DEFAULT_SIGNATURE_SCHEMES, resumption_binder, truncated_client_hello
-from ..stages.keyschedule import KeySchedule13
 from ..stages.keyexchange import (
     KeyShare,
     decrypt_pre_master_secret,
@@ -29,6 +28,7 @@ from ..stages.keyexchange import (
     ffdhe_prime,
     generate_key_share,
 )
+from ..stages.keyschedule import KeySchedule13
 from ..stages.negotiation import (
     Negotiated,
     ServerConfig,
@@ -44,7 +44,6 @@ from ..stages.signatures import (
 from ..stages.suites import suite_info
 from ..wire.extensions import (
     ApplicationLayerProtocolNegotiation,
-    Extension,
     KeyShareEntry,
     OfferedPsks,
     PreSharedKeyServer,
@@ -129,7 +128,11 @@ class TLSServer(Connection):
     def on_client_hello(self, ch: ClientHello, _: bytes) -> State:
         """ClientHello (RFC 8446 §4.1.2): ``negotiation.negotiate`` chooses version, suite,
         group, scheme and ALPN; then the TLS 1.3 or TLS 1.2 server flight."""
-        if self._hrr_sent and self.client_hello is not None and ch.random != self.client_hello.random:
+        if (
+            self._hrr_sent
+            and self.client_hello is not None
+            and ch.random != self.client_hello.random
+        ):
             raise IllegalParameter(
                 "the second ClientHello must keep the first one's random (RFC 8446 §4.1.2)"
             )
@@ -153,7 +156,9 @@ class TLSServer(Connection):
     def _hello_retry_request(self, ch: ClientHello, decision: Negotiated) -> State:
         """HelloRetryRequest (RFC 8446 §4.1.4): ClientHello1 becomes message_hash in the transcript."""
         if self._hrr_sent:
-            raise IllegalParameter("the second ClientHello still has no key share the server can use")
+            raise IllegalParameter(
+                "the second ClientHello still has no key share the server can use"
+            )
         self.transcript.restart_after_hello_retry_request()
         self._send(build_hello_retry_request(ch, decision, self.config.hello_retry_cookie))
         self._hrr_sent = True
@@ -220,7 +225,9 @@ class TLSServer(Connection):
         """The client's Certificate: required, and validated for clientAuth
         (``validation.validate_peer_chain``)."""
         if not certificate.certificates:
-            raise CertificateRequired("the client sent no certificate, and this server requires one")
+            raise CertificateRequired(
+                "the client sent no certificate, and this server requires one"
+            )
         chain = validate_peer_chain(
             certificate.certificates, self.config.client_trust_roots, "",
             dt.datetime.now(dt.timezone.utc), "client",

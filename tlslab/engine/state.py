@@ -184,7 +184,7 @@ def _rows() -> list[Row]:
     for role in (c, s):
         for family in ("1.2", "1.3"):
             rows.append(
-                Row(role, family, S.CONNECTED, APPLICATION_DATA, "on_application_data",  # type: ignore[arg-type]
+                Row(role, family, S.CONNECTED, APPLICATION_DATA, "on_application_data",
                     (S.CONNECTED,), "none")
             )  # fmt: skip
     for key in sorted({(r.role, r.family, r.state) for r in rows if r.message != START}):

@@ -460,7 +460,9 @@ class KeySchedule13:
 
     def finished(self, sender: str, transcript_hash: bytes) -> bytes:
         """verify_data of ``sender``'s Finished (RFC 8446 §4.4.4), keyed by its handshake secret."""
-        return verify_data_13(self.handshake_traffic_secret(sender), transcript_hash, self.hash_name)
+        return verify_data_13(
+            self.handshake_traffic_secret(sender), transcript_hash, self.hash_name
+        )
 
     def ticket_psk(self, ticket_nonce: bytes) -> bytes:
         """The PSK a NewSessionTicket with ``ticket_nonce`` stands for (RFC 8446 §4.6.1)."""
