@@ -187,7 +187,7 @@ def _rows() -> list[Row]:
                 Row(role, family, S.CONNECTED, APPLICATION_DATA, "on_application_data",
                     (S.CONNECTED,), "none")
             )  # fmt: skip
-    for key in sorted({(r.role, r.family, r.state) for r in rows if r.message != START}):
+    for key in sorted({(r.role, r.family, r.state) for r in rows}):
         role, family, state = key
         rows.append(Row(role, family, state, ALERT, "on_alert", (state, S.CLOSED), "none"))
     return rows
