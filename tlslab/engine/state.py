@@ -33,7 +33,10 @@ from ..constants import HandshakeType as HT
 
 
 class State(str, Enum):
-    """States named as in RFC 8446 Appendix A (TLS 1.2 ones carry a _12 suffix)."""
+    """States named as in RFC 8446 Appendix A (TLS 1.2 ones carry a _12 suffix).
+
+    The server's RECVD_CH, NEGOTIATED and WAIT_FLIGHT2 of Appendix A.2 are passed within one
+    handler (the ClientHello's): no peer message can arrive in them, so they have no rows."""
 
     START = "START"
     WAIT_SH = "WAIT_SH"
@@ -42,9 +45,7 @@ class State(str, Enum):
     WAIT_CERT = "WAIT_CERT"
     WAIT_CV = "WAIT_CV"
     WAIT_FINISHED = "WAIT_FINISHED"
-    RECVD_CH = "RECVD_CH"
     WAIT_CH2 = "WAIT_CH2"
-    WAIT_FLIGHT2 = "WAIT_FLIGHT2"
     CONNECTED = "CONNECTED"
     CLOSED = "CLOSED"
     # TLS 1.2
