@@ -86,6 +86,7 @@ from ..wire.messages import (
 )
 from .dispatcher import Connection
 from .events import HandshakeComplete, SessionTicket
+from .record_layer import MAX_CERTIFICATE_MESSAGE, RecordLayer
 from .state import State
 
 
@@ -106,6 +107,7 @@ class ClientConfig:
     certificate_chain: tuple[bytes, ...] = ()
     private_key: Any = field(default=None, repr=False)
     session_ticket: SessionTicket | None = None
+    max_certificate_message: int = MAX_CERTIFICATE_MESSAGE
 
     def replace(self, **changes: Any) -> ClientConfig:
         import dataclasses
@@ -121,6 +123,7 @@ class TLSClient(Connection):
     def __init__(self, config: ClientConfig, rng: Rng = system_rng) -> None:
         super().__init__(rng)
         self.config = config
+        self.records = RecordLayer(config.max_certificate_message)
         self.hello: ClientHello | None = None
         self.key_shares: dict[int, KeyShare] = {}
         self.peer_public_key: Any = None
@@ -320,6 +323,7 @@ class TLSClient(Connection):
         """The server's Finished (RFC 8446 §4.4.4, ``finished.check_verify_data``), then the
         application secrets (``KeySchedule13.application``) and our own last flight."""
         assert self.schedule is not None
+        self._check_finished_length(finished.verify_data, len(transcript_hash))
         expected = self.schedule.finished("server", transcript_hash)
         check_verify_data(expected, finished.verify_data, who="server")
         self.trace.check("server Finished", True, "verify_data matches the transcript")
@@ -469,6 +473,7 @@ class TLSClient(Connection):
     def on_finished_12(self, finished: Finished, transcript_hash: bytes) -> State:
         """The server's Finished (RFC 5246 §7.4.9) over every message before it."""
         assert self.keys_12 is not None
+        self._check_finished_length(finished.verify_data, 12)
         expected = self.keys_12.finished("server", transcript_hash)
         check_verify_data(expected, finished.verify_data, who="server")
         self.trace.check("server Finished", True, "verify_data matches the transcript")

@@ -15,6 +15,7 @@ from .events import (
     Event,
     HandshakeComplete,
     SessionTicket,
+    TruncatedConnection,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "Event",
     "HandshakeComplete",
     "SessionTicket",
+    "TruncatedConnection",
 ]

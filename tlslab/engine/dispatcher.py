@@ -32,7 +32,14 @@ from ..constants import (
     ProtocolVersion,
     describe,
 )
-from ..errors import AlertError, InternalError, RemoteAlert, TLSError, UnexpectedMessage
+from ..errors import (
+    AlertError,
+    DecodeError,
+    InternalError,
+    RemoteAlert,
+    TLSError,
+    UnexpectedMessage,
+)
 from ..rng import Rng, system_rng
 from ..stages.keyschedule import Keys12, KeySchedule13, keys_12, next_traffic_secret, traffic_keys
 from ..stages.protection import RecordProtection13
@@ -40,8 +47,14 @@ from ..stages.suites import SuiteInfo
 from ..stages.transcript import Transcript, message_hash
 from ..wire.messages import HandshakeMessage, KeyExchangeKind, KeyUpdate, decode_handshake
 from ..wire.record import Alert
-from .events import ApplicationData, ConnectionClosed, ConnectionNotUsable, Event
-from .record_layer import Inbound, Protection, RecordLayer
+from .events import (
+    ApplicationData,
+    ConnectionClosed,
+    ConnectionNotUsable,
+    Event,
+    TruncatedConnection,
+)
+from .record_layer import MAX_SEQUENCE, Inbound, Protection, RecordLayer
 from .state import (
     ALERT,
     APPLICATION_DATA,
@@ -128,11 +141,40 @@ class Connection:
         return events
 
     def send_application_data(self, data: bytes) -> None:
-        """Queue ``data`` as protected application data records."""
+        """Queue ``data`` as protected application data records. Before a TLS 1.3 key reaches
+        its AEAD usage limit a KeyUpdate is sent (RFC 8446 §5.5); a TLS 1.2 connection whose
+        sequence number would wrap is closed instead (RFC 5246 §6.1)."""
         self._check_usable("send application data")
-        if self._state != State.CONNECTED or self.records.writer is None:
+        writer = self.records.writer
+        if self._state != State.CONNECTED or writer is None:
             raise ConnectionNotUsable(f"cannot send application data in state {self._state.value}")
+        records = -(-len(data) // 2**14) or 1
+        if (
+            self.version == ProtocolVersion.TLS13
+            and writer.seq + records >= self.aead_record_limit()
+        ):
+            self.key_update(request_peer_update=False)
+        elif writer.seq + records > MAX_SEQUENCE:
+            self.close()
+            raise ConnectionNotUsable("the sequence number would wrap: closed with close_notify")
         self.records.write(ContentType.application_data, data)
+
+    def aead_record_limit(self) -> int:
+        """Records one TLS 1.3 key may protect (RFC 8446 §5.5): 2^24.5 for AES-GCM; the
+        sequence space for ChaCha20-Poly1305."""
+        if self.suite is not None and "AES" in self.suite.name and "GCM" in self.suite.name:
+            return int(2**24.5)
+        return MAX_SEQUENCE
+
+    def receive_eof(self) -> list[Event]:
+        """The transport ended. After the peer's close_notify that is the normal end; before
+        it, the data may have been truncated by an attacker: :class:`TruncatedConnection`."""
+        if self.closed and self.error is None:
+            return []
+        self._check_usable("receive EOF")
+        self.error = TruncatedConnection("the peer ended the connection without close_notify")
+        self._enter(State.CLOSED)
+        raise self.error
 
     def close(self) -> None:
         """Send close_notify (RFC 8446 §6.1). Closing twice does nothing; closing a failed
@@ -349,6 +391,15 @@ class Connection:
         with contextlib.suppress(TLSError):  # nothing more can be done if even this fails
             self.records.write(ContentType.alert, Alert(level, description).encode())
         self.trace.note("alert sent", describe(AlertDescription, description, 2))
+
+    def _check_finished_length(self, verify_data: bytes, length: int) -> None:
+        """Finished.verify_data is exactly Hash.length (TLS 1.3) or 12 bytes (TLS 1.2)."""
+        if len(verify_data) != length:
+            raise DecodeError(
+                "Finished has the wrong length (RFC 8446 §4.4.4, RFC 5246 §7.4.9)",
+                expected=length,
+                seen=len(verify_data),
+            )
 
     # -- helpers for the TLS 1.3 handlers ---------------------------------------------------------
     @property

@@ -52,3 +52,8 @@ class SessionTicket(Event):
 
 class ConnectionNotUsable(TLSError):
     """The connection was closed, or failed with an alert: it does nothing any more."""
+
+
+class TruncatedConnection(ConnectionNotUsable):
+    """The transport ended without the peer's close_notify (RFC 8446 §6.1): the data received
+    may have been cut short by an attacker, so this is not a normal close."""

@@ -210,6 +210,7 @@ class TLSServer(Connection):
         """The client's Finished (RFC 8446 §4.4.4); then read with the client application key,
         derive the resumption master secret and issue tickets (§4.6.1)."""
         assert self.schedule is not None
+        self._check_finished_length(finished.verify_data, len(transcript_hash))
         expected = self.schedule.finished("client", transcript_hash)
         check_verify_data(expected, finished.verify_data, who="client")
         self.trace.check("client Finished", True, "verify_data matches the transcript")
@@ -352,6 +353,7 @@ class TLSServer(Connection):
     def on_finished_12(self, finished: Finished, transcript_hash: bytes) -> State:
         """The client's Finished (RFC 5246 §7.4.9); then our ChangeCipherSpec and Finished."""
         assert self.keys_12 is not None
+        self._check_finished_length(finished.verify_data, 12)
         expected = self.keys_12.finished("client", transcript_hash)
         check_verify_data(expected, finished.verify_data, who="client")
         self.trace.check("client Finished", True, "verify_data matches the transcript")
