@@ -7,20 +7,28 @@ from typing import Any
 
 import pytest
 
-from tests.test_engine_core import BY_NAME, Variant, _inject, _pair, _records
-from tlslab.constants import AlertDescription, ContentType, HandshakeType
+from tests.test_engine_core import BY_NAME, SERVER, Variant, _inject, _pair, _records
+from tlslab.constants import AlertDescription, ContentType, ExtensionType, HandshakeType
+from tlslab.constants import CipherSuite as CS
+from tlslab.constants import NamedGroup as G
 from tlslab.constants import ProtocolVersion as V
-from tlslab.engine.client import TLSClient
+from tlslab.engine.client import ClientConfig, TLSClient
 from tlslab.engine.connection import (
     ApplicationData,
     ConnectionClosed,
     ConnectionNotUsable,
+    HandshakeComplete,
     TruncatedConnection,
 )
 from tlslab.engine.memory import handshake_in_memory
-from tlslab.engine.server import TLSServer
+from tlslab.engine.server import ServerIdentity, TLSServer
 from tlslab.engine.state import State
 from tlslab.errors import AlertError, TLSError
+from tlslab.pki.certificates import LAB_NOW, build_chain
+from tlslab.rng import seeded_rng
+from tlslab.stages.negotiation import ServerConfig
+from tlslab.wire.extensions import KeyShareEntry, KeyShareHelloRetryRequest, KeyShareServerHello
+from tlslab.wire.messages import EncryptedExtensions, decode_handshake
 from tlslab.wire.record import TLSPlaintext
 
 A = AlertDescription
@@ -219,3 +227,160 @@ def test_reading_never_wraps_the_sequence_number() -> None:
     with pytest.raises(TLSError, match="wrap"):
         server.receive_data(b"\x17\x03\x03\x00\x20" + bytes(32))
     assert server.closed
+
+
+# -- the client ---------------------------------------------------------------------------------
+HRR_VARIANT = BY_NAME[
+    "tls13-hrr"
+]  # the client offers x25519 + P-256, shares x25519; the server wants P-256
+
+
+def _hrr_setup() -> tuple[TLSClient, Any]:
+    """A client that sent its ClientHello, and the server's HelloRetryRequest (decoded)."""
+    client, server = _pair(HRR_VARIANT)
+    client.start()
+    server.receive_data(client.data_to_send())
+    hrr_record = _records(server.data_to_send())[0]
+    hrr = decode_handshake(TLSPlaintext.decode(hrr_record).fragment)
+    return client, hrr
+
+
+def _as_record(message: Any) -> bytes:
+    return TLSPlaintext(ContentType.handshake, message.encode(), V.TLS12).encode()
+
+
+@pytest.mark.parametrize(
+    "change,what",
+    [
+        ({"legacy_session_id_echo": b"\x01" * 32}, "legacy_session_id"),
+        ({"legacy_compression_method": 1}, "compression"),
+        ({"cipher_suite": CS.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}, "cipher suite"),
+    ],
+    ids=["session-id-echo", "compression", "tls12-suite"],
+)
+def test_hello_retry_request_fields_are_checked(change: dict[str, Any], what: str) -> None:
+    client, hrr = _hrr_setup()
+    _refused(client, _as_record(hrr.replace(**change)), A.illegal_parameter, what)
+
+
+@pytest.mark.parametrize(
+    "group,what",
+    [(G.secp384r1, "did not offer"), (G.x25519, "already sent")],
+    ids=["unoffered", "already-shared"],
+)
+def test_hello_retry_request_group_must_be_offered_and_new(group: int, what: str) -> None:
+    client, hrr = _hrr_setup()
+    extensions = tuple(
+        KeyShareHelloRetryRequest(group) if isinstance(e, KeyShareHelloRetryRequest) else e
+        for e in hrr.extensions
+    )
+    _refused(client, _as_record(hrr.replace(extensions=extensions)), A.illegal_parameter, what)
+
+
+def test_second_hello_retry_request_is_unexpected_message() -> None:
+    client, hrr = _hrr_setup()
+    assert client.receive_data(_as_record(hrr)) == []
+    client.data_to_send()
+    _refused(client, _as_record(hrr), A.unexpected_message, "second HelloRetryRequest")
+
+
+def test_tls12_server_hello_after_hello_retry_request_is_refused() -> None:
+    client, hrr = _hrr_setup()
+    client.receive_data(_as_record(hrr))
+    second_hello = client.data_to_send()
+    old_server = TLSServer(
+        ServerConfig(versions=(V.TLS12,)), ServerIdentity.from_chain(SERVER), seeded_rng("old")
+    )
+    old_server.receive_data(second_hello)
+    server_hello = _records(old_server.data_to_send())[0]
+    _refused(client, server_hello, A.protocol_version, "after a HelloRetryRequest")
+
+
+@pytest.mark.parametrize("sentinel", [b"DOWNGRD\x01", b"DOWNGRD\x00"], ids=["01", "00"])
+def test_both_downgrade_sentinels_are_refused_when_tls13_was_offered(sentinel: bytes) -> None:
+    client, _ = _pair(BY_NAME["tls13"])
+    client.start()
+    old_server = TLSServer(
+        ServerConfig(versions=(V.TLS12,)), ServerIdentity.from_chain(SERVER), seeded_rng("old")
+    )
+    old_server.receive_data(client.data_to_send())
+    server_hello = bytearray(_records(old_server.data_to_send())[0])
+    server_hello[5 + 4 + 2 + 24 : 5 + 4 + 2 + 32] = sentinel  # the last 8 bytes of the random
+    _refused(client, bytes(server_hello), A.illegal_parameter, "downgrade")
+
+
+def _client_waiting_for_encrypted_extensions() -> TLSClient:
+    client, server = _pair(BY_NAME["tls13"])
+    client.start()
+    server.receive_data(client.data_to_send())
+    client.receive_data(_records(server.data_to_send())[0])  # the ServerHello alone
+    assert client.state == State.WAIT_EE
+    return client
+
+
+def test_encrypted_extensions_may_not_carry_key_share() -> None:
+    client = _client_waiting_for_encrypted_extensions()
+    share = KeyShareServerHello(KeyShareEntry(G.x25519, bytes(range(32))))
+    ee = EncryptedExtensions((share,)).encode()
+    _refused(
+        client,
+        _inject(client, ContentType.handshake, ee),
+        A.illegal_parameter,
+        "EncryptedExtensions",
+    )
+
+
+def test_tls12_alpn_is_read_recorded_and_must_be_offered() -> None:
+    alpn = Variant("alpn", {"versions": (V.TLS12,), "alpn": ("h2", "http/1.1")}, {"alpn": (b"h2",)})
+    client, server = _pair(alpn)
+    result = handshake_in_memory(client, server)
+    assert result.completed and client.alpn == b"h2"
+    done = [e for f in result.flights for e in f.events if isinstance(e, HandshakeComplete)]
+    assert [e.alpn for e in done] == [b"h2", b"h2"]
+    client, server = _pair(alpn)
+    client.start()
+    server.receive_data(client.data_to_send())
+    flight = server.data_to_send()
+    assert b"\x02h2" in flight
+    _refused(client, flight.replace(b"\x02h2", b"\x02h3", 1), A.illegal_parameter, "ALPN")
+
+
+def test_no_sni_for_ip_literals_and_the_ip_san_is_matched() -> None:
+    chain = build_chain("127.0.0.1", seed="engine core ip")
+    config = ClientConfig(
+        server_name="127.0.0.1", trust_roots=tuple(chain.trust_roots), now=LAB_NOW
+    )
+    client = TLSClient(config, seeded_rng("ip client"))
+    server = TLSServer(ServerConfig(), ServerIdentity.from_chain(chain), seeded_rng("ip server"))
+    assert handshake_in_memory(client, server).completed
+    assert client.hello is not None and client.hello.extension(ExtensionType.server_name) is None
+    other = TLSClient(config.replace(server_name="127.0.0.2"), seeded_rng("ip client 2"))
+    server = TLSServer(ServerConfig(), ServerIdentity.from_chain(chain), seeded_rng("ip server"))
+    result = handshake_in_memory(other, server)
+    assert isinstance(result.error, AlertError) and result.error.description == A.bad_certificate
+
+
+def test_encrypt_then_mac_is_offered_with_cbc_suites() -> None:
+    suite = CS.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
+    cbc = Variant(
+        "cbc", {"versions": (V.TLS12,), "cipher_suites": (suite,)}, {"cipher_suites": (suite,)}
+    )
+    client, server = _pair(cbc)
+    assert handshake_in_memory(client, server).completed
+    assert (
+        client.hello is not None
+        and client.hello.extension(ExtensionType.encrypt_then_mac) is not None
+    )
+    assert server.decision is not None and server.decision.encrypt_then_mac
+    aead, _ = _pair(
+        Variant(
+            "gcm",
+            {
+                "versions": (V.TLS12,),
+                "cipher_suites": (CS.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,),
+            },
+            {},
+        )
+    )
+    aead.start()
+    assert aead.hello is not None and aead.hello.extension(ExtensionType.encrypt_then_mac) is None

@@ -24,6 +24,7 @@ from ..errors import (
     HandshakeFailure,
     IllegalParameter,
     MissingExtension,
+    ProtocolVersionError,
     UnexpectedMessage,
     UnsupportedCertificate,
     UnsupportedExtension,
@@ -88,6 +89,22 @@ from .dispatcher import Connection
 from .events import HandshakeComplete, SessionTicket
 from .record_layer import MAX_CERTIFICATE_MESSAGE, RecordLayer
 from .state import State
+
+# RFC 8446 §4.2: the extensions a server may put in EncryptedExtensions ("EE" in its table).
+ENCRYPTED_EXTENSIONS_ALLOWED = frozenset(
+    {
+        ExtensionType.server_name,
+        ExtensionType.max_fragment_length,
+        ExtensionType.supported_groups,
+        ExtensionType.use_srtp,
+        ExtensionType.heartbeat,
+        ExtensionType.application_layer_protocol_negotiation,
+        ExtensionType.client_certificate_type,
+        ExtensionType.server_certificate_type,
+        ExtensionType.early_data,
+        ExtensionType.record_size_limit,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -191,6 +208,8 @@ class TLSClient(Connection):
         if sh.is_hello_retry_request:
             return self._hello_retry_request(sh)
         version = check_server_hello(self.hello, sh)
+        if self._retried and version != ProtocolVersion.TLS13:
+            raise ProtocolVersionError("a TLS 1.2 ServerHello after a HelloRetryRequest")
         if self._retried and sh.cipher_suite != self._suite_of_retry():
             raise IllegalParameter(
                 "ServerHello changed the cipher suite chosen in the HelloRetryRequest"
@@ -207,6 +226,9 @@ class TLSClient(Connection):
         self.key_exchange_kind = (
             None if self.suite.key_exchange == "any" else self.suite.key_exchange
         )
+        alpn = sh.extension(ExtensionType.application_layer_protocol_negotiation)
+        if isinstance(alpn, ApplicationLayerProtocolNegotiation):  # TLS 1.2: in the ServerHello
+            self._check_alpn(alpn.protocol_name_list)
         return State.WAIT_CERT_12
 
     def _suite_of_retry(self) -> int | None:
@@ -276,6 +298,11 @@ class TLSClient(Connection):
             if self.hello.extension(ext.type_code) is None:
                 raise UnsupportedExtension(
                     "EncryptedExtensions has an extension we did not offer", seen=ext.type_code
+                )
+            if ext.type_code not in ENCRYPTED_EXTENSIONS_ALLOWED:
+                raise IllegalParameter(
+                    "this extension may not appear in EncryptedExtensions (RFC 8446 §4.2)",
+                    seen=describe(ExtensionType, ext.type_code),
                 )
         alpn = ee.extension(ExtensionType.application_layer_protocol_negotiation)
         if isinstance(alpn, ApplicationLayerProtocolNegotiation):

@@ -34,6 +34,7 @@ from ..wire.extensions import (
     ApplicationLayerProtocolNegotiation,
     Cookie,
     ECPointFormats,
+    EncryptThenMac,
     ExtendedMasterSecret,
     Extension,
     KeyShareClientHello,
@@ -117,7 +118,7 @@ def build_client_hello(
         session_id = rng(32) if offers_13 else b""
 
     extensions: list[Extension] = []
-    if server_name:
+    if server_name and not is_ip_literal(server_name):  # RFC 6066 §3: no IP literals in SNI
         extensions.append(ServerName((server_name,)))
     if offers_12:
         extensions.append(ECPointFormats((ECPointFormat.uncompressed,)))
@@ -130,6 +131,8 @@ def build_client_hello(
         extensions.append(ApplicationLayerProtocolNegotiation(names))
     if offers_12 and extended_master_secret:
         extensions.append(ExtendedMasterSecret())
+    if offers_12 and any(_is_cbc_suite(c) for c in cipher_suites):
+        extensions.append(EncryptThenMac())  # RFC 7366: MAC over the ciphertext for CBC
     if offers_12:
         extensions.append(RenegotiationInfo())
     extensions.append(SignatureAlgorithms(tuple(signature_schemes)))
@@ -152,6 +155,31 @@ def build_client_hello(
     )
 
 
+def is_ip_literal(name: str) -> bool:
+    """True for "192.0.2.1" or "2001:db8::1": RFC 6066 §3 forbids them in server_name."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_cbc_suite(code: int) -> bool:
+    from .suites import SUITES
+
+    info = SUITES.get(code)
+    return info is not None and info.version != ProtocolVersion.TLS13 and not info.is_aead
+
+
+def _is_tls13_suite(code: int) -> bool:
+    from .suites import SUITES
+
+    info = SUITES.get(code)
+    return info is not None and info.version == ProtocolVersion.TLS13
+
+
 # ---------------------------------------------------------------------------
 # The client's checks on the server's answer (RFC 8446 §4.1.3, §4.1.4)
 # ---------------------------------------------------------------------------
@@ -171,14 +199,15 @@ def check_downgrade(server_random: bytes, negotiated: int, client_versions: Sequ
     tail = server_random[-8:]
     if (
         ProtocolVersion.TLS13 in client_versions
-        and negotiated == ProtocolVersion.TLS12
-        and tail == DOWNGRADE_TLS12
+        and negotiated <= ProtocolVersion.TLS12
+        and tail in (DOWNGRADE_TLS12, DOWNGRADE_TLS11)
     ):
         raise IllegalParameter(
-            "downgrade detected: the server supports TLS 1.3 (its random ends with DOWNGRD 01) "
-            "but the handshake is TLS 1.2; someone may have altered the ClientHello",
+            "downgrade detected: the server supports a newer version (its random ends with "
+            f"DOWNGRD {tail[-1]:02x}) but the handshake is not TLS 1.3; someone may have altered "
+            "the ClientHello",
             expected="TLS 1.3",
-            seen="TLS 1.2 with the downgrade sentinel",
+            seen=f"{describe(ProtocolVersion, negotiated)} with the downgrade sentinel",
         )
     if (
         ProtocolVersion.TLS12 in client_versions
@@ -271,10 +300,20 @@ def check_hello_retry_request(ch1: ClientHello, hrr: ServerHello) -> None:
         or selected.selected_version != ProtocolVersion.TLS13
     ):
         raise IllegalParameter("HelloRetryRequest must select TLS 1.3 in supported_versions")
-    if hrr.cipher_suite not in ch1.cipher_suites:
+    if hrr.cipher_suite not in ch1.cipher_suites or not _is_tls13_suite(hrr.cipher_suite):
         raise IllegalParameter(
-            "HelloRetryRequest chose a cipher suite we did not offer",
+            "HelloRetryRequest chose a cipher suite we did not offer for TLS 1.3",
             seen=describe(CipherSuite, hrr.cipher_suite),
+        )
+    if hrr.legacy_session_id_echo != ch1.legacy_session_id:
+        raise IllegalParameter(
+            "HelloRetryRequest does not echo our legacy_session_id",
+            expected=ch1.legacy_session_id,
+            seen=hrr.legacy_session_id_echo,
+        )
+    if hrr.legacy_compression_method != 0:
+        raise IllegalParameter(
+            "compression must be null", expected=0, seen=hrr.legacy_compression_method
         )
     for ext in hrr.extensions:
         if ext.type_code != ExtensionType.cookie and ch1.extension(ext.type_code) is None:
