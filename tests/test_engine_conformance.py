@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_engine_core import BY_NAME, SERVER, Variant, _inject, _pair, _records
+from tests.test_engine_core import BY_NAME, RSA_SERVER, SERVER, Variant, _inject, _pair, _records
 from tlslab.constants import AlertDescription, ContentType, ExtensionType, HandshakeType
 from tlslab.constants import CipherSuite as CS
 from tlslab.constants import NamedGroup as G
@@ -26,9 +26,18 @@ from tlslab.engine.state import State
 from tlslab.errors import AlertError, TLSError
 from tlslab.pki.certificates import LAB_NOW, build_chain
 from tlslab.rng import seeded_rng
+from tlslab.stages.hello import DEFAULT_CIPHER_SUITES, build_client_hello, offer_psk
+from tlslab.stages.keyexchange import ffdhe_prime
 from tlslab.stages.negotiation import ServerConfig
-from tlslab.wire.extensions import KeyShareEntry, KeyShareHelloRetryRequest, KeyShareServerHello
-from tlslab.wire.messages import EncryptedExtensions, decode_handshake
+from tlslab.wire.extensions import (
+    KeyShareClientHello,
+    KeyShareEntry,
+    KeyShareHelloRetryRequest,
+    KeyShareServerHello,
+    RenegotiationInfo,
+    SupportedGroups,
+)
+from tlslab.wire.messages import ClientHello, EncryptedExtensions, decode_handshake
 from tlslab.wire.record import TLSPlaintext
 
 A = AlertDescription
@@ -384,3 +393,197 @@ def test_encrypt_then_mac_is_offered_with_cbc_suites() -> None:
     )
     aead.start()
     assert aead.hello is not None and aead.hello.extension(ExtensionType.encrypt_then_mac) is None
+
+
+# -- the server ---------------------------------------------------------------------------------
+def _hello(**changes: Any) -> ClientHello:
+    """A ClientHello as tlslab's client builds it (TLS 1.3 and 1.2, x25519 share), changed."""
+    rng = seeded_rng("conformance hello")
+    hello = build_client_hello(
+        "lab.example", versions=(V.TLS13, V.TLS12), groups=(G.x25519, G.secp256r1), rng=rng
+    )
+    return hello.replace(**changes)
+
+
+def _server(**config: Any) -> TLSServer:
+    return TLSServer(ServerConfig(**config), ServerIdentity.from_chain(SERVER), seeded_rng("srv"))
+
+
+def _refused_before_server_hello(hello: ClientHello, alert: int, match: str, **config: Any) -> None:
+    server = _server(**config)
+    record = TLSPlaintext(ContentType.handshake, hello.encode(), V.TLS10).encode()
+    with pytest.raises(AlertError, match=match or None) as info:
+        server.receive_data(record)
+    assert info.value.description == alert, info.value
+    assert server.closed and server.state == State.CLOSED
+    sent = server.data_to_send()
+    assert len(sent) == 7 and sent[0] == 21 and sent[5:] == bytes([2, alert])  # no ServerHello
+    with pytest.raises(ConnectionNotUsable):
+        server.receive_data(record)
+
+
+def _with_share(group: int, public: bytes) -> ClientHello:
+    hello = _hello()
+    return hello.replace(
+        extensions=tuple(
+            KeyShareClientHello((KeyShareEntry(group, public),))
+            if e.type_code == ExtensionType.key_share
+            else e
+            for e in hello.extensions
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "group,public",
+    [
+        (G.x25519, bytes(32)),  # a low-order point: all-zero shared secret
+        (G.x25519, bytes(range(31))),  # wrong length
+        (G.secp256r1, b"\x04" + bytes(range(64))),  # not on the curve
+        (G.ffdhe2048, (1).to_bytes(256, "big")),  # Y = 1
+        (G.ffdhe2048, (ffdhe_prime(G.ffdhe2048) - 1).to_bytes(256, "big")),  # Y = p - 1
+    ],
+    ids=["x25519-zero", "x25519-length", "p256-off-curve", "ffdhe-y-1", "ffdhe-y-p-1"],
+)
+def test_client_key_share_is_checked_before_server_hello(group: int, public: bytes) -> None:
+    hello = _with_share(group, public)
+    groups = (group,)
+    hello = hello.replace(
+        extensions=tuple(
+            SupportedGroups(groups) if isinstance(e, SupportedGroups) else e
+            for e in hello.extensions
+        )
+    )
+    _refused_before_server_hello(hello, A.illegal_parameter, "", groups=groups)
+
+
+def test_compatibility_ccs_follows_the_hello_retry_request() -> None:
+    client, server = _pair(HRR_VARIANT)
+    client.start()
+    server.receive_data(client.data_to_send())
+    first = _records(server.data_to_send())
+    assert [r[0] for r in first] == [ContentType.handshake, ContentType.change_cipher_spec]
+    client.receive_data(b"".join(first))
+    server.receive_data(client.data_to_send())
+    second = _records(server.data_to_send())
+    assert second[0][0] == ContentType.handshake and second[1][0] == ContentType.application_data
+    assert ContentType.change_cipher_spec not in [r[0] for r in second]
+
+
+def _second_hello(cookie: bytes | None = None) -> tuple[TLSServer, ClientHello]:
+    client, server = _pair(
+        Variant("hrr", HRR_VARIANT.client, {**HRR_VARIANT.server, "hello_retry_cookie": cookie})
+    )
+    client.start()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    record = [r for r in _records(client.data_to_send()) if r[0] == ContentType.handshake][0]
+    return server, decode_handshake(TLSPlaintext.decode(record).fragment)
+
+
+def _second_refused(server: TLSServer, hello: ClientHello, match: str) -> None:
+    record = TLSPlaintext(ContentType.handshake, hello.encode(), V.TLS12).encode()
+    _refused(server, record, A.illegal_parameter, match)
+
+
+def test_second_client_hello_must_keep_its_suites() -> None:
+    server, ch2 = _second_hello()
+    _second_refused(server, ch2.replace(cipher_suites=ch2.cipher_suites[:1]), "cipher_suites")
+
+
+def test_second_client_hello_shares_only_the_selected_group() -> None:
+    server, ch2 = _second_hello()
+    extra = KeyShareClientHello((KeyShareEntry(G.x25519, bytes(range(1, 33))),))
+    swapped = tuple(extra if e.type_code == ExtensionType.key_share else e for e in ch2.extensions)
+    _second_refused(server, ch2.replace(extensions=swapped), "one key share")
+
+
+def test_second_client_hello_echoes_the_cookie() -> None:
+    server, ch2 = _second_hello(cookie=b"lab cookie")
+    assert ch2.extension(ExtensionType.cookie) is not None
+    stripped = tuple(e for e in ch2.extensions if e.type_code != ExtensionType.cookie)
+    _second_refused(server, ch2.replace(extensions=stripped), "cookie")
+
+
+def test_second_client_hello_does_not_fall_back_to_tls12() -> None:
+    server, ch2 = _second_hello()
+    stripped = tuple(e for e in ch2.extensions if e.type_code != ExtensionType.supported_versions)
+    _second_refused(server, ch2.replace(extensions=stripped), "versions")
+
+
+def test_supported_groups_without_key_share_is_missing_extension() -> None:
+    hello = _hello()
+    stripped = tuple(e for e in hello.extensions if e.type_code != ExtensionType.key_share)
+    _refused_before_server_hello(
+        hello.replace(extensions=stripped), A.missing_extension, "key_share"
+    )
+
+
+def test_legacy_version_ssl3_is_protocol_version() -> None:
+    _refused_before_server_hello(_hello(legacy_version=0x0300), A.protocol_version, "SSL 3.0")
+
+
+@pytest.mark.parametrize(
+    "versions,methods",
+    [((V.TLS13, V.TLS12), b"\x00\x01"), ((V.TLS12,), b"\x01")],
+    ids=["tls13", "tls12"],
+)
+def test_compression_must_be_null(versions: tuple[int, ...], methods: bytes) -> None:
+    hello = build_client_hello("lab.example", versions=versions, rng=seeded_rng("compression"))
+    _refused_before_server_hello(
+        hello.replace(legacy_compression_methods=methods), A.illegal_parameter, "compression"
+    )
+
+
+@pytest.mark.parametrize("with_modes", [True, False], ids=["with-modes", "without-modes"])
+def test_pre_shared_key_must_be_last(with_modes: bool) -> None:
+    hello = offer_psk(_hello(), b"ticket", bytes(32), 0)
+    psk = hello.extensions[-1]
+    rest = [
+        e
+        for e in hello.extensions[:-1]
+        if with_modes or e.type_code != ExtensionType.psk_key_exchange_modes
+    ]
+    moved = (*rest[:-1], psk, rest[-1])
+    _refused_before_server_hello(hello.replace(extensions=moved), A.illegal_parameter, "last")
+
+
+def test_fallback_scsv_below_our_best_version_is_inappropriate_fallback() -> None:
+    hello = build_client_hello(
+        "lab.example",
+        versions=(V.TLS12,),
+        cipher_suites=(*DEFAULT_CIPHER_SUITES, CS.TLS_FALLBACK_SCSV),
+        rng=seeded_rng("fallback"),
+    )
+    _refused_before_server_hello(hello, A.inappropriate_fallback, "FALLBACK")
+    server = _server(versions=(V.TLS12,))  # a TLS 1.2 server: no downgrade, the handshake goes on
+    server.receive_data(TLSPlaintext(ContentType.handshake, hello.encode(), V.TLS10).encode())
+    assert server.data_to_send()[0] == ContentType.handshake
+
+
+def test_tls12_without_signature_algorithms_is_refused_for_ecdhe() -> None:
+    hello = build_client_hello("lab.example", versions=(V.TLS12,), rng=seeded_rng("no sigalgs"))
+    stripped = tuple(
+        e for e in hello.extensions if e.type_code != ExtensionType.signature_algorithms
+    )
+    _refused_before_server_hello(hello.replace(extensions=stripped), A.handshake_failure, "SHA-1")
+    rsa_suite = CS.TLS_RSA_WITH_AES_128_GCM_SHA256
+    rsa = TLSServer(
+        ServerConfig(certificate_key="rsa", cipher_suites=(rsa_suite,)),
+        ServerIdentity.from_chain(RSA_SERVER),
+        seeded_rng("rsa"),
+    )
+    plain = hello.replace(extensions=stripped, cipher_suites=(rsa_suite,))
+    rsa.receive_data(TLSPlaintext(ContentType.handshake, plain.encode(), V.TLS10).encode())
+    assert rsa.state == State.WAIT_CKE_12  # RSA key transport signs nothing: it goes on
+
+
+def test_renegotiation_info_must_be_empty_on_an_initial_handshake() -> None:
+    hello = build_client_hello("lab.example", versions=(V.TLS12,), rng=seeded_rng("reneg"))
+    changed = tuple(
+        RenegotiationInfo(b"\x01" * 12) if e.type_code == ExtensionType.renegotiation_info else e
+        for e in hello.extensions
+    )
+    _refused_before_server_hello(
+        hello.replace(extensions=changed), A.handshake_failure, "renegotiation_info"
+    )

@@ -16,11 +16,17 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key
 
 from ..constants import ExtensionType, ProtocolVersion, PskKeyExchangeMode
-from ..errors import CertificateRequired, DecodeError, IllegalParameter
+from ..errors import CertificateRequired, DecodeError, HandshakeFailure, IllegalParameter
 from ..pki.validation import validate_peer_chain
 from ..rng import Rng, system_rng
 from ..stages.finished import check_verify_data
-from ..stages.hello import DEFAULT_SIGNATURE_SCHEMES, resumption_binder, truncated_client_hello
+from ..stages.hello import (
+    DEFAULT_SIGNATURE_SCHEMES,
+    check_client_hello,
+    check_second_client_hello,
+    resumption_binder,
+    truncated_client_hello,
+)
 from ..stages.keyexchange import (
     KeyShare,
     decrypt_pre_master_secret,
@@ -62,6 +68,7 @@ from ..wire.messages import (
     EncryptedExtensions,
     Finished,
     NewSessionTicket13,
+    ServerHello,
     ServerHelloDone,
     ServerKeyExchangeDHE,
     ServerKeyExchangeECDHE,
@@ -124,21 +131,19 @@ class TLSServer(Connection):
         self._share: KeyShare | None = None
         self._server_random = b""
         self._writer_12: Protection | None = None
+        self._hrr: ServerHello | None = None
 
     def on_client_hello(self, ch: ClientHello, _: bytes) -> State:
         """ClientHello (RFC 8446 §4.1.2): ``negotiation.negotiate`` chooses version, suite,
         group, scheme and ALPN; then the TLS 1.3 or TLS 1.2 server flight."""
-        if (
-            self._hrr_sent
-            and self.client_hello is not None
-            and ch.random != self.client_hello.random
-        ):
-            raise IllegalParameter(
-                "the second ClientHello must keep the first one's random (RFC 8446 §4.1.2)"
-            )
+        if self.client_hello is not None and self._hrr is not None:
+            check_second_client_hello(self.client_hello, ch, self._hrr)
         self.client_hello = ch
         self.trace.client_random = ch.random
         decision = self.decision = negotiate(ch, self.config)
+        check_client_hello(ch, decision.version, self.config.versions)
+        if self._hrr is not None and decision.version != ProtocolVersion.TLS13:
+            raise IllegalParameter("the second ClientHello falls back to TLS 1.2")
         for reason in decision.reasons:
             self.trace.note("negotiated", reason)
         self.version, self.suite = decision.version, decision.suite
@@ -160,7 +165,10 @@ class TLSServer(Connection):
                 "the second ClientHello still has no key share the server can use"
             )
         self.transcript.restart_after_hello_retry_request()
-        self._send(build_hello_retry_request(ch, decision, self.config.hello_retry_cookie))
+        self._hrr = build_hello_retry_request(ch, decision, self.config.hello_retry_cookie)
+        self._send(self._hrr)
+        if ch.legacy_session_id:
+            self._send_change_cipher_spec()  # right after the HRR (RFC 8446 Appendix D.4)
         self._hrr_sent = True
         return State.WAIT_CH2
 
@@ -169,6 +177,7 @@ class TLSServer(Connection):
         flight; the client's handshake key protects what it sends next."""
         assert decision.client_share is not None and decision.group is not None
         share = generate_key_share(decision.group, self.rng)
+        shared_secret = share.exchange(decision.client_share.key_exchange)  # before we answer
         psk = self._accept_psk(ch)
         entry = KeyShareEntry(share.group, share.public)
         sh = build_server_hello(ch, decision, entry, config=self.config, rng=self.rng)
@@ -176,7 +185,6 @@ class TLSServer(Connection):
             sh = sh.replace(extensions=(*sh.extensions, PreSharedKeyServer(0)))
         self._send(sh)
         self.trace.parameter("group", decision.group)
-        shared_secret = share.exchange(decision.client_share.key_exchange)
         self.trace.secret("shared_secret", shared_secret)
         self.schedule = KeySchedule13(self._hash_name, psk)
         self._record_secrets(self.schedule.handshake(shared_secret, self.transcript.hash()))
@@ -189,7 +197,7 @@ class TLSServer(Connection):
         """EncryptedExtensions, [CertificateRequest, Certificate, CertificateVerify], Finished
         (RFC 8446 §4.3-4.4), then the application secrets (``KeySchedule13.application``)."""
         assert self.schedule is not None
-        if ch.legacy_session_id:
+        if ch.legacy_session_id and self._hrr is None:
             self._send_change_cipher_spec()  # middlebox compatibility (RFC 8446 Appendix D.4)
         self.records.writer = self._protection_13(self.schedule.server_handshake_traffic_secret)
         alpn = (ApplicationLayerProtocolNegotiation((decision.alpn,)),) if decision.alpn else ()
@@ -258,8 +266,6 @@ class TLSServer(Connection):
         modes = ch.extension(ExtensionType.psk_key_exchange_modes)
         if not isinstance(offered, OfferedPsks) or not isinstance(modes, PskKeyExchangeModes):
             return None
-        if ch.extensions[-1] is not offered:
-            raise IllegalParameter("pre_shared_key must be the last extension (RFC 8446 §4.2.11)")
         stored = self.ticket_store.get(offered.identities[0].identity)
         if PskKeyExchangeMode.psk_dhe_ke not in modes.ke_modes or stored is None:
             self.trace.note("resumption", "no usable ticket: full handshake")
@@ -294,6 +300,11 @@ class TLSServer(Connection):
         assert self.suite is not None
         kind = self.suite.key_exchange
         self.key_exchange_kind = None if kind == "any" else kind
+        if kind in ("ecdhe", "dhe") and ch.extension(ExtensionType.signature_algorithms) is None:
+            raise HandshakeFailure(
+                "no signature_algorithms: RFC 5246 would default to SHA-1, which RFC 9155 §5"
+                " forbids, and we never sign with a scheme the client did not offer"
+            )
         sh = build_server_hello(ch, decision, config=self.config, rng=self.rng)
         self._server_random = sh.random
         self._send(sh)

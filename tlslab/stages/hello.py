@@ -28,7 +28,14 @@ from ..constants import (
     SignatureScheme,
     describe,
 )
-from ..errors import IllegalParameter, MissingExtension, ProtocolVersionError, UnsupportedExtension
+from ..errors import (
+    HandshakeFailure,
+    IllegalParameter,
+    InappropriateFallback,
+    MissingExtension,
+    ProtocolVersionError,
+    UnsupportedExtension,
+)
 from ..rng import Rng, system_rng
 from ..wire.extensions import (
     ApplicationLayerProtocolNegotiation,
@@ -415,3 +422,67 @@ def resumption_binder(
 def truncated_client_hello(raw: bytes, offered: OfferedPsks) -> bytes:
     """The ClientHello bytes a binder covers: everything before the binders list."""
     return raw[: len(raw) - len(offered.encode_binders())]
+
+
+# ---------------------------------------------------------------------------
+# The server's checks on a ClientHello that choosing parameters does not make
+# (RFC 8446 §4.1.2, §4.2, §9.2, Appendix D.5; RFC 7507; RFC 5746 §3.6)
+# ---------------------------------------------------------------------------
+
+
+def check_client_hello(ch: ClientHello, negotiated: int, server_versions: Sequence[int]) -> None:
+    """What a server must refuse in a ClientHello whatever it would choose. Raises the alert."""
+    if ch.legacy_version <= ProtocolVersion.SSL30:
+        raise ProtocolVersionError(
+            "legacy_version of SSL 3.0 or less (RFC 8446 Appendix D.5)",
+            seen=f"0x{ch.legacy_version:04x}",
+        )
+    offered = offered_versions(ch)
+    if CipherSuite.TLS_FALLBACK_SCSV in ch.cipher_suites and max(offered) < max(server_versions):
+        raise InappropriateFallback(
+            "TLS_FALLBACK_SCSV, yet the client's best version is below ours: a downgrade",
+            expected=describe(ProtocolVersion, max(server_versions)),
+            seen=describe(ProtocolVersion, max(offered)),
+        )
+    methods = tuple(ch.legacy_compression_methods)
+    if (negotiated == ProtocolVersion.TLS13 and methods != (0,)) or 0 not in methods:
+        raise IllegalParameter("compression methods must be exactly [null]", seen=methods)
+    psk = ch.extension(ExtensionType.pre_shared_key)
+    if psk is not None and ch.extensions[-1] is not psk:
+        raise IllegalParameter("pre_shared_key must be the last extension (RFC 8446 §4.2.11)")
+    reneg = ch.extension(ExtensionType.renegotiation_info)
+    if isinstance(reneg, RenegotiationInfo) and reneg.renegotiated_connection:
+        raise HandshakeFailure("renegotiation_info must be empty on an initial handshake")
+    groups, shares = (
+        ch.extension(t) for t in (ExtensionType.supported_groups, ExtensionType.key_share)
+    )
+    if negotiated == ProtocolVersion.TLS13 and groups is not None and shares is None:
+        raise MissingExtension("supported_groups without key_share (RFC 8446 §9.2)")
+
+
+def check_second_client_hello(ch1: ClientHello, ch2: ClientHello, hrr: ServerHello) -> None:
+    """RFC 8446 §4.1.2: after a HelloRetryRequest the client sends the same ClientHello except
+    for one key share for the selected group, the echoed cookie, and an updated PSK."""
+    same = ("random", "legacy_session_id", "cipher_suites", "legacy_compression_methods")
+    for name in same:
+        if getattr(ch1, name) != getattr(ch2, name):
+            raise IllegalParameter(f"the second ClientHello changed its {name}")
+    if offered_versions(ch1) != offered_versions(ch2):
+        raise IllegalParameter("the second ClientHello changed its versions")
+    cookie = hrr.extension(ExtensionType.cookie)
+    if cookie is not None and ch2.extension(ExtensionType.cookie) != cookie:
+        raise IllegalParameter("the second ClientHello does not echo the cookie")
+    selected = hrr.extension(ExtensionType.key_share)
+    shares = ch2.extension(ExtensionType.key_share)
+    if isinstance(selected, KeyShareHelloRetryRequest):
+        groups = (
+            [e.group for e in shares.client_shares]
+            if isinstance(shares, KeyShareClientHello)
+            else []
+        )
+        if groups != [selected.selected_group]:
+            raise IllegalParameter(
+                "the second ClientHello must hold one key share, for the group the HelloRetryRequest selected",
+                expected=describe(NamedGroup, selected.selected_group),
+                seen=[describe(NamedGroup, g) for g in groups],
+            )
