@@ -3,11 +3,28 @@ exact alert, that the connection is closed, and that nothing was delivered."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import ssl
+import tempfile
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
-from tests.test_engine_core import BY_NAME, RSA_SERVER, SERVER, Variant, _inject, _pair, _records
+from tests.test_engine_core import (
+    BY_NAME,
+    CLIENT_CHAIN,
+    RSA_SERVER,
+    SERVER,
+    Variant,
+    _inject,
+    _pair,
+    _records,
+)
+from tests.test_resumption_and_client_auth import _pem_files
 from tlslab.constants import AlertDescription, ContentType, ExtensionType, HandshakeType
 from tlslab.constants import CipherSuite as CS
 from tlslab.constants import NamedGroup as G
@@ -24,7 +41,8 @@ from tlslab.engine.memory import handshake_in_memory
 from tlslab.engine.server import ServerIdentity, TLSServer
 from tlslab.engine.state import State
 from tlslab.errors import AlertError, TLSError
-from tlslab.pki.certificates import LAB_NOW, build_chain
+from tlslab.net.sockets import connect, serve_in_thread
+from tlslab.pki.certificates import LAB_NOW, build_chain, real_now
 from tlslab.rng import seeded_rng
 from tlslab.stages.hello import DEFAULT_CIPHER_SUITES, build_client_hello, offer_psk
 from tlslab.stages.keyexchange import ffdhe_prime
@@ -587,3 +605,140 @@ def test_renegotiation_info_must_be_empty_on_an_initial_handshake() -> None:
     _refused_before_server_hello(
         hello.replace(extensions=changed), A.handshake_failure, "renegotiation_info"
     )
+
+
+# -- TLS 1.2 client authentication, both sides -----------------------------------------------------
+def type_name_of_cke(sent: list[str]) -> str:
+    return next(name for name in sent if name.startswith("ClientKeyExchange"))
+
+
+MTLS = BY_NAME["tls13-mtls"]
+
+
+@pytest.mark.parametrize("name", ["tls12-ecdhe", "tls12-rsa-cbc"])
+def test_tls12_client_authentication_in_memory(name: str) -> None:
+    variant = BY_NAME[name]
+    both = Variant(
+        name, {**variant.client, **MTLS.client}, {**variant.server, **MTLS.server}, variant.rsa
+    )
+    client, server = _pair(both)
+    result = handshake_in_memory(client, server)
+    assert result.completed, result.error
+    assert server.peer_certificates[0] == CLIENT_CHAIN.leaf.der
+    sent = [e.name for e in client.trace.messages() if e.direction == "sent"]
+    assert sent[1:4] == ["Certificate12", type_name_of_cke(sent), "CertificateVerify"]
+    assert any(e.name == "client CertificateVerify" and e.ok for e in server.trace.events)
+    assert (State.WAIT_CV_12, "certificate_verify", State.WAIT_CCS_12) in {
+        t[1:] for t in server.transitions
+    }
+
+
+def test_tls12_client_auth_server_refuses_a_client_without_certificate() -> None:
+    variant = Variant("no cert", {"versions": (V.TLS12,)}, MTLS.server)
+    client, server = _pair(variant)
+    result = handshake_in_memory(client, server)
+    assert result.failed_side == "server" and isinstance(result.error, AlertError)
+    assert result.error.description == A.handshake_failure
+    assert server.closed and not server.handshake_complete
+
+
+def test_tls12_client_certificate_verify_is_checked() -> None:
+    variant = Variant("bad cv", {"versions": (V.TLS12,), **MTLS.client}, MTLS.server)
+
+    def tamper(index: int, sender: str, data: bytes) -> bytes:
+        if sender != "client" or index == 0:
+            return data
+        records = _records(data)
+        for i, record in enumerate(records):
+            if record[5] == HandshakeType.certificate_verify:
+                changed = bytearray(record)
+                changed[-1] ^= 1
+                records[i] = bytes(changed)
+        return b"".join(records)
+
+    result = handshake_in_memory(*_pair(variant), tamper=tamper)
+    assert result.failed_side == "server" and isinstance(result.error, AlertError)
+    assert result.error.description in (A.decrypt_error, A.illegal_parameter)
+
+
+@pytest.mark.interop
+def test_tls12_mtls_tlslab_client_to_openssl_server() -> None:
+    """OpenSSL (s_server -Verify, here Python's ssl with CERT_REQUIRED) verifies our certificate."""
+    server_chain = build_chain("lab.example", seed="mtls12 s", now=real_now())
+    client_chain = build_chain(
+        "client.lab.example", seed="mtls12 c", now=real_now(),
+        leaf_options={"extended_key_usage": ["clientAuth"]},
+    )  # fmt: skip
+    tmp = Path(tempfile.mkdtemp())
+    s_chain, s_key, _ = _pem_files(server_chain, tmp)
+    (tmp / "client_root.pem").write_bytes(client_chain.root.certificate.public_bytes(Encoding.PEM))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(s_chain, s_key)
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(tmp / "client_root.pem")
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: list[object] = []
+
+    def run() -> None:
+        conn, _ = listener.accept()
+        with (
+            contextlib.suppress(OSError, ssl.SSLError),
+            ctx.wrap_socket(conn, server_side=True) as tls,
+        ):
+            seen.append(tls.getpeercert())
+            tls.sendall(tls.recv(100))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    config = ClientConfig(
+        server_name="lab.example",
+        trust_roots=tuple(server_chain.trust_roots),
+        versions=(V.TLS12,),
+        certificate_chain=tuple(client_chain.served()),
+        private_key=client_chain.leaf.private_key,
+    )
+    session = connect("127.0.0.1", listener.getsockname()[1], config, send=b"it is me, 1.2")
+    thread.join(10)
+    listener.close()
+    assert session.received == b"it is me, 1.2" and session.connection.version == V.TLS12
+    assert seen and seen[0]
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("with_certificate", [True, False], ids=["certificate", "none"])
+def test_tls12_mtls_openssl_client_to_tlslab_server(with_certificate: bool) -> None:
+    server_chain = build_chain("lab.example", seed="mtls12 s2", now=real_now())
+    client_chain = build_chain(
+        "client.lab.example", seed="mtls12 c2", now=real_now(),
+        leaf_options={"extended_key_usage": ["clientAuth"]},
+    )  # fmt: skip
+    config = ServerConfig(client_auth=True, client_trust_roots=tuple(client_chain.trust_roots))
+    port, sessions, thread = serve_in_thread(config, ServerIdentity.from_chain(server_chain))
+    tmp = Path(tempfile.mkdtemp())
+    c_chain, c_key, _ = _pem_files(client_chain, tmp)
+    ctx = ssl.create_default_context(
+        cadata=server_chain.root.certificate.public_bytes(Encoding.PEM).decode()
+    )
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    if with_certificate:
+        ctx.load_cert_chain(c_chain, c_key)
+    try:
+        with (
+            socket.create_connection(("127.0.0.1", port)) as raw,
+            ctx.wrap_socket(raw, server_hostname="lab.example") as tls,
+        ):
+            tls.sendall(b"mutual 1.2")
+            reply = tls.recv(100)
+    except (ssl.SSLError, OSError):
+        reply = b""
+    thread.join(10)
+    if with_certificate:
+        assert reply == b"mutual 1.2"
+        assert sessions[0].connection.peer_certificates[0] == client_chain.leaf.der
+        assert sessions[0].connection.version == V.TLS12
+    else:
+        assert reply == b""
+        assert not sessions[0].connection.handshake_complete
+        assert isinstance(sessions[0].events[-1], AlertError)
+        assert sessions[0].events[-1].description == A.handshake_failure

@@ -54,6 +54,7 @@ from ..stages.keyschedule import KeySchedule13
 from ..stages.signatures import (
     default_scheme,
     sign_certificate_verify,
+    sign_certificate_verify_12,
     verify_certificate_verify,
     verify_server_key_exchange,
 )
@@ -152,7 +153,7 @@ class TLSClient(Connection):
         self._server_hello: ServerHello | None = None
         self._ske: ServerKeyExchangeECDHE | ServerKeyExchangeDHE | None = None
         self._certificate_request: CertificateRequest13 | None = None
-        self._certificate_requested_12 = False
+        self._certificate_request_12: CertificateRequest12 | None = None
         if config.insecure:
             self.trace.note(
                 "WARNING", "insecure mode: the server's certificate will NOT be validated"
@@ -450,17 +451,17 @@ class TLSClient(Connection):
 
     def on_certificate_request_12(self, cr: CertificateRequest12, _: bytes) -> State:
         """CertificateRequest (RFC 5246 §7.4.4), at most once."""
-        if self._certificate_requested_12:
+        if self._certificate_request_12 is not None:
             raise UnexpectedMessage("a second CertificateRequest (RFC 5246 §7.3)")
-        self._certificate_requested_12 = True
+        self._certificate_request_12 = cr
         return State.WAIT_SHD_12
 
     def on_server_hello_done(self, done: ServerHelloDone, _: bytes) -> State:
         """ServerHelloDone (RFC 5246 §7.4.5): our flight. [Certificate], ClientKeyExchange,
         then ``keyschedule.keys_12`` (master secret, key block), ChangeCipherSpec, Finished."""
         assert self.hello is not None and self._server_hello is not None
-        if self._certificate_requested_12:
-            self._send(Certificate12(()))
+        if self._certificate_request_12 is not None:
+            self._send(Certificate12(self.config.certificate_chain))
         pre_master_secret, cke = self._client_key_exchange()
         self._send(cke)
         sh = self._server_hello
@@ -469,11 +470,26 @@ class TLSClient(Connection):
             extended=sh.extension(ExtensionType.extended_master_secret) is not None,
             encrypt_then_mac=sh.extension(ExtensionType.encrypt_then_mac) is not None,
         )  # fmt: skip
+        if self._certificate_request_12 is not None and self.config.certificate_chain:
+            self._send_certificate_verify_12(self._certificate_request_12)
         self._send_change_cipher_spec()
         self.records.writer = writer
         assert self.keys_12 is not None
         self._send(Finished(self.keys_12.finished("client", self.transcript.hash())))
         return State.WAIT_CCS_12
+
+    def _send_certificate_verify_12(self, cr: CertificateRequest12) -> None:
+        """TLS 1.2 client authentication (RFC 5246 §7.4.8): a signature over every handshake
+        message so far, with a scheme the server asked for (``sign_certificate_verify_12``)."""
+        key = self.config.private_key
+        scheme = default_scheme(key, ProtocolVersion.TLS12)
+        if scheme not in cr.supported_signature_algorithms:
+            raise HandshakeFailure(
+                "the server accepts no signature scheme our certificate key can make",
+                seen=[describe(SignatureScheme, x) for x in cr.supported_signature_algorithms],
+            )
+        messages = b"".join(self.transcript.messages)
+        self._send(sign_certificate_verify_12(key, scheme, messages))
 
     def _client_key_exchange(self) -> tuple[bytes, HandshakeMessage]:
         """The pre-master secret and the ClientKeyExchange that carries our half of it."""

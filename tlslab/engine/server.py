@@ -15,7 +15,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key
 
-from ..constants import ExtensionType, ProtocolVersion, PskKeyExchangeMode
+from ..constants import (
+    ClientCertificateType,
+    ExtensionType,
+    ProtocolVersion,
+    PskKeyExchangeMode,
+    SignatureScheme,
+)
 from ..errors import CertificateRequired, DecodeError, HandshakeFailure, IllegalParameter
 from ..pki.validation import validate_peer_chain
 from ..rng import Rng, system_rng
@@ -46,6 +52,7 @@ from ..stages.signatures import (
     sign_certificate_verify,
     sign_server_key_exchange,
     verify_certificate_verify,
+    verify_certificate_verify_12,
 )
 from ..stages.suites import suite_info
 from ..wire.extensions import (
@@ -59,6 +66,7 @@ from ..wire.extensions import (
 from ..wire.messages import (
     Certificate12,
     Certificate13,
+    CertificateRequest12,
     CertificateRequest13,
     CertificateVerify,
     ClientHello,
@@ -237,16 +245,20 @@ class TLSServer(Connection):
             raise CertificateRequired(
                 "the client sent no certificate, and this server requires one"
             )
+        self._validate_client_chain(certificate.certificates)
+        return State.WAIT_CV
+
+    def _validate_client_chain(self, certificates: tuple[bytes, ...]) -> None:
+        """A client chain for clientAuth (``validation.validate_peer_chain``)."""
         chain = validate_peer_chain(
-            certificate.certificates, self.config.client_trust_roots, "",
+            certificates, self.config.client_trust_roots, "",
             dt.datetime.now(dt.timezone.utc), "client",
         )  # fmt: skip
         assert chain.report is not None
         self._client_key = chain.leaf.public_key()
-        self.peer_certificates = certificate.certificates
+        self.peer_certificates = certificates
         detail = f"valid client certificate, {len(chain.report.checks)} checks"
         self.trace.check("client certificate chain", True, detail)
-        return State.WAIT_CV
 
     def on_client_certificate_verify(self, cv: CertificateVerify, transcript_hash: bytes) -> State:
         """The client's CertificateVerify (RFC 8446 §4.4.3) over the transcript up to its
@@ -311,8 +323,10 @@ class TLSServer(Connection):
         self._send(Certificate12(self.identity.certificates))
         if kind in ("ecdhe", "dhe"):
             self._send(self._server_key_exchange(ch, decision))
+        if self.config.client_auth:
+            self._send(CertificateRequest12(CLIENT_CERTIFICATE_TYPES, DEFAULT_SIGNATURE_SCHEMES_12))
         self._send(ServerHelloDone())
-        return State.WAIT_CKE_12
+        return State.WAIT_CERT_12 if self.config.client_auth else State.WAIT_CKE_12
 
     def _server_key_exchange(
         self, ch: ClientHello, decision: Negotiated
@@ -332,6 +346,26 @@ class TLSServer(Connection):
         )
         return unsigned.replace(signature=signature)
 
+    def on_client_certificate_12(self, certificate: Certificate12, _: bytes) -> State:
+        """The client's Certificate in TLS 1.2 (RFC 5246 §7.4.6): required, then validated;
+        none is handshake_failure, as TLS 1.2 has no certificate_required alert."""
+        if not certificate.certificates:
+            raise HandshakeFailure("the client sent no certificate, and this server requires one")
+        self._validate_client_chain(certificate.certificates)
+        return State.WAIT_CKE_12
+
+    def on_client_certificate_verify_12(self, cv: CertificateVerify, _: bytes) -> State:
+        """TLS 1.2 CertificateVerify (RFC 5246 §7.4.8): the client's signature over every
+        handshake message before it (``signatures.verify_certificate_verify_12``)."""
+        if cv.algorithm not in DEFAULT_SIGNATURE_SCHEMES_12:
+            raise IllegalParameter(
+                "client CertificateVerify uses a scheme we did not offer", seen=cv.algorithm
+            )
+        messages = b"".join(self.transcript.messages[:-1])  # everything before this message
+        verify_certificate_verify_12(self._client_key, cv, messages)
+        self.trace.check("client CertificateVerify", True, "the client holds its certificate's key")
+        return State.WAIT_CCS_12
+
     def on_client_key_exchange(self, cke: Any, _: bytes) -> State:
         """ClientKeyExchange (RFC 5246 §7.4.7): the pre-master secret, then
         ``keyschedule.keys_12`` (the extended master secret hashes through this message)."""
@@ -341,7 +375,7 @@ class TLSServer(Connection):
             extended=self.decision.extended_master_secret,
             encrypt_then_mac=self.decision.encrypt_then_mac,
         )  # fmt: skip
-        return State.WAIT_CCS_12
+        return State.WAIT_CV_12 if self.peer_certificates else State.WAIT_CCS_12
 
     def _pre_master_secret(self, cke: Any) -> bytes:
         """RSA: decrypt (with the Bleichenbacher countermeasure); (EC)DHE: our share times theirs."""
@@ -384,6 +418,15 @@ class TLSServer(Connection):
             "handshake complete", f"{ProtocolVersion(self.version).name} {self.suite.name}"
         )
         return State.CONNECTED
+
+
+# What a TLS 1.2 CertificateRequest asks for (RFC 5246 §7.4.4, RFC 8422 §5.5).
+CLIENT_CERTIFICATE_TYPES = (ClientCertificateType.rsa_sign, ClientCertificateType.ecdsa_sign)
+DEFAULT_SIGNATURE_SCHEMES_12 = tuple(
+    s
+    for s in DEFAULT_SIGNATURE_SCHEMES
+    if s not in (SignatureScheme.ed25519, SignatureScheme.ed448)
+)
 
 
 def _entries(certificates: tuple[bytes, ...]) -> list[Any]:

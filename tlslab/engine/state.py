@@ -55,6 +55,7 @@ class State(str, Enum):
     WAIT_CCS_12 = "WAIT_CCS_12"
     WAIT_FINISHED_12 = "WAIT_FINISHED_12"
     WAIT_CKE_12 = "WAIT_CKE_12"
+    WAIT_CV_12 = "WAIT_CV_12"
 
 
 Family = Literal["any", "1.2", "1.3"]
@@ -150,7 +151,8 @@ def _rows() -> list[Row]:
         Row(c, "1.2", S.CONNECTED, HT.hello_request, "on_hello_request", (S.CONNECTED,), "none"),
         # -- the server: ClientHello (version chosen by the handler) -----------------------------
         Row(s, "any", S.START, HT.client_hello, "on_client_hello",
-            (S.WAIT_CH2, S.WAIT_CERT, S.WAIT_FINISHED, S.WAIT_CKE_12), key_change=True),
+            (S.WAIT_CH2, S.WAIT_CERT, S.WAIT_FINISHED, S.WAIT_CKE_12, S.WAIT_CERT_12),
+            key_change=True),
         # -- TLS 1.3 server (RFC 8446 Appendix A.2) ----------------------------------------------
         Row(s, "1.3", S.WAIT_CH2, HT.client_hello, "on_client_hello",
             (S.WAIT_CERT, S.WAIT_FINISHED), key_change=True),
@@ -164,8 +166,12 @@ def _rows() -> list[Row]:
         Row(s, "1.3", S.CONNECTED, HT.key_update, "on_key_update", (S.CONNECTED,), "none",
             key_change=True),
         # -- TLS 1.2 server (RFC 5246 §7.3) ------------------------------------------------------
+        Row(s, "1.2", S.WAIT_CERT_12, HT.certificate, "on_client_certificate_12",
+            (S.WAIT_CKE_12,)),
         Row(s, "1.2", S.WAIT_CKE_12, HT.client_key_exchange, "on_client_key_exchange",
-            (S.WAIT_CCS_12,)),
+            (S.WAIT_CCS_12, S.WAIT_CV_12)),
+        Row(s, "1.2", S.WAIT_CV_12, HT.certificate_verify, "on_client_certificate_verify_12",
+            (S.WAIT_CCS_12,), "after"),
         Row(s, "1.2", S.WAIT_CCS_12, CHANGE_CIPHER_SPEC, "on_change_cipher_spec_12",
             (S.WAIT_FINISHED_12,), "none", key_change=True),
         Row(s, "1.2", S.WAIT_FINISHED_12, HT.finished, "on_finished_12", (S.CONNECTED,), "after"),
