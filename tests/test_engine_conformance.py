@@ -4,6 +4,8 @@ exact alert, that the connection is closed, and that nothing was delivered."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 import socket
 import ssl
 import tempfile
@@ -35,6 +37,7 @@ from tlslab.engine.connection import (
     ConnectionClosed,
     ConnectionNotUsable,
     HandshakeComplete,
+    SessionTicket,
     TruncatedConnection,
 )
 from tlslab.engine.memory import handshake_in_memory
@@ -742,3 +745,98 @@ def test_tls12_mtls_openssl_client_to_tlslab_server(with_certificate: bool) -> N
         assert not sessions[0].connection.handshake_complete
         assert isinstance(sessions[0].events[-1], AlertError)
         assert sessions[0].events[-1].description == A.handshake_failure
+
+
+# -- tickets and resumption (TLS 1.3) -------------------------------------------------------------
+def _ticket(
+    server_changes: dict[str, Any] | None = None, client_changes: dict[str, Any] | None = None
+):  # type: ignore[no-untyped-def]
+    """A completed first session that issued tickets: (store, ticket, server identity)."""
+    store: dict[bytes, Any] = {}
+    variant = Variant("first", {**(client_changes or {})}, {"tickets": 1, **(server_changes or {})})
+    client, server = _pair(variant, "ticket first", store)
+    result = handshake_in_memory(client, server)
+    assert result.completed
+    tickets = [e for f in result.flights for e in f.events if isinstance(e, SessionTicket)]
+    return store, tickets[0], server
+
+
+def _resume(store: dict[bytes, Any], ticket: Any, client: dict[str, Any] | None = None,
+            server: dict[str, Any] | None = None, clock: Any = None) -> tuple[TLSClient, TLSServer]:  # fmt: skip
+    second = Variant("second", {"session_ticket": ticket, **(client or {})}, server or {})
+    c, s = _pair(second, "ticket second", store)
+    if clock is not None:
+        s.clock = clock
+    return c, s
+
+
+def test_a_fresh_ticket_resumes() -> None:
+    store, ticket, _ = _ticket()
+    client, server = _resume(store, ticket)
+    assert handshake_in_memory(client, server).completed and server.resumed and client.resumed
+
+
+def test_server_refuses_a_ticket_past_its_lifetime() -> None:
+    store, ticket, _ = _ticket()
+    (stored,) = store.values()
+    late = stored.issued_at + dt.timedelta(seconds=stored.lifetime + 1)
+    client, server = _resume(
+        store, ticket, client={"now": LAB_NOW + dt.timedelta(seconds=1)}, clock=lambda: late
+    )
+    assert handshake_in_memory(client, server).completed
+    assert not server.resumed and not client.resumed
+    assert any("lifetime" in str(e.value) for e in server.trace.events)
+
+
+def test_server_refuses_a_ticket_whose_age_is_off() -> None:
+    store, ticket, _ = _ticket()
+    client, server = _resume(store, ticket, client={"now": LAB_NOW + dt.timedelta(seconds=60)})
+    assert handshake_in_memory(client, server).completed and not server.resumed
+    assert any("age disagrees" in str(e.value) for e in server.trace.events)
+
+
+def test_client_never_offers_a_stale_ticket() -> None:
+    """Past the ticket's lifetime, or past 7 days whatever the lifetime says (RFC 8446 §4.6.1)."""
+    store, ticket, _ = _ticket()
+    long_lived = dataclasses.replace(ticket, lifetime=30 * 24 * 3600)
+    for offered, age in ((ticket, ticket.lifetime + 1), (long_lived, 7 * 24 * 3600 + 1)):
+        client, _ = _resume(store, offered, client={"now": LAB_NOW + dt.timedelta(seconds=age)})
+        client.start()
+        assert (
+            client.hello is not None
+            and client.hello.extension(ExtensionType.pre_shared_key) is None
+        )
+    fresh, _ = _resume(store, long_lived, client={"now": LAB_NOW + dt.timedelta(seconds=5)})
+    fresh.start()
+    assert (
+        fresh.hello is not None and fresh.hello.extension(ExtensionType.pre_shared_key) is not None
+    )
+
+
+def test_ticket_is_bound_to_the_server_name_and_alpn() -> None:
+    store, ticket, _ = _ticket(
+        client_changes={"alpn": ("h2",)}, server_changes={"alpn": (b"h2", b"x")}
+    )
+    for client, server in (
+        _resume(store, ticket, client={"alpn": ("x",)}, server={"alpn": (b"h2", b"x")}),
+        _resume(store, ticket, client={"alpn": ("h2",), "server_name": "other.example"}, server={"alpn": (b"h2", b"x")}),
+    ):  # fmt: skip
+        client.start()
+        server.receive_data(client.data_to_send())
+        assert not server.resumed
+
+
+def test_client_auth_server_never_resumes_a_session_without_client_certificate() -> None:
+    store, ticket, _ = _ticket()
+    client, server = _resume(store, ticket, server=MTLS.server)
+    client.start()
+    server.receive_data(client.data_to_send())
+    assert not server.resumed and server.state == State.WAIT_CERT
+
+
+def test_resumed_session_exposes_the_client_identity() -> None:
+    store, ticket, first = _ticket(client_changes=MTLS.client, server_changes=MTLS.server)
+    assert first.peer_certificates
+    client, server = _resume(store, ticket, client=MTLS.client, server=MTLS.server)
+    assert handshake_in_memory(client, server).completed and server.resumed
+    assert server.peer_certificates == first.peer_certificates

@@ -176,7 +176,7 @@ class TLSClient(Connection):
             signature_schemes=c.signature_schemes, alpn=c.alpn,
             key_shares=list(self.key_shares.values()), rng=self.rng,
         )  # fmt: skip
-        if c.session_ticket is not None and offers_13:
+        if c.session_ticket is not None and offers_13 and self._ticket_fresh(c.session_ticket):
             self.hello = self._with_psk(self.hello, b"")
         self.trace.client_random = self.hello.random
         self._send(self.hello)
@@ -185,6 +185,18 @@ class TLSClient(Connection):
 
     def _now(self) -> dt.datetime:
         return self.config.now or dt.datetime.now(dt.timezone.utc)
+
+    def _ticket_fresh(self, ticket: SessionTicket) -> bool:
+        """A ticket is offered only within its lifetime and 7 days (RFC 8446 §4.6.1)."""
+        if ticket.received_at is None:
+            return True
+        age = (self._now() - ticket.received_at).total_seconds()
+        if age <= min(ticket.lifetime, 7 * 24 * 3600):
+            return True
+        self.trace.note(
+            "session ticket not offered", f"{age:.0f} s old, lifetime {ticket.lifetime} s"
+        )
+        return False
 
     def _with_psk(self, hello: ClientHello, prior_transcript: bytes) -> ClientHello:
         """Offer the stored ticket (RFC 8446 §4.2.11): identity, obfuscated age and binder."""

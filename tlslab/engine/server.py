@@ -10,7 +10,8 @@ Taught in notebook 08_full_handshake.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key
@@ -114,6 +115,25 @@ class ServerIdentity:
         )
 
 
+TICKET_LIFETIME = 7200  # seconds; RFC 8446 §4.6.1 allows up to 7 days
+TICKET_AGE_WINDOW_MS = 10_000  # how far the client's ticket age may differ from ours
+
+
+@dataclass(frozen=True)
+class StoredTicket:
+    """What a server remembers of a ticket it issued (a stateful ticket store): the PSK and
+    what the session it resumes had authenticated (RFC 8446 §4.6.1)."""
+
+    psk: bytes = field(repr=False)
+    cipher_suite: int
+    issued_at: dt.datetime
+    lifetime: int
+    age_add: int = field(repr=False)
+    server_name: Any = None
+    alpn: bytes | None = None
+    client_certificates: tuple[bytes, ...] = field(default=(), repr=False)
+
+
 class TLSServer(Connection):
     """The server's handlers, one per row of the state table (``state.TABLE``)."""
 
@@ -124,10 +144,13 @@ class TLSServer(Connection):
         config: ServerConfig,
         identity: ServerIdentity,
         rng: Rng = system_rng,
-        ticket_store: dict[bytes, tuple[bytes, int]] | None = None,
+        ticket_store: dict[bytes, Any] | None = None,
     ) -> None:
         super().__init__(rng)
-        self.ticket_store = ticket_store if ticket_store is not None else {}
+        self.ticket_store: dict[bytes, StoredTicket] = (
+            ticket_store if ticket_store is not None else {}
+        )
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
         self.resumed = False
         self.peer_certificates: tuple[bytes, ...] = ()
         self.config = config
@@ -282,28 +305,57 @@ class TLSServer(Connection):
         if PskKeyExchangeMode.psk_dhe_ke not in modes.ke_modes or stored is None:
             self.trace.note("resumption", "no usable ticket: full handshake")
             return None
-        psk, suite = stored
-        if suite_info(suite).hash_name != self._hash_name:
+        why_not = self._ticket_unusable(stored, offered.identities[0].obfuscated_ticket_age, ch)
+        if why_not:
+            self.trace.note("resumption", f"{why_not}: full handshake")
             return None
         messages = self.transcript.messages
         truncated = truncated_client_hello(messages[-1], offered)
-        binder = resumption_binder(psk, b"".join(messages[:-1]), truncated, self._hash_name)
+        binder = resumption_binder(stored.psk, b"".join(messages[:-1]), truncated, self._hash_name)
         check_verify_data(binder, offered.binders[0], who="client PSK binder")
-        self.resumed = True
+        self.resumed, self.peer_certificates = True, stored.client_certificates
         self.trace.check(
             "PSK binder", True, "the client holds the ticket's PSK: resuming without a certificate"
         )
-        return psk
+        return stored.psk
+
+    def _ticket_unusable(self, stored: StoredTicket, obfuscated_age: int, ch: ClientHello) -> str:
+        """Why a ticket we issued may not resume this connection (RFC 8446 §4.2.11, §4.6.1,
+        §8.3), or "" if it may: expired, an age that disagrees with ours, or bound to what the
+        first session authenticated (server name, ALPN, the client's certificate)."""
+        assert self.decision is not None
+        age = self.clock() - stored.issued_at
+        client_age_ms = (obfuscated_age - stored.age_add) % 2**32
+        if suite_info(stored.cipher_suite).hash_name != self._hash_name:
+            return "the ticket's hash function differs"
+        if age.total_seconds() > stored.lifetime:
+            return "the ticket is past its lifetime"
+        if abs(client_age_ms - age.total_seconds() * 1000) > TICKET_AGE_WINDOW_MS:
+            return "the ticket's age disagrees with ours (a replay?)"
+        if ch.extension(ExtensionType.server_name) != stored.server_name:
+            return "the ticket was issued for another server name"
+        if self.decision.alpn != stored.alpn:
+            return "the ticket was issued for another application protocol"
+        if self.config.client_auth and not stored.client_certificates:
+            return "this server requires a client certificate, and the session had none"
+        return ""
 
     def _issue_tickets(self) -> None:
         """Send ``config.tickets`` NewSessionTickets and remember their PSKs (a stateful ticket store)."""
         assert self.schedule is not None and self.suite is not None
+        assert self.client_hello is not None and self.decision is not None
         for index in range(self.config.tickets):
             nonce = bytes([index])
             ticket = self.rng(32)
-            self.ticket_store[ticket] = (self.schedule.ticket_psk(nonce), self.suite.suite)
             age_add = int.from_bytes(self.rng(4), "big")
-            self._send(NewSessionTicket13(7200, age_add, nonce, ticket), transcript=False)
+            self.ticket_store[ticket] = StoredTicket(
+                self.schedule.ticket_psk(nonce), self.suite.suite, self.clock(), TICKET_LIFETIME,
+                age_add, self.client_hello.extension(ExtensionType.server_name),
+                self.decision.alpn, self.peer_certificates,
+            )  # fmt: skip
+            self._send(
+                NewSessionTicket13(TICKET_LIFETIME, age_add, nonce, ticket), transcript=False
+            )
 
     # -- TLS 1.2 ---------------------------------------------------------------------------------
     def _client_hello_12(self, ch: ClientHello, decision: Negotiated) -> State:
