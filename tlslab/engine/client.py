@@ -87,7 +87,7 @@ from ..wire.messages import (
     ServerKeyExchangeECDHE,
 )
 from .dispatcher import Connection
-from .events import HandshakeComplete, SessionTicket
+from .events import ConnectionNotUsable, HandshakeComplete, SessionTicket
 from .record_layer import MAX_CERTIFICATE_MESSAGE, RecordLayer
 from .state import State
 
@@ -162,6 +162,8 @@ class TLSClient(Connection):
     # -- first flight ------------------------------------------------------------------------
     def start(self) -> None:
         """Queue the ClientHello (the table's ``start`` row)."""
+        if self.state != State.START:
+            raise ConnectionNotUsable(f"the client has already started (state {self.state.value})")
         self._start()
 
     def on_start(self, _: None, __: bytes) -> State:
