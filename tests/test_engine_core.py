@@ -85,6 +85,28 @@ VARIANTS = [
         {"client_auth": True, "client_trust_roots": tuple(CLIENT_CHAIN.trust_roots)},
     ),
     Variant("tls13-tickets", {}, {"tickets": 2}),
+    Variant(
+        "tls13-hrr-mtls",
+        {
+            "groups": (G.x25519, G.secp256r1),
+            "certificate_chain": tuple(CLIENT_CHAIN.served()),
+            "private_key": CLIENT_CHAIN.leaf.private_key,
+        },
+        {
+            "groups": (G.secp256r1,),
+            "client_auth": True,
+            "client_trust_roots": tuple(CLIENT_CHAIN.trust_roots),
+        },
+    ),  # fmt: skip
+    Variant(
+        "tls12-mtls",
+        {
+            "versions": (V.TLS12,),
+            "certificate_chain": tuple(CLIENT_CHAIN.served()),
+            "private_key": CLIENT_CHAIN.leaf.private_key,
+        },
+        {"client_auth": True, "client_trust_roots": tuple(CLIENT_CHAIN.trust_roots)},
+    ),  # fmt: skip
     Variant("tls12-ecdhe", {"versions": (V.TLS12,)}, {}),
     Variant(
         "tls12-dhe",
@@ -172,6 +194,10 @@ def test_every_transition_taken_is_an_edge_of_the_drawn_diagram() -> None:
     assert (State.CONNECTED, "key_update", State.CONNECTED) in taken["server"]
     assert (State.WAIT_SH, "server_hello", State.WAIT_SH) in taken["client"]  # HRR
     assert (State.WAIT_CCS_12, "change_cipher_spec", State.WAIT_FINISHED_12) in taken["client"]
+    assert (State.WAIT_CV_12, "certificate_verify", State.WAIT_CCS_12) in taken["server"]
+    every = {(a, m, b) for a, m, b, _ in edges("server") if m not in ("change_cipher_spec",)}
+    missing = every - taken["server"] - {(State.CONNECTED, "client_hello", State.CONNECTED)}
+    assert not missing, missing  # every server edge but renegotiation is exercised
 
 
 def test_no_key_update_edge_on_tls12() -> None:
@@ -241,7 +267,7 @@ def _reach(role: str, family: str, state: State) -> tuple[Connection, Connection
 
 def _makers(family: str) -> list[Callable[[], tuple[TLSClient, TLSServer]]]:
     names = ["tls13", "tls13-mtls", "tls13-hrr"] if family != "1.2" else []
-    names += ["tls12-ecdhe", "tls12-rsa-cbc"] if family != "1.3" else []
+    names += ["tls12-ecdhe", "tls12-rsa-cbc", "tls12-mtls"] if family != "1.3" else []
     return [lambda v=BY_NAME[n]: _pair(v) for n in names]
 
 
