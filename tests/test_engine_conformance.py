@@ -840,3 +840,18 @@ def test_resumed_session_exposes_the_client_identity() -> None:
     client, server = _resume(store, ticket, client=MTLS.client, server=MTLS.server)
     assert handshake_in_memory(client, server).completed and server.resumed
     assert server.peer_certificates == first.peer_certificates
+
+
+def test_server_certificate_cap_is_configurable() -> None:
+    """The client's Certificate (client authentication) may be capped lower on the server."""
+    client, _ = _pair(MTLS)
+    server = TLSServer(
+        ServerConfig(**MTLS.server), ServerIdentity.from_chain(SERVER), seeded_rng("cap"),
+        max_certificate_message=2**12,
+    )  # fmt: skip
+    client.start()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    assert server.state == State.WAIT_CERT
+    header = bytes([HandshakeType.certificate]) + (2**13).to_bytes(3, "big")
+    _refused(server, _inject(server, ContentType.handshake, header), A.illegal_parameter)

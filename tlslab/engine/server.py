@@ -84,7 +84,7 @@ from ..wire.messages import (
 )
 from .dispatcher import Connection
 from .events import HandshakeComplete
-from .record_layer import Protection
+from .record_layer import MAX_CERTIFICATE_MESSAGE, Protection, RecordLayer
 from .state import State
 
 
@@ -145,8 +145,10 @@ class TLSServer(Connection):
         identity: ServerIdentity,
         rng: Rng = system_rng,
         ticket_store: dict[bytes, Any] | None = None,
+        max_certificate_message: int = MAX_CERTIFICATE_MESSAGE,
     ) -> None:
         super().__init__(rng)
+        self.records = RecordLayer(max_certificate_message)  # the client's Certificate cap
         self.ticket_store: dict[bytes, StoredTicket] = (
             ticket_store if ticket_store is not None else {}
         )
