@@ -167,6 +167,12 @@ class CertificateRequired(AlertError):
     description = AlertDescription.certificate_required
 
 
+class InappropriateFallback(AlertError):
+    """TLS_FALLBACK_SCSV from a client whose best version is below ours (RFC 7507 §3)."""
+
+    description = AlertDescription.inappropriate_fallback
+
+
 class InternalError(AlertError):
     """A local failure unrelated to the peer, e.g. encoding a field out of bounds."""
 

@@ -16,19 +16,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..constants import ExtensionType, ProtocolVersion, SignatureScheme, describe
 from ..errors import (
-    BadCertificate,
     DecodeError,
     HandshakeFailure,
     IllegalParameter,
+    MissingExtension,
+    ProtocolVersionError,
+    UnexpectedMessage,
+    UnsupportedCertificate,
     UnsupportedExtension,
 )
-from ..pki.validation import validate_chain
+from ..pki.validation import validate_peer_chain
 from ..rng import Rng, system_rng
-from ..stages import keyschedule as ks
 from ..stages.finished import check_verify_data
 from ..stages.hello import (
     DEFAULT_CIPHER_SUITES,
@@ -48,10 +50,11 @@ from ..stages.keyexchange import (
     generate_key_share,
     rsa_pre_master_secret,
 )
-from ..stages.protection import RecordProtection12
+from ..stages.keyschedule import KeySchedule13
 from ..stages.signatures import (
     default_scheme,
     sign_certificate_verify,
+    sign_certificate_verify_12,
     verify_certificate_verify,
     verify_server_key_exchange,
 )
@@ -83,8 +86,26 @@ from ..wire.messages import (
     ServerKeyExchangeDHE,
     ServerKeyExchangeECDHE,
 )
-from .connection import Connection, HandshakeComplete, SessionTicket
+from .dispatcher import Connection
+from .events import ConnectionNotUsable, HandshakeComplete, SessionTicket
+from .record_layer import MAX_CERTIFICATE_MESSAGE, RecordLayer
 from .state import State
+
+# RFC 8446 §4.2: the extensions a server may put in EncryptedExtensions ("EE" in its table).
+ENCRYPTED_EXTENSIONS_ALLOWED = frozenset(
+    {
+        ExtensionType.server_name,
+        ExtensionType.max_fragment_length,
+        ExtensionType.supported_groups,
+        ExtensionType.use_srtp,
+        ExtensionType.heartbeat,
+        ExtensionType.application_layer_protocol_negotiation,
+        ExtensionType.client_certificate_type,
+        ExtensionType.server_certificate_type,
+        ExtensionType.early_data,
+        ExtensionType.record_size_limit,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -104,7 +125,7 @@ class ClientConfig:
     certificate_chain: tuple[bytes, ...] = ()
     private_key: Any = field(default=None, repr=False)
     session_ticket: SessionTicket | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    max_certificate_message: int = MAX_CERTIFICATE_MESSAGE
 
     def replace(self, **changes: Any) -> ClientConfig:
         import dataclasses
@@ -113,23 +134,26 @@ class ClientConfig:
 
 
 class TLSClient(Connection):
+    """The client's handlers, one per row of the state table (``state.TABLE``)."""
+
     role = "client"
 
     def __init__(self, config: ClientConfig, rng: Rng = system_rng) -> None:
         super().__init__(rng)
         self.config = config
+        self.records = RecordLayer(config.max_certificate_message)
         self.hello: ClientHello | None = None
         self.key_shares: dict[int, KeyShare] = {}
         self.peer_public_key: Any = None
         self.peer_certificates: tuple[bytes, ...] = ()
         self.alpn: bytes | None = None
         self.tickets: list[SessionTicket] = []
+        self.resumed = False
         self._retried = False
         self._server_hello: ServerHello | None = None
         self._ske: ServerKeyExchangeECDHE | ServerKeyExchangeDHE | None = None
         self._certificate_request: CertificateRequest13 | None = None
-        self._certificate_requested_12 = False
-        self.resumed = False
+        self._certificate_request_12: CertificateRequest12 | None = None
         if config.insecure:
             self.trace.note(
                 "WARNING", "insecure mode: the server's certificate will NOT be validated"
@@ -137,103 +161,116 @@ class TLSClient(Connection):
 
     # -- first flight ------------------------------------------------------------------------
     def start(self) -> None:
-        """Queue the ClientHello (RFC 8446 §4.1.2)."""
+        """Queue the ClientHello (the table's ``start`` row)."""
+        if self.state != State.START:
+            raise ConnectionNotUsable(f"the client has already started (state {self.state.value})")
+        self._start()
+
+    def on_start(self, _: None, __: bytes) -> State:
+        """ClientHello (RFC 8446 §4.1.2): ``hello.build_client_hello`` with fresh key shares,
+        and a PSK offer (``hello.offer_psk``) when resuming."""
         c = self.config
         groups = c.key_share_groups if c.key_share_groups is not None else c.groups[:1]
         offers_13 = ProtocolVersion.TLS13 in c.versions
         self.key_shares = {g: generate_key_share(g, self.rng) for g in groups} if offers_13 else {}
         self.hello = build_client_hello(
-            c.server_name,
-            versions=c.versions,
-            cipher_suites=c.cipher_suites,
-            groups=c.groups,
-            signature_schemes=c.signature_schemes,
-            alpn=c.alpn,
-            key_shares=list(self.key_shares.values()),
-            rng=self.rng,
-        )
-        if c.session_ticket is not None and offers_13:
+            c.server_name, versions=c.versions, cipher_suites=c.cipher_suites, groups=c.groups,
+            signature_schemes=c.signature_schemes, alpn=c.alpn,
+            key_shares=list(self.key_shares.values()), rng=self.rng,
+        )  # fmt: skip
+        if c.session_ticket is not None and offers_13 and self._ticket_fresh(c.session_ticket):
             self.hello = self._with_psk(self.hello, b"")
         self.trace.client_random = self.hello.random
         self._send(self.hello)
-        self._record_version = ProtocolVersion.TLS12
-        self.state = State.WAIT_SH
+        self.records.record_version = ProtocolVersion.TLS12
+        return State.WAIT_SH
 
-    # -- ServerHello ----------------------------------------------------------------------------
     def _now(self) -> dt.datetime:
         return self.config.now or dt.datetime.now(dt.timezone.utc)
+
+    def _ticket_fresh(self, ticket: SessionTicket) -> bool:
+        """A ticket is offered only within its lifetime and 7 days (RFC 8446 §4.6.1)."""
+        if ticket.received_at is None:
+            return True
+        age = (self._now() - ticket.received_at).total_seconds()
+        if age <= min(ticket.lifetime, 7 * 24 * 3600):
+            return True
+        self.trace.note(
+            "session ticket not offered", f"{age:.0f} s old, lifetime {ticket.lifetime} s"
+        )
+        return False
 
     def _with_psk(self, hello: ClientHello, prior_transcript: bytes) -> ClientHello:
         """Offer the stored ticket (RFC 8446 §4.2.11): identity, obfuscated age and binder."""
         ticket = self.config.session_ticket
         assert ticket is not None
-        age_ms = (
-            int((self._now() - ticket.received_at).total_seconds() * 1000)
-            if ticket.received_at
-            else 0
-        )
+        received = ticket.received_at
+        age_ms = int((self._now() - received).total_seconds() * 1000) if received else 0
         self.trace.note(
             "offering a session ticket", f"{len(ticket.ticket)}-byte ticket, age {age_ms} ms"
         )
+        hash_name = suite_info(ticket.cipher_suite).hash_name
+        obfuscated_age = age_ms + ticket.age_add
         return offer_psk(
-            hello,
-            ticket.ticket,
-            ticket.psk,
-            age_ms + ticket.age_add,
-            suite_info(ticket.cipher_suite).hash_name,
-            prior_transcript,
+            hello, ticket.ticket, ticket.psk, obfuscated_age, hash_name, prior_transcript
         )
 
-    def on_server_hello(self, sh: ServerHello, raw: bytes) -> None:
+    # -- ServerHello ----------------------------------------------------------------------------
+    def on_server_hello(self, sh: ServerHello, _: bytes) -> State:
+        """ServerHello (RFC 8446 §4.1.3) or HelloRetryRequest (§4.1.4): ``hello.check_server_hello``
+        picks the version; TLS 1.3 derives the handshake secrets from ClientHello..ServerHello."""
         assert self.hello is not None
         if sh.is_hello_retry_request:
-            self._on_hello_retry_request(sh, raw)
-            return
+            return self._hello_retry_request(sh)
         version = check_server_hello(self.hello, sh)
-        if (
-            self._retried
-            and self._server_hello is not None
-            and sh.cipher_suite != self._server_hello.cipher_suite
-        ):
+        if self._retried and version != ProtocolVersion.TLS13:
+            raise ProtocolVersionError("a TLS 1.2 ServerHello after a HelloRetryRequest")
+        if self._retried and sh.cipher_suite != self._suite_of_retry():
             raise IllegalParameter(
                 "ServerHello changed the cipher suite chosen in the HelloRetryRequest"
             )
-        self.version, self.suite = version, suite_info(sh.cipher_suite)
-        self._server_hello = sh
+        self.version, self.suite, self._server_hello = version, suite_info(sh.cipher_suite), sh
+        self.records.version = version
         self.trace.parameter("version", ProtocolVersion(version).name)
         self.trace.parameter("cipher_suite", self.suite.name)
         if self._transcript is None:
             self._start_transcript(self.suite.hash_name)
-        self._transcript_add(raw)
         if version == ProtocolVersion.TLS13:
             self._handshake_secrets_13(sh)
-        else:
-            self.key_exchange_kind = (
-                None if self.suite.key_exchange == "any" else self.suite.key_exchange
-            )
-            self.state = State.WAIT_CERT_12
+            return State.WAIT_EE
+        self.key_exchange_kind = (
+            None if self.suite.key_exchange == "any" else self.suite.key_exchange
+        )
+        alpn = sh.extension(ExtensionType.application_layer_protocol_negotiation)
+        if isinstance(alpn, ApplicationLayerProtocolNegotiation):  # TLS 1.2: in the ServerHello
+            self._check_alpn(alpn.protocol_name_list)
+        return State.WAIT_CERT_12
 
-    def _on_hello_retry_request(self, hrr: ServerHello, raw: bytes) -> None:
+    def _suite_of_retry(self) -> int | None:
+        return self._server_hello.cipher_suite if self._server_hello is not None else None
+
+    def _hello_retry_request(self, hrr: ServerHello) -> State:
+        """HelloRetryRequest (RFC 8446 §4.1.4): restart the transcript with message_hash(CH1),
+        send a second ClientHello (``hello.build_client_hello_after_retry``)."""
         assert self.hello is not None
         if self._retried:
-            raise IllegalParameter("a second HelloRetryRequest (RFC 8446 §4.1.4)")
+            raise UnexpectedMessage("a second HelloRetryRequest (RFC 8446 §4.1.4)")
         check_hello_retry_request(self.hello, hrr)
         self._retried, self._server_hello = True, hrr
-        transcript = self._start_transcript(suite_info(hrr.cipher_suite).hash_name)
-        transcript.restart_after_hello_retry_request()
-        self._transcript_add(raw)
+        transcript = self._start_transcript(
+            suite_info(hrr.cipher_suite).hash_name, after_retry=True
+        )
         selected = hrr.extension(ExtensionType.key_share)
         new_share = None
         if selected is not None:
-            group = selected.selected_group  # type: ignore[attr-defined]
-            new_share = generate_key_share(group, self.rng)
-            self.key_shares = {group: new_share}
+            new_share = generate_key_share(selected.selected_group, self.rng)  # type: ignore[attr-defined]
+            self.key_shares = {new_share.group: new_share}
         self.trace.note("HelloRetryRequest", "sending a second ClientHello")
         self.hello = build_client_hello_after_retry(self.hello, hrr, new_share)
         if self.hello.extension(ExtensionType.pre_shared_key) is not None:
             self.hello = self._with_psk(self.hello, b"".join(transcript.messages))
         self._send(self.hello)
-        self.state = State.WAIT_SH
+        return State.WAIT_SH
 
     def _accepted_psk(self, sh: ServerHello) -> bytes | None:
         """The PSK if the server accepted our ticket (pre_shared_key in its ServerHello), else None."""
@@ -245,8 +282,7 @@ class TLSClient(Connection):
             raise IllegalParameter(
                 "server selected a PSK identity we did not offer", seen=selected.selected_identity
             )
-        assert self.suite is not None
-        if suite_info(ticket.cipher_suite).hash_name != self.suite.hash_name:
+        if suite_info(ticket.cipher_suite).hash_name != self._hash_name:
             raise IllegalParameter(
                 "resumed session must keep the ticket's hash function (RFC 8446 §4.2.11)"
             )
@@ -255,101 +291,108 @@ class TLSClient(Connection):
         return ticket.psk
 
     def _handshake_secrets_13(self, sh: ServerHello) -> None:
+        """(EC)DHE shared secret -> ``KeySchedule13.handshake`` (RFC 8446 §7.1); the server's
+        handshake traffic key protects what follows the ServerHello."""
         share = sh.extension(ExtensionType.key_share)
-        assert isinstance(share, KeyShareServerHello)
-        mine = self.key_shares[share.server_share.group]
-        self.trace.parameter("group", share.server_share.group)
-        _, shts = self._handshake_schedule(
-            mine.exchange(share.server_share.key_exchange), self._accepted_psk(sh)
-        )
-        self._set_reader(self._protection_13(shts))
+        if not isinstance(share, KeyShareServerHello):
+            raise MissingExtension("a TLS 1.3 ServerHello without key_share (RFC 8446 §4.2.8)")
+        group = share.server_share.group
+        self.trace.parameter("group", group)
+        shared_secret = self.key_shares[group].exchange(share.server_share.key_exchange)
+        self.trace.secret("shared_secret", shared_secret)
+        self.schedule = KeySchedule13(self._hash_name, self._accepted_psk(sh))
+        self._record_secrets(self.schedule.handshake(shared_secret, self.transcript.hash()))
+        self._next_reader = self._protection_13(self.schedule.server_handshake_traffic_secret)
 
     # -- TLS 1.3 server flight ----------------------------------------------------------------
-    def on_encrypted_extensions(self, ee: EncryptedExtensions, raw: bytes) -> None:
+    def on_encrypted_extensions(self, ee: EncryptedExtensions, _: bytes) -> State:
+        """EncryptedExtensions (RFC 8446 §4.3.1): only extensions we offered; the ALPN choice
+        must be one of ours. A resumed (PSK) handshake goes straight to Finished."""
         assert self.hello is not None
         for ext in ee.extensions:
             if self.hello.extension(ext.type_code) is None:
                 raise UnsupportedExtension(
                     "EncryptedExtensions has an extension we did not offer", seen=ext.type_code
                 )
+            if ext.type_code not in ENCRYPTED_EXTENSIONS_ALLOWED:
+                raise IllegalParameter(
+                    "this extension may not appear in EncryptedExtensions (RFC 8446 §4.2)",
+                    seen=describe(ExtensionType, ext.type_code),
+                )
         alpn = ee.extension(ExtensionType.application_layer_protocol_negotiation)
         if isinstance(alpn, ApplicationLayerProtocolNegotiation):
-            if (
-                len(alpn.protocol_name_list) != 1
-                or alpn.protocol_name_list[0].decode() not in self.config.alpn
-            ):
-                raise IllegalParameter(
-                    "server selected an ALPN protocol we did not offer",
-                    seen=alpn.protocol_name_list,
-                )
-            self.alpn = alpn.protocol_name_list[0]
-            self.trace.parameter("alpn", self.alpn.decode())
-        self._transcript_add(raw)
-        if self.resumed:
-            self.state = (
-                State.WAIT_FINISHED
-            )  # PSK handshakes carry no Certificate or CertificateVerify
+            self._check_alpn(alpn.protocol_name_list)
+        return State.WAIT_FINISHED if self.resumed else State.WAIT_CERT_CR
 
-    def on_certificate_request(self, cr: CertificateRequest13, raw: bytes) -> None:
-        self._transcript_add(raw)
-        has = (
-            "our certificate"
-            if self.config.certificate_chain
-            else "an empty Certificate (we have none)"
-        )
+    def _check_alpn(self, chosen: tuple[bytes, ...]) -> None:
+        """The server picks exactly one protocol, one we offered (RFC 7301 §3.2)."""
+        offered = [name.encode() for name in self.config.alpn]
+        if len(chosen) != 1 or chosen[0] not in offered:
+            raise IllegalParameter(
+                "server selected an ALPN protocol we did not offer", expected=offered, seen=chosen
+            )
+        self.alpn = chosen[0]
+        self.trace.parameter("alpn", self.alpn.decode("ascii", "replace"))
+
+    def on_certificate_request(self, cr: CertificateRequest13, _: bytes) -> State:
+        """CertificateRequest (RFC 8446 §4.3.2): we answer after the server's Finished."""
+        has = "our certificate" if self.config.certificate_chain else "an empty Certificate"
         self.trace.note("CertificateRequest", f"the server asks who we are; we will send {has}")
         self._certificate_request = cr
+        return State.WAIT_CERT
 
-    def on_certificate(self, certificate: Certificate13, raw: bytes) -> None:
-        self._transcript_add(raw)
+    def on_certificate(self, certificate: Certificate13, _: bytes) -> State:
+        """Certificate (RFC 8446 §4.4.2): validated by ``validation.validate_peer_chain``."""
         self._validate(certificate.certificates)
+        return State.WAIT_CV
 
-    def on_certificate_verify(self, cv: CertificateVerify, raw: bytes) -> None:
+    def on_certificate_verify(self, cv: CertificateVerify, transcript_hash: bytes) -> State:
+        """CertificateVerify (RFC 8446 §4.4.3): the server's signature over the transcript up
+        to its Certificate (``signatures.verify_certificate_verify``)."""
         if cv.algorithm not in self.config.signature_schemes:
             raise IllegalParameter(
                 "CertificateVerify uses a scheme we did not offer", seen=cv.algorithm
             )
-        verify_certificate_verify(self.peer_public_key, cv, self.transcript.hash())
+        verify_certificate_verify(self.peer_public_key, cv, transcript_hash)
         self.trace.check(
             "server CertificateVerify",
             True,
             f"{describe(SignatureScheme, cv.algorithm)} signature over the transcript verifies",
         )
-        self._transcript_add(raw)
+        return State.WAIT_FINISHED
 
-    def on_finished(self, finished: Finished, raw: bytes) -> None:
-        assert self.suite is not None
-        hash_name = self.suite.hash_name
-        expected = ks.verify_data_13(
-            self._secrets["server_handshake_traffic_secret"], self.transcript.hash(), hash_name
-        )
+    def on_finished(self, finished: Finished, transcript_hash: bytes) -> State:
+        """The server's Finished (RFC 8446 §4.4.4, ``finished.check_verify_data``), then the
+        application secrets (``KeySchedule13.application``) and our own last flight."""
+        assert self.schedule is not None
+        self._check_finished_length(finished.verify_data, len(transcript_hash))
+        expected = self.schedule.finished("server", transcript_hash)
         check_verify_data(expected, finished.verify_data, who="server")
         self.trace.check("server Finished", True, "verify_data matches the transcript")
-        self._transcript_add(raw)
-        self._application_schedule()
-        self.read_secret = self._secrets["server_application_traffic_secret_0"]
-        self._set_reader(self._protection_13(self.read_secret))
+        self._record_secrets(self.schedule.application(self.transcript.hash()))
+        self.read_secret = self.schedule.server_application_traffic_secret_0
+        self._next_reader = self._protection_13(self.read_secret)
+        self._send_client_flight_13()
+        self._record_secrets(self.schedule.resumption(self.transcript.hash()))
+        return self._complete()
+
+    def _send_client_flight_13(self) -> None:
+        """ChangeCipherSpec (D.4), [Certificate, CertificateVerify], Finished under the client
+        handshake key; then switch to the client application key."""
+        assert self.schedule is not None
         self._send_change_cipher_spec()
-        chts = self._secrets["client_handshake_traffic_secret"]
-        self._writer = self._protection_13(chts)
+        self.records.writer = self._protection_13(self.schedule.client_handshake_traffic_secret)
         if self._certificate_request is not None:
             self._send_client_certificate(self._certificate_request)
-        self._send(Finished(ks.verify_data_13(chts, self.transcript.hash(), hash_name)))
-        self.write_secret = self._secrets["client_application_traffic_secret_0"]
-        self._writer = self._protection_13(self.write_secret)
-        self._secrets["resumption_master_secret"] = ks.derive_secret(
-            self._secrets["master_secret"], "res master", self.transcript.hash(), hash_name
-        )
-        self._complete()
+        self._send(Finished(self.schedule.finished("client", self.transcript.hash())))
+        self.write_secret = self.schedule.client_application_traffic_secret_0
+        self.records.writer = self._protection_13(self.write_secret)
 
     def _send_client_certificate(self, cr: CertificateRequest13) -> None:
         """Client authentication (RFC 8446 §4.4.2-4.4.3): Certificate, then CertificateVerify."""
         chain = self.config.certificate_chain
-        self._send(
-            Certificate13(
-                tuple(CertificateEntry(der) for der in chain), cr.certificate_request_context
-            )
-        )
+        entries = tuple(CertificateEntry(der) for der in chain)
+        self._send(Certificate13(entries, cr.certificate_request_context))
         if not chain:
             return
         wanted = cr.extension(ExtensionType.signature_algorithms)
@@ -362,17 +405,13 @@ class TLSClient(Connection):
                 "the server accepts no signature scheme our certificate key can make",
                 seen=[describe(SignatureScheme, x) for x in offered],
             )
-        self._send(
-            sign_certificate_verify(
-                self.config.private_key, scheme, self.transcript.hash(), server=False
-            )
-        )
+        key, transcript_hash = self.config.private_key, self.transcript.hash()
+        self._send(sign_certificate_verify(key, scheme, transcript_hash, server=False))
 
-    def on_new_session_ticket(self, nst: NewSessionTicket13, raw: bytes) -> None:
-        assert self.suite is not None
-        psk = ks.resumption_psk(
-            self._secrets["resumption_master_secret"], nst.ticket_nonce, self.suite.hash_name
-        )
+    def on_new_session_ticket(self, nst: NewSessionTicket13, _: bytes) -> State:
+        """NewSessionTicket (RFC 8446 §4.6.1): the ticket's PSK from the resumption master secret."""
+        assert self.schedule is not None and self.suite is not None
+        psk = self.schedule.ticket_psk(nst.ticket_nonce)
         ticket = SessionTicket(
             nst.ticket, psk, nst.ticket_lifetime, nst.ticket_age_add, self.suite.suite, self._now()
         )
@@ -382,17 +421,27 @@ class TLSClient(Connection):
             f"{len(nst.ticket)}-byte ticket, lifetime {nst.ticket_lifetime}s",
         )
         self._events.append(ticket)
+        return State.CONNECTED
 
     # -- TLS 1.2 --------------------------------------------------------------------------------
-    def on_certificate_12(self, certificate: Certificate12, raw: bytes) -> None:
-        self._transcript_add(raw)
+    def on_certificate_12(self, certificate: Certificate12, _: bytes) -> State:
+        """Certificate (RFC 5246 §7.4.2). RSA key transport needs an RSA key and no
+        ServerKeyExchange; (EC)DHE waits for the signed one."""
         self._validate(certificate.certificates)
-        if self.key_exchange_kind == "rsa":
-            self.state = State.WAIT_SHD_12
+        if self.key_exchange_kind != "rsa":
+            return State.WAIT_SKE_12
+        if not isinstance(self.peer_public_key, rsa.RSAPublicKey):
+            raise UnsupportedCertificate(
+                "RSA key transport needs an RSA certificate (RFC 5246 §7.4.2)",
+                seen=type(self.peer_public_key).__name__,
+            )
+        return State.WAIT_SHD_12
 
     def on_server_key_exchange(
-        self, ske: ServerKeyExchangeECDHE | ServerKeyExchangeDHE, raw: bytes
-    ) -> None:
+        self, ske: ServerKeyExchangeECDHE | ServerKeyExchangeDHE, _: bytes
+    ) -> State:
+        """ServerKeyExchange (RFC 5246 §7.4.3, RFC 8422 §5.4): a curve and scheme we offered,
+        signed over both randoms (``signatures.verify_server_key_exchange``)."""
         assert self.hello is not None and self._server_hello is not None
         if ske.algorithm not in self.config.signature_schemes:
             raise IllegalParameter(
@@ -402,13 +451,9 @@ class TLSClient(Connection):
             raise IllegalParameter(
                 "ServerKeyExchange uses a curve we did not offer", seen=ske.namedcurve
             )
+        randoms = (self.hello.random, self._server_hello.random)
         verify_server_key_exchange(
-            self.peer_public_key,
-            ske.algorithm,
-            self.hello.random,
-            self._server_hello.random,
-            ske.params(),
-            ske.signature,
+            self.peer_public_key, ske.algorithm, *randoms, ske.params(), ske.signature
         )
         self.trace.check(
             "ServerKeyExchange signature",
@@ -416,124 +461,105 @@ class TLSClient(Connection):
             "the server's ephemeral key is signed by its certificate key",
         )
         self._ske = ske
-        self._transcript_add(raw)
+        return State.WAIT_SHD_12
 
-    def on_certificate_request_12(self, cr: CertificateRequest12, raw: bytes) -> None:
-        self._transcript_add(raw)
-        self._certificate_requested_12 = True
+    def on_certificate_request_12(self, cr: CertificateRequest12, _: bytes) -> State:
+        """CertificateRequest (RFC 5246 §7.4.4), at most once."""
+        if self._certificate_request_12 is not None:
+            raise UnexpectedMessage("a second CertificateRequest (RFC 5246 §7.3)")
+        self._certificate_request_12 = cr
+        return State.WAIT_SHD_12
 
-    def on_server_hello_done(self, done: ServerHelloDone, raw: bytes) -> None:
-        assert self.suite is not None and self.hello is not None and self._server_hello is not None
-        self._transcript_add(raw)
-        if self._certificate_requested_12:
-            self._send(Certificate12(()))
-        pre_master, cke = self._client_key_exchange()
+    def on_server_hello_done(self, done: ServerHelloDone, _: bytes) -> State:
+        """ServerHelloDone (RFC 5246 §7.4.5): our flight. [Certificate], ClientKeyExchange,
+        then ``keyschedule.keys_12`` (master secret, key block), ChangeCipherSpec, Finished."""
+        assert self.hello is not None and self._server_hello is not None
+        if self._certificate_request_12 is not None:
+            self._send(Certificate12(self.config.certificate_chain))
+        pre_master_secret, cke = self._client_key_exchange()
         self._send(cke)
-        self.trace.secret("pre_master_secret", pre_master)
-        if self._server_hello.extension(ExtensionType.extended_master_secret) is not None:
-            master = ks.extended_master_secret(
-                pre_master, self.transcript.hash(), self.suite.hash_name
-            )
-            self.trace.parameter("extended_master_secret", True)
-        else:
-            master = ks.master_secret(
-                pre_master, self.hello.random, self._server_hello.random, self.suite.hash_name
-            )
-        self._secrets["master_secret_12"] = master
-        self.trace.secret("master_secret_12", master)
-        block = ks.key_block(master, self.hello.random, self._server_hello.random, self.suite)
-        etm = self._server_hello.extension(ExtensionType.encrypt_then_mac) is not None
-        self._pending_reader = RecordProtection12(
-            self.suite,
-            block.server_write_key,
-            block.server_write_IV,
-            block.server_write_MAC_key,
-            encrypt_then_mac=etm,
-            rng=self.rng,
-        )
+        sh = self._server_hello
+        writer = self._session_keys_12(
+            pre_master_secret, self.hello.random, sh.random,
+            extended=sh.extension(ExtensionType.extended_master_secret) is not None,
+            encrypt_then_mac=sh.extension(ExtensionType.encrypt_then_mac) is not None,
+        )  # fmt: skip
+        if self._certificate_request_12 is not None and self.config.certificate_chain:
+            self._send_certificate_verify_12(self._certificate_request_12)
         self._send_change_cipher_spec()
-        self._writer = RecordProtection12(
-            self.suite,
-            block.client_write_key,
-            block.client_write_IV,
-            block.client_write_MAC_key,
-            encrypt_then_mac=etm,
-            rng=self.rng,
-        )
-        verify_data = ks.verify_data_12(
-            master, "client finished", self.transcript.hash(), self.suite.hash_name
-        )
-        self._send(Finished(verify_data))
+        self.records.writer = writer
+        assert self.keys_12 is not None
+        self._send(Finished(self.keys_12.finished("client", self.transcript.hash())))
+        return State.WAIT_CCS_12
+
+    def _send_certificate_verify_12(self, cr: CertificateRequest12) -> None:
+        """TLS 1.2 client authentication (RFC 5246 §7.4.8): a signature over every handshake
+        message so far, with a scheme the server asked for (``sign_certificate_verify_12``)."""
+        key = self.config.private_key
+        scheme = default_scheme(key, ProtocolVersion.TLS12)
+        if scheme not in cr.supported_signature_algorithms:
+            raise HandshakeFailure(
+                "the server accepts no signature scheme our certificate key can make",
+                seen=[describe(SignatureScheme, x) for x in cr.supported_signature_algorithms],
+            )
+        messages = b"".join(self.transcript.messages)
+        self._send(sign_certificate_verify_12(key, scheme, messages))
 
     def _client_key_exchange(self) -> tuple[bytes, HandshakeMessage]:
+        """The pre-master secret and the ClientKeyExchange that carries our half of it."""
         assert self.hello is not None
         if self.key_exchange_kind == "rsa":
             pre_master = rsa_pre_master_secret(self.hello.legacy_version, self.rng)
-            return pre_master, ClientKeyExchangeRSA(
-                encrypt_pre_master_secret(pre_master, self.peer_public_key)
-            )
+            encrypted = encrypt_pre_master_secret(pre_master, self.peer_public_key)
+            return pre_master, ClientKeyExchangeRSA(encrypted)
         if isinstance(self._ske, ServerKeyExchangeECDHE):
             share = generate_key_share(self._ske.namedcurve, self.rng)
             return share.exchange(self._ske.public), ClientKeyExchangeECDHE(share.public)
         if isinstance(self._ske, ServerKeyExchangeDHE):
-            key = generate_dh_key(
-                int.from_bytes(self._ske.dh_p, "big"),
-                int.from_bytes(self._ske.dh_g, "big"),
-                self.rng,
-            )
+            p, g = (int.from_bytes(v, "big") for v in (self._ske.dh_p, self._ske.dh_g))
+            key = generate_dh_key(p, g, self.rng)
             shared = key.exchange(self._ske.dh_Ys.rjust(len(key.public), b"\x00"))
             return dhe_pre_master_secret(shared), ClientKeyExchangeDHE(key.public.lstrip(b"\x00"))
         raise DecodeError("ServerKeyExchange missing for an ephemeral key exchange")
 
-    def on_new_session_ticket_12(self, nst: NewSessionTicket12, raw: bytes) -> None:
-        self._transcript_add(raw)
+    def on_new_session_ticket_12(self, nst: NewSessionTicket12, _: bytes) -> State:
+        """NewSessionTicket (RFC 5077 §3.3): noted; tlslab does not resume TLS 1.2 sessions yet."""
         self.trace.note("NewSessionTicket (TLS 1.2) received", f"{len(nst.ticket)}-byte ticket")
+        return State.WAIT_CCS_12
 
-    def on_finished_12(self, finished: Finished, raw: bytes) -> None:
-        assert self.suite is not None
-        expected = ks.verify_data_12(
-            self._secrets["master_secret_12"],
-            "server finished",
-            self.transcript.hash(),
-            self.suite.hash_name,
-        )
+    def on_finished_12(self, finished: Finished, transcript_hash: bytes) -> State:
+        """The server's Finished (RFC 5246 §7.4.9) over every message before it."""
+        assert self.keys_12 is not None
+        self._check_finished_length(finished.verify_data, 12)
+        expected = self.keys_12.finished("server", transcript_hash)
         check_verify_data(expected, finished.verify_data, who="server")
         self.trace.check("server Finished", True, "verify_data matches the transcript")
-        self._transcript_add(raw)
-        self._complete()
+        return self._complete()
 
     # -- shared ---------------------------------------------------------------------------------
     def _validate(self, certificates: tuple[bytes, ...]) -> None:
+        """The server's chain, through ``validation.validate_peer_chain`` (parse errors are
+        bad_certificate). An empty Certificate from a server is decode_error (RFC 8446 §4.4.2.4)."""
         if not certificates:
             raise DecodeError("the server sent an empty Certificate message (RFC 8446 §4.4.2.4)")
-        try:
-            parsed = [x509.load_der_x509_certificate(der) for der in certificates]
-            self.peer_public_key = parsed[0].public_key()
-        except (ValueError, UnsupportedAlgorithm) as exc:
-            raise BadCertificate(f"server certificate does not parse: {exc}") from None
+        c = self.config
+        chain = validate_peer_chain(
+            certificates, c.trust_roots, c.server_name or "", self._now(), "server",
+            validate=not c.insecure,
+        )  # fmt: skip
+        self.peer_public_key = chain.leaf.public_key()
         self.peer_certificates = certificates
-        if self.config.insecure:
+        if chain.report is None:
             self.trace.check("certificate chain", False, "NOT VALIDATED: insecure mode is on")
             return
-        now = self.config.now or dt.datetime.now(dt.timezone.utc)
-        report = validate_chain(
-            parsed[0],
-            parsed[1:],
-            list(self.config.trust_roots),
-            self.config.server_name or "",
-            now,
-            strict=True,
-            compare_with_production=False,
-        )
         self.trace.check(
             "certificate chain",
             True,
-            f"valid for {self.config.server_name!r}, {len(report.checks)} checks",
+            f"valid for {c.server_name!r}, {len(chain.report.checks)} checks",
         )
 
-    def _complete(self) -> None:
+    def _complete(self) -> State:
         assert self.version is not None and self.suite is not None
-        self.state = State.CONNECTED
         group = self.trace.parameters().get("group")
         self._events.append(
             HandshakeComplete(
@@ -543,3 +569,4 @@ class TLSClient(Connection):
         self.trace.note(
             "handshake complete", f"{ProtocolVersion(self.version).name} {self.suite.name}"
         )
+        return State.CONNECTED

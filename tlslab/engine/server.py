@@ -10,20 +10,30 @@ Taught in notebook 08_full_handshake.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key
 
-from ..constants import ExtensionType, ProtocolVersion, PskKeyExchangeMode
-from ..errors import BadCertificate, CertificateRequired, DecodeError, IllegalParameter
-from ..pki.validation import validate_chain
+from ..constants import (
+    ClientCertificateType,
+    ExtensionType,
+    ProtocolVersion,
+    PskKeyExchangeMode,
+    SignatureScheme,
+)
+from ..errors import CertificateRequired, DecodeError, HandshakeFailure, IllegalParameter
+from ..pki.validation import validate_peer_chain
 from ..rng import Rng, system_rng
-from ..stages import keyschedule as ks
 from ..stages.finished import check_verify_data
-from ..stages.hello import DEFAULT_SIGNATURE_SCHEMES, truncated_client_hello
+from ..stages.hello import (
+    DEFAULT_SIGNATURE_SCHEMES,
+    check_client_hello,
+    check_second_client_hello,
+    resumption_binder,
+    truncated_client_hello,
+)
 from ..stages.keyexchange import (
     KeyShare,
     decrypt_pre_master_secret,
@@ -31,6 +41,7 @@ from ..stages.keyexchange import (
     ffdhe_prime,
     generate_key_share,
 )
+from ..stages.keyschedule import KeySchedule13
 from ..stages.negotiation import (
     Negotiated,
     ServerConfig,
@@ -38,16 +49,15 @@ from ..stages.negotiation import (
     build_server_hello,
     negotiate,
 )
-from ..stages.protection import RecordProtection12
 from ..stages.signatures import (
     sign_certificate_verify,
     sign_server_key_exchange,
     verify_certificate_verify,
+    verify_certificate_verify_12,
 )
 from ..stages.suites import suite_info
 from ..wire.extensions import (
     ApplicationLayerProtocolNegotiation,
-    Extension,
     KeyShareEntry,
     OfferedPsks,
     PreSharedKeyServer,
@@ -57,6 +67,7 @@ from ..wire.extensions import (
 from ..wire.messages import (
     Certificate12,
     Certificate13,
+    CertificateRequest12,
     CertificateRequest13,
     CertificateVerify,
     ClientHello,
@@ -66,11 +77,14 @@ from ..wire.messages import (
     EncryptedExtensions,
     Finished,
     NewSessionTicket13,
+    ServerHello,
     ServerHelloDone,
     ServerKeyExchangeDHE,
     ServerKeyExchangeECDHE,
 )
-from .connection import Connection, HandshakeComplete
+from .dispatcher import Connection
+from .events import HandshakeComplete
+from .record_layer import MAX_CERTIFICATE_MESSAGE, Protection, RecordLayer
 from .state import State
 
 
@@ -101,7 +115,28 @@ class ServerIdentity:
         )
 
 
+TICKET_LIFETIME = 7200  # seconds; RFC 8446 §4.6.1 allows up to 7 days
+TICKET_AGE_WINDOW_MS = 10_000  # how far the client's ticket age may differ from ours
+
+
+@dataclass(frozen=True)
+class StoredTicket:
+    """What a server remembers of a ticket it issued (a stateful ticket store): the PSK and
+    what the session it resumes had authenticated (RFC 8446 §4.6.1)."""
+
+    psk: bytes = field(repr=False)
+    cipher_suite: int
+    issued_at: dt.datetime
+    lifetime: int
+    age_add: int = field(repr=False)
+    server_name: Any = None
+    alpn: bytes | None = None
+    client_certificates: tuple[bytes, ...] = field(default=(), repr=False)
+
+
 class TLSServer(Connection):
+    """The server's handlers, one per row of the state table (``state.TABLE``)."""
+
     role = "server"
 
     def __init__(
@@ -109,271 +144,295 @@ class TLSServer(Connection):
         config: ServerConfig,
         identity: ServerIdentity,
         rng: Rng = system_rng,
-        ticket_store: dict[bytes, tuple[bytes, int]] | None = None,
+        ticket_store: dict[bytes, Any] | None = None,
+        max_certificate_message: int = MAX_CERTIFICATE_MESSAGE,
     ) -> None:
         super().__init__(rng)
-        self.ticket_store = ticket_store if ticket_store is not None else {}
+        self.records = RecordLayer(max_certificate_message)  # the client's Certificate cap
+        self.ticket_store: dict[bytes, StoredTicket] = (
+            ticket_store if ticket_store is not None else {}
+        )
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
         self.resumed = False
         self.peer_certificates: tuple[bytes, ...] = ()
-        self._client_key: Any = None
         self.config = config
         self.identity = identity
         self.decision: Negotiated | None = None
         self.client_hello: ClientHello | None = None
+        self._client_key: Any = None
         self._hrr_sent = False
         self._share: KeyShare | None = None
         self._server_random = b""
+        self._writer_12: Protection | None = None
+        self._hrr: ServerHello | None = None
 
-    def on_client_hello(self, ch: ClientHello, raw: bytes) -> None:
-        if (
-            self._hrr_sent
-            and self.client_hello is not None
-            and ch.random != self.client_hello.random
-        ):
-            raise IllegalParameter(
-                "the second ClientHello must keep the first one's random (RFC 8446 §4.1.2)"
-            )
+    def on_client_hello(self, ch: ClientHello, _: bytes) -> State:
+        """ClientHello (RFC 8446 §4.1.2): ``negotiation.negotiate`` chooses version, suite,
+        group, scheme and ALPN; then the TLS 1.3 or TLS 1.2 server flight."""
+        if self.client_hello is not None and self._hrr is not None:
+            check_second_client_hello(self.client_hello, ch, self._hrr)
         self.client_hello = ch
         self.trace.client_random = ch.random
-        decision = negotiate(ch, self.config)
-        self.decision = decision
+        decision = self.decision = negotiate(ch, self.config)
+        check_client_hello(ch, decision.version, self.config.versions)
+        if self._hrr is not None and decision.version != ProtocolVersion.TLS13:
+            raise IllegalParameter("the second ClientHello falls back to TLS 1.2")
         for reason in decision.reasons:
             self.trace.note("negotiated", reason)
         self.version, self.suite = decision.version, decision.suite
-        self._record_version = ProtocolVersion.TLS12
+        self.records.version, self.records.record_version = decision.version, ProtocolVersion.TLS12
+        self.trace.parameter("version", ProtocolVersion(decision.version).name)
         if self._transcript is None:
             self._start_transcript(self.suite.hash_name)
-        self._transcript_add(raw)
-        if decision.version == ProtocolVersion.TLS13:
-            self._client_hello_13(ch, decision)
-        else:
-            self._client_hello_12(ch, decision)
+        if decision.version != ProtocolVersion.TLS13:
+            return self._client_hello_12(ch, decision)
+        if decision.hello_retry_request:
+            return self._hello_retry_request(ch, decision)
+        return self._server_flight_13(ch, decision)
 
     # -- TLS 1.3 ---------------------------------------------------------------------------------
-    def _client_hello_13(self, ch: ClientHello, decision: Negotiated) -> None:
-        assert self.suite is not None
-        if decision.hello_retry_request:
-            if self._hrr_sent:
-                raise IllegalParameter(
-                    "the second ClientHello still has no key share the server can use"
-                )
-            self.transcript.restart_after_hello_retry_request()
-            self._send(build_hello_retry_request(ch, decision, self.config.hello_retry_cookie))
-            self._hrr_sent = True
-            self.state = State.WAIT_CH2
-            return
+    def _hello_retry_request(self, ch: ClientHello, decision: Negotiated) -> State:
+        """HelloRetryRequest (RFC 8446 §4.1.4): ClientHello1 becomes message_hash in the transcript."""
+        if self._hrr_sent:
+            raise IllegalParameter(
+                "the second ClientHello still has no key share the server can use"
+            )
+        self.transcript.restart_after_hello_retry_request()
+        self._hrr = build_hello_retry_request(ch, decision, self.config.hello_retry_cookie)
+        self._send(self._hrr)
+        if ch.legacy_session_id:
+            self._send_change_cipher_spec()  # right after the HRR (RFC 8446 Appendix D.4)
+        self._hrr_sent = True
+        return State.WAIT_CH2
+
+    def _server_flight_13(self, ch: ClientHello, decision: Negotiated) -> State:
+        """ServerHello, then the handshake secrets (``KeySchedule13.handshake``) and the encrypted
+        flight; the client's handshake key protects what it sends next."""
         assert decision.client_share is not None and decision.group is not None
         share = generate_key_share(decision.group, self.rng)
+        shared_secret = share.exchange(decision.client_share.key_exchange)  # before we answer
         psk = self._accept_psk(ch)
-        sh = build_server_hello(
-            ch, decision, KeyShareEntry(share.group, share.public), config=self.config, rng=self.rng
-        )
+        entry = KeyShareEntry(share.group, share.public)
+        sh = build_server_hello(ch, decision, entry, config=self.config, rng=self.rng)
         if psk is not None:
             sh = sh.replace(extensions=(*sh.extensions, PreSharedKeyServer(0)))
         self._send(sh)
         self.trace.parameter("group", decision.group)
-        chts, shts = self._handshake_schedule(
-            share.exchange(decision.client_share.key_exchange), psk
-        )
-        hash_name = self.suite.hash_name
-        if ch.legacy_session_id:
+        self.trace.secret("shared_secret", shared_secret)
+        self.schedule = KeySchedule13(self._hash_name, psk)
+        self._record_secrets(self.schedule.handshake(shared_secret, self.transcript.hash()))
+        self._send_encrypted_flight(ch, decision, psk is not None)
+        self._next_reader = self._protection_13(self.schedule.client_handshake_traffic_secret)
+        wants_certificate = self.config.client_auth and psk is None
+        return State.WAIT_CERT if wants_certificate else State.WAIT_FINISHED
+
+    def _send_encrypted_flight(self, ch: ClientHello, decision: Negotiated, resumed: bool) -> None:
+        """EncryptedExtensions, [CertificateRequest, Certificate, CertificateVerify], Finished
+        (RFC 8446 §4.3-4.4), then the application secrets (``KeySchedule13.application``)."""
+        assert self.schedule is not None
+        if ch.legacy_session_id and self._hrr is None:
             self._send_change_cipher_spec()  # middlebox compatibility (RFC 8446 Appendix D.4)
-        self._writer = self._protection_13(shts)
-        extensions: list[Extension] = []
-        if decision.alpn is not None:
-            extensions.append(ApplicationLayerProtocolNegotiation((decision.alpn,)))
-        self._send(EncryptedExtensions(tuple(extensions)))
-        if psk is None:  # a resumed (PSK) handshake needs no certificate
+        self.records.writer = self._protection_13(self.schedule.server_handshake_traffic_secret)
+        alpn = (ApplicationLayerProtocolNegotiation((decision.alpn,)),) if decision.alpn else ()
+        self._send(EncryptedExtensions(alpn))
+        if not resumed:  # a resumed (PSK) handshake needs no certificate
             if self.config.client_auth:
                 self._send(CertificateRequest13((SignatureAlgorithms(DEFAULT_SIGNATURE_SCHEMES),)))
             self._send(Certificate13(tuple(_entries(self.identity.certificates))))
             assert decision.signature_scheme is not None
-            self._send(
-                sign_certificate_verify(
-                    self.identity.private_key, decision.signature_scheme, self.transcript.hash()
-                )
-            )
-        self._send(Finished(ks.verify_data_13(shts, self.transcript.hash(), hash_name)))
-        self._application_schedule()
-        self.write_secret = self._secrets["server_application_traffic_secret_0"]
-        self._writer = self._protection_13(self.write_secret)
-        self._set_reader(self._protection_13(chts))
-        wants_certificate = self.config.client_auth and psk is None
-        self.state = State.WAIT_CERT if wants_certificate else State.WAIT_FINISHED
+            key, scheme = self.identity.private_key, decision.signature_scheme
+            self._send(sign_certificate_verify(key, scheme, self.transcript.hash()))
+        self._send(Finished(self.schedule.finished("server", self.transcript.hash())))
+        self._record_secrets(self.schedule.application(self.transcript.hash()))
+        self.write_secret = self.schedule.server_application_traffic_secret_0
+        self.records.writer = self._protection_13(self.write_secret)
 
-    def on_finished(self, finished: Finished, raw: bytes) -> None:
-        assert self.suite is not None
-        chts = self._secrets["client_handshake_traffic_secret"]
-        expected = ks.verify_data_13(chts, self.transcript.hash(), self.suite.hash_name)
+    def on_finished(self, finished: Finished, transcript_hash: bytes) -> State:
+        """The client's Finished (RFC 8446 §4.4.4); then read with the client application key,
+        derive the resumption master secret and issue tickets (§4.6.1)."""
+        assert self.schedule is not None
+        self._check_finished_length(finished.verify_data, len(transcript_hash))
+        expected = self.schedule.finished("client", transcript_hash)
         check_verify_data(expected, finished.verify_data, who="client")
         self.trace.check("client Finished", True, "verify_data matches the transcript")
-        self._transcript_add(raw)
-        self.read_secret = self._secrets["client_application_traffic_secret_0"]
-        self._set_reader(self._protection_13(self.read_secret))
-        self._complete()
+        self._record_secrets(self.schedule.resumption(self.transcript.hash()))
+        self.read_secret = self.schedule.client_application_traffic_secret_0
+        self._next_reader = self._protection_13(self.read_secret)
+        after = self._complete()
         self._issue_tickets()
+        return after
 
     # -- client authentication (RFC 8446 §4.4.2-4.4.3) -------------------------------------------
-    def on_client_certificate(self, certificate: Certificate13, raw: bytes) -> None:
-        self._transcript_add(raw)
+    def on_client_certificate(self, certificate: Certificate13, _: bytes) -> State:
+        """The client's Certificate: required, and validated for clientAuth
+        (``validation.validate_peer_chain``)."""
         if not certificate.certificates:
             raise CertificateRequired(
                 "the client sent no certificate, and this server requires one"
             )
-        try:
-            parsed = [x509.load_der_x509_certificate(der) for der in certificate.certificates]
-            self._client_key = parsed[0].public_key()
-        except (ValueError, UnsupportedAlgorithm) as exc:
-            raise BadCertificate(f"client certificate does not parse: {exc}") from None
-        report = validate_chain(
-            parsed[0],
-            parsed[1:],
-            list(self.config.client_trust_roots),
-            "",
-            dt.datetime.now(dt.timezone.utc),
-            purpose="client",
-            strict=True,
-            compare_with_production=False,
-        )
-        self.peer_certificates = certificate.certificates
-        self.trace.check(
-            "client certificate chain",
-            True,
-            f"valid client certificate, {len(report.checks)} checks",
-        )
+        self._validate_client_chain(certificate.certificates)
+        return State.WAIT_CV
 
-    def on_client_certificate_verify(self, cv: CertificateVerify, raw: bytes) -> None:
-        verify_certificate_verify(self._client_key, cv, self.transcript.hash(), server=False)
+    def _validate_client_chain(self, certificates: tuple[bytes, ...]) -> None:
+        """A client chain for clientAuth (``validation.validate_peer_chain``)."""
+        chain = validate_peer_chain(
+            certificates, self.config.client_trust_roots, "",
+            dt.datetime.now(dt.timezone.utc), "client",
+        )  # fmt: skip
+        assert chain.report is not None
+        self._client_key = chain.leaf.public_key()
+        self.peer_certificates = certificates
+        detail = f"valid client certificate, {len(chain.report.checks)} checks"
+        self.trace.check("client certificate chain", True, detail)
+
+    def on_client_certificate_verify(self, cv: CertificateVerify, transcript_hash: bytes) -> State:
+        """The client's CertificateVerify (RFC 8446 §4.4.3) over the transcript up to its
+        Certificate, with a scheme our CertificateRequest offered."""
+        if cv.algorithm not in DEFAULT_SIGNATURE_SCHEMES:
+            raise IllegalParameter(
+                "client CertificateVerify uses a scheme we did not offer", seen=cv.algorithm
+            )
+        verify_certificate_verify(self._client_key, cv, transcript_hash, server=False)
         self.trace.check("client CertificateVerify", True, "the client holds its certificate's key")
-        self._transcript_add(raw)
+        return State.WAIT_FINISHED
 
     # -- resumption (RFC 8446 §4.2.11, §4.6.1) -------------------------------------------------------
     def _accept_psk(self, ch: ClientHello) -> bytes | None:
         """The PSK of a ticket we issued, if the client offers one with a valid binder and psk_dhe_ke."""
-        assert self.suite is not None
         offered = ch.extension(ExtensionType.pre_shared_key)
         modes = ch.extension(ExtensionType.psk_key_exchange_modes)
         if not isinstance(offered, OfferedPsks) or not isinstance(modes, PskKeyExchangeModes):
             return None
-        if ch.extensions[-1] is not offered:
-            raise IllegalParameter("pre_shared_key must be the last extension (RFC 8446 §4.2.11)")
-        if PskKeyExchangeMode.psk_dhe_ke not in modes.ke_modes:
-            return None
         stored = self.ticket_store.get(offered.identities[0].identity)
-        if stored is None:
-            self.trace.note("resumption", "unknown ticket: full handshake")
+        if PskKeyExchangeMode.psk_dhe_ke not in modes.ke_modes or stored is None:
+            self.trace.note("resumption", "no usable ticket: full handshake")
             return None
-        psk, suite = stored
-        if suite_info(suite).hash_name != self.suite.hash_name:
+        why_not = self._ticket_unusable(stored, offered.identities[0].obfuscated_ticket_age, ch)
+        if why_not:
+            self.trace.note("resumption", f"{why_not}: full handshake")
             return None
-        hash_name = self.suite.hash_name
         messages = self.transcript.messages
-        prior, raw = b"".join(messages[:-1]), messages[-1]
-        key = ks.binder_key(ks.early_secret(psk, hash_name), external=False, hash_name=hash_name)
-        binder = ks.psk_binder(
-            key, ks.digest(hash_name, prior + truncated_client_hello(raw, offered)), hash_name
-        )
+        truncated = truncated_client_hello(messages[-1], offered)
+        binder = resumption_binder(stored.psk, b"".join(messages[:-1]), truncated, self._hash_name)
         check_verify_data(binder, offered.binders[0], who="client PSK binder")
-        self.resumed = True
+        self.resumed, self.peer_certificates = True, stored.client_certificates
         self.trace.check(
             "PSK binder", True, "the client holds the ticket's PSK: resuming without a certificate"
         )
-        return psk
+        return stored.psk
+
+    def _ticket_unusable(self, stored: StoredTicket, obfuscated_age: int, ch: ClientHello) -> str:
+        """Why a ticket we issued may not resume this connection (RFC 8446 §4.2.11, §4.6.1,
+        §8.3), or "" if it may: expired, an age that disagrees with ours, or bound to what the
+        first session authenticated (server name, ALPN, the client's certificate)."""
+        assert self.decision is not None
+        age = self.clock() - stored.issued_at
+        client_age_ms = (obfuscated_age - stored.age_add) % 2**32
+        if suite_info(stored.cipher_suite).hash_name != self._hash_name:
+            return "the ticket's hash function differs"
+        if age.total_seconds() > stored.lifetime:
+            return "the ticket is past its lifetime"
+        if abs(client_age_ms - age.total_seconds() * 1000) > TICKET_AGE_WINDOW_MS:
+            return "the ticket's age disagrees with ours (a replay?)"
+        if ch.extension(ExtensionType.server_name) != stored.server_name:
+            return "the ticket was issued for another server name"
+        if self.decision.alpn != stored.alpn:
+            return "the ticket was issued for another application protocol"
+        if self.config.client_auth and not stored.client_certificates:
+            return "this server requires a client certificate, and the session had none"
+        return ""
 
     def _issue_tickets(self) -> None:
         """Send ``config.tickets`` NewSessionTickets and remember their PSKs (a stateful ticket store)."""
-        assert self.suite is not None
-        if not self.config.tickets:
-            return
-        hash_name = self.suite.hash_name
-        rms = ks.derive_secret(
-            self._secrets["master_secret"], "res master", self.transcript.hash(), hash_name
-        )
+        assert self.schedule is not None and self.suite is not None
+        assert self.client_hello is not None and self.decision is not None
         for index in range(self.config.tickets):
             nonce = bytes([index])
             ticket = self.rng(32)
-            self.ticket_store[ticket] = (ks.resumption_psk(rms, nonce, hash_name), self.suite.suite)
             age_add = int.from_bytes(self.rng(4), "big")
-            self._send(NewSessionTicket13(7200, age_add, nonce, ticket), transcript=False)
+            self.ticket_store[ticket] = StoredTicket(
+                self.schedule.ticket_psk(nonce), self.suite.suite, self.clock(), TICKET_LIFETIME,
+                age_add, self.client_hello.extension(ExtensionType.server_name),
+                self.decision.alpn, self.peer_certificates,
+            )  # fmt: skip
+            self._send(
+                NewSessionTicket13(TICKET_LIFETIME, age_add, nonce, ticket), transcript=False
+            )
 
     # -- TLS 1.2 ---------------------------------------------------------------------------------
-    def _client_hello_12(self, ch: ClientHello, decision: Negotiated) -> None:
+    def _client_hello_12(self, ch: ClientHello, decision: Negotiated) -> State:
+        """The TLS 1.2 server flight (RFC 5246 §7.3): ServerHello, Certificate,
+        [ServerKeyExchange], ServerHelloDone."""
         assert self.suite is not None
-        self.key_exchange_kind = (
-            None if self.suite.key_exchange == "any" else self.suite.key_exchange
-        )
+        kind = self.suite.key_exchange
+        self.key_exchange_kind = None if kind == "any" else kind
+        if kind in ("ecdhe", "dhe") and ch.extension(ExtensionType.signature_algorithms) is None:
+            raise HandshakeFailure(
+                "no signature_algorithms: RFC 5246 would default to SHA-1, which RFC 9155 §5"
+                " forbids, and we never sign with a scheme the client did not offer"
+            )
         sh = build_server_hello(ch, decision, config=self.config, rng=self.rng)
         self._server_random = sh.random
         self._send(sh)
         self._send(Certificate12(self.identity.certificates))
-        if self.suite.key_exchange in ("ecdhe", "dhe"):
+        if kind in ("ecdhe", "dhe"):
             self._send(self._server_key_exchange(ch, decision))
+        if self.config.client_auth:
+            self._send(CertificateRequest12(CLIENT_CERTIFICATE_TYPES, DEFAULT_SIGNATURE_SCHEMES_12))
         self._send(ServerHelloDone())
-        self.state = State.WAIT_CKE_12
+        return State.WAIT_CERT_12 if self.config.client_auth else State.WAIT_CKE_12
 
     def _server_key_exchange(
         self, ch: ClientHello, decision: Negotiated
     ) -> ServerKeyExchangeECDHE | ServerKeyExchangeDHE:
+        """Our ephemeral (EC)DH key, signed over both randoms (RFC 5246 §7.4.3, RFC 8422 §5.4)."""
         assert decision.group is not None and decision.signature_scheme is not None
-        self._share = generate_key_share(decision.group, self.rng)
+        share = self._share = generate_key_share(decision.group, self.rng)
         scheme = decision.signature_scheme
+        unsigned: ServerKeyExchangeECDHE | ServerKeyExchangeDHE
         if self.key_exchange_kind == "ecdhe":
-            unsigned = ServerKeyExchangeECDHE(decision.group, self._share.public, scheme, b"")
+            unsigned = ServerKeyExchangeECDHE(decision.group, share.public, scheme, b"")
         else:
-            p = ffdhe_prime(decision.group)
-            unsigned_dhe = ServerKeyExchangeDHE(
-                _minimal(p), b"\x02", self._share.public.lstrip(b"\x00"), scheme, b""
-            )
-            signature = sign_server_key_exchange(
-                self.identity.private_key,
-                scheme,
-                ch.random,
-                self._server_random,
-                unsigned_dhe.params(),
-            )
-            return unsigned_dhe.replace(signature=signature)
+            p = _minimal(ffdhe_prime(decision.group))
+            unsigned = ServerKeyExchangeDHE(p, b"\x02", share.public.lstrip(b"\x00"), scheme, b"")
         signature = sign_server_key_exchange(
             self.identity.private_key, scheme, ch.random, self._server_random, unsigned.params()
         )
         return unsigned.replace(signature=signature)
 
-    def on_client_key_exchange(self, cke: Any, raw: bytes) -> None:
-        assert (
-            self.suite is not None and self.client_hello is not None and self.decision is not None
-        )
-        self._transcript_add(raw)
-        pre_master = self._pre_master_secret(cke)
-        self.trace.secret("pre_master_secret", pre_master)
-        if self.decision.extended_master_secret:
-            master = ks.extended_master_secret(
-                pre_master, self.transcript.hash(), self.suite.hash_name
+    def on_client_certificate_12(self, certificate: Certificate12, _: bytes) -> State:
+        """The client's Certificate in TLS 1.2 (RFC 5246 §7.4.6): required, then validated;
+        none is handshake_failure, as TLS 1.2 has no certificate_required alert."""
+        if not certificate.certificates:
+            raise HandshakeFailure("the client sent no certificate, and this server requires one")
+        self._validate_client_chain(certificate.certificates)
+        return State.WAIT_CKE_12
+
+    def on_client_certificate_verify_12(self, cv: CertificateVerify, _: bytes) -> State:
+        """TLS 1.2 CertificateVerify (RFC 5246 §7.4.8): the client's signature over every
+        handshake message before it (``signatures.verify_certificate_verify_12``)."""
+        if cv.algorithm not in DEFAULT_SIGNATURE_SCHEMES_12:
+            raise IllegalParameter(
+                "client CertificateVerify uses a scheme we did not offer", seen=cv.algorithm
             )
-        else:
-            master = ks.master_secret(
-                pre_master, self.client_hello.random, self._server_random, self.suite.hash_name
-            )
-        self._secrets["master_secret_12"] = master
-        self.trace.secret("master_secret_12", master)
-        block = ks.key_block(master, self.client_hello.random, self._server_random, self.suite)
-        etm = self.decision.encrypt_then_mac
-        self._pending_reader = RecordProtection12(
-            self.suite,
-            block.client_write_key,
-            block.client_write_IV,
-            block.client_write_MAC_key,
-            encrypt_then_mac=etm,
-            rng=self.rng,
-        )
-        self._next_writer = RecordProtection12(
-            self.suite,
-            block.server_write_key,
-            block.server_write_IV,
-            block.server_write_MAC_key,
-            encrypt_then_mac=etm,
-            rng=self.rng,
-        )
+        messages = b"".join(self.transcript.messages[:-1])  # everything before this message
+        verify_certificate_verify_12(self._client_key, cv, messages)
+        self.trace.check("client CertificateVerify", True, "the client holds its certificate's key")
+        return State.WAIT_CCS_12
+
+    def on_client_key_exchange(self, cke: Any, _: bytes) -> State:
+        """ClientKeyExchange (RFC 5246 §7.4.7): the pre-master secret, then
+        ``keyschedule.keys_12`` (the extended master secret hashes through this message)."""
+        assert self.client_hello is not None and self.decision is not None
+        self._writer_12 = self._session_keys_12(
+            self._pre_master_secret(cke), self.client_hello.random, self._server_random,
+            extended=self.decision.extended_master_secret,
+            encrypt_then_mac=self.decision.encrypt_then_mac,
+        )  # fmt: skip
+        return State.WAIT_CV_12 if self.peer_certificates else State.WAIT_CCS_12
 
     def _pre_master_secret(self, cke: Any) -> bytes:
+        """RSA: decrypt (with the Bleichenbacher countermeasure); (EC)DHE: our share times theirs."""
         assert self.client_hello is not None
         if isinstance(cke, ClientKeyExchangeRSA):
             return decrypt_pre_master_secret(
@@ -386,34 +445,24 @@ class TLSServer(Connection):
         if isinstance(cke, ClientKeyExchangeECDHE):
             return self._share.exchange(cke.ecdh_Yc)
         if isinstance(cke, ClientKeyExchangeDHE):
-            return dhe_pre_master_secret(
-                self._share.exchange(cke.dh_Yc.rjust(len(self._share.public), b"\x00"))
-            )
+            their = cke.dh_Yc.rjust(len(self._share.public), b"\x00")
+            return dhe_pre_master_secret(self._share.exchange(their))
         raise DecodeError("ClientKeyExchange of an unexpected form")
 
-    def on_finished_12(self, finished: Finished, raw: bytes) -> None:
-        assert self.suite is not None
-        master = self._secrets["master_secret_12"]
-        expected = ks.verify_data_12(
-            master, "client finished", self.transcript.hash(), self.suite.hash_name
-        )
+    def on_finished_12(self, finished: Finished, transcript_hash: bytes) -> State:
+        """The client's Finished (RFC 5246 §7.4.9); then our ChangeCipherSpec and Finished."""
+        assert self.keys_12 is not None
+        self._check_finished_length(finished.verify_data, 12)
+        expected = self.keys_12.finished("client", transcript_hash)
         check_verify_data(expected, finished.verify_data, who="client")
         self.trace.check("client Finished", True, "verify_data matches the transcript")
-        self._transcript_add(raw)
         self._send_change_cipher_spec()
-        self._writer = self._next_writer
-        self._send(
-            Finished(
-                ks.verify_data_12(
-                    master, "server finished", self.transcript.hash(), self.suite.hash_name
-                )
-            )
-        )
-        self._complete()
+        self.records.writer = self._writer_12
+        self._send(Finished(self.keys_12.finished("server", self.transcript.hash())))
+        return self._complete()
 
-    def _complete(self) -> None:
+    def _complete(self) -> State:
         assert self.version is not None and self.suite is not None and self.decision is not None
-        self.state = State.CONNECTED
         self._events.append(
             HandshakeComplete(
                 self.version, self.suite.suite, self.decision.alpn, self.decision.group
@@ -422,6 +471,16 @@ class TLSServer(Connection):
         self.trace.note(
             "handshake complete", f"{ProtocolVersion(self.version).name} {self.suite.name}"
         )
+        return State.CONNECTED
+
+
+# What a TLS 1.2 CertificateRequest asks for (RFC 5246 §7.4.4, RFC 8422 §5.5).
+CLIENT_CERTIFICATE_TYPES = (ClientCertificateType.rsa_sign, ClientCertificateType.ecdsa_sign)
+DEFAULT_SIGNATURE_SCHEMES_12 = tuple(
+    s
+    for s in DEFAULT_SIGNATURE_SCHEMES
+    if s not in (SignatureScheme.ed25519, SignatureScheme.ed448)
+)
 
 
 def _entries(certificates: tuple[bytes, ...]) -> list[Any]:

@@ -21,8 +21,8 @@ _KEYLOG_LABELS = {
     "client_application_traffic_secret_0": "CLIENT_TRAFFIC_SECRET_0",
     "server_application_traffic_secret_0": "SERVER_TRAFFIC_SECRET_0",
     "exporter_master_secret": "EXPORTER_SECRET",
-    "master_secret_12": "CLIENT_RANDOM",
 }
+_KEYLOG_LABELS_12 = {"master_secret": "CLIENT_RANDOM"}  # the TLS 1.2 master secret
 
 
 @dataclass(frozen=True)
@@ -100,9 +100,11 @@ class Trace:
     def keylog(self) -> KeyLog:
         """The NSS key log for this session (what SSLKEYLOGFILE would contain)."""
         log = KeyLog()
+        tls12 = self.parameters().get("version") == "TLS12"
+        labels = _KEYLOG_LABELS_12 if tls12 else _KEYLOG_LABELS
         for name, value in self.secrets().items():
-            if name in _KEYLOG_LABELS and self.client_random:
-                log.add(_KEYLOG_LABELS[name], self.client_random, value)
+            if name in labels and self.client_random:
+                log.add(labels[name], self.client_random, value)
         return log
 
     def to_dict(self) -> dict[str, Any]:

@@ -430,62 +430,75 @@ def plot_ladder(trace: Any, *, ax: Any = None, title: str | None = None) -> Any:
     return ax
 
 
-def plot_state_machine(role: str = "client", *, ax: Any = None) -> Any:
-    """The handshake state machine of one role, drawn from ``tlslab.engine.state.TRANSITIONS``."""
-    from ..engine.state import transitions_for
+def _flow_order(states: list[Any], table: list[Any]) -> list[Any]:
+    """The states in the order a handshake meets them (a topological order of the table's
+    edges, loops aside; ties in the enum's order)."""
+    incoming = {s: {a for a, _, b, _ in table if b == s and a != s} for s in states}
+    order: list[Any] = []
+    while len(order) < len(states):
+        ready = [s for s in states if s not in order and incoming[s] <= set(order)]
+        order.append(ready[0] if ready else next(s for s in states if s not in order))
+    return order
 
-    edges = transitions_for(role)
-    states: list[Any] = []
-    for start, _, end in edges:
-        for state in (start, end):
-            if state not in states:
-                states.append(state)
+
+def plot_state_machine(role: str = "client", *, ax: Any = None) -> Any:
+    """The handshake state machine of one role, drawn from ``tlslab.engine.state.TABLE``.
+
+    Every row of the table (but the alerts, which lead from every state to CLOSED) is an arrow
+    or a loop; ``ax.drawn_edges`` holds the (from, message, to) triples drawn, so a test can
+    check the picture equals the table. TLS 1.3 states left (blue), TLS 1.2 right (orange)."""
+    from ..engine.state import State, edges
+
+    table = edges(role)
+    states = _flow_order([s for s in State if any(s in (a, b) for a, _, b, _ in table)], table)
+    left = [s for s in states if not s.value.endswith("_12")]
+    right = [s for s in states if s.value.endswith("_12")]
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 0.6 * len(states) + 1))
-    position = {
-        state: (0.3 if "12" not in state.value else 0.75, len(states) - i)
-        for i, state in enumerate(states)
-    }
+        _, ax = plt.subplots(figsize=(11, 0.75 * len(left) + 1.5))
+    position = {s: (0.25, len(left) - i) for i, s in enumerate(left)}
+    top, bottom = len(left) - 1.5, 1.5  # the TLS 1.2 column, between the hello and CONNECTED
+    step = (top - bottom) / max(len(right) - 1, 1)
+    position.update({s: (0.75, top - i * step) for i, s in enumerate(right)})
     for state, (x, y) in position.items():
-        ax.text(
-            x,
-            y,
-            state.value,
-            ha="center",
-            va="center",
-            fontsize=8,
-            family="monospace",
-            bbox={
-                "boxstyle": "round,pad=0.3",
-                "facecolor": "#dbe9f6" if "12" not in state.value else "#fde4c8",
-            },
-        )
+        color = "#fde4c8" if state in right else "#dbe9f6"
+        ax.text(x, y, state.value, ha="center", va="center", fontsize=8, family="monospace",
+                bbox={"boxstyle": "round,pad=0.3", "facecolor": color})  # fmt: skip
     grouped: dict[tuple[Any, Any], list[str]] = {}
-    for start, message, end in edges:
-        grouped.setdefault((start, end), []).append(message)
+    for start, message, end, _family in table:
+        names = grouped.setdefault((start, end), [])
+        if message not in names:
+            names.append(message)
     for (start, end), messages in grouped.items():
         (x1, y1), (x2, y2) = position[start], position[end]
         label = ", ".join(messages)
         if start == end:
-            ax.text(x1 + 0.1, y1, f"loop: {label}", fontsize=7, va="center", color="#555")
+            ax.text(x1 - 0.09, y1 - 0.32, f"\u21ba {label}", fontsize=6.5, color="#666")
             continue
         down = y2 < y1
+        column = right if start in right else left
+        straight = end in column and abs(column.index(start) - column.index(end)) == 1
+        color = "#c46a00" if end in right or start in right else "#2b5d8a"
         ax.annotate(
             "",
-            xy=(x2, y2 + (0.2 if down else -0.2)),
-            xytext=(x1, y1 - (0.2 if down else -0.2)),
-            arrowprops={
-                "arrowstyle": "->",
-                "color": "#777",
-                "connectionstyle": f"arc3,rad={0.0 if abs(y1 - y2) == 1 and x1 == x2 else 0.3}",
-            },
-        )
-        ax.text((x1 + x2) / 2 + 0.02, (y1 + y2) / 2, label, fontsize=7, color="#444", va="center")
+            xy=(x2, y2 + (0.18 if down else -0.18)),
+            xytext=(x1, y1 - (0.18 if down else -0.18)),
+            arrowprops={"arrowstyle": "->", "color": color,
+                        "connectionstyle": f"arc3,rad={0.0 if straight else -0.35}"},
+        )  # fmt: skip
+        if straight or x1 != x2:
+            at = ((x1 + x2) / 2 + (0.02 if straight else 0.0), (y1 + y2) / 2)
+        else:  # a long arc in one column: label it near its start, beside the bulge
+            span = abs(column.index(start) - column.index(end))
+            at = (x1 + 0.07 + 0.03 * span, y1 - 0.35 * (1 if down else -1))
+        ax.text(*at, label, fontsize=7, color=color, va="center")
+    ax.drawn_edges = {(a, m, b) for (a, b), ms in grouped.items() for m in ms}
     ax.set_xlim(0, 1.1)
-    ax.set_ylim(0, len(states) + 1)
+    ax.set_ylim(0.3, len(left) + 0.7)
     ax.axis("off")
     ax.set_title(
-        f"{role} states (RFC 8446 Appendix A; TLS 1.2 states in orange), from state.TRANSITIONS"
+        f"{role} states from state.TABLE (RFC 8446 Appendix A; TLS 1.2 in orange; "
+        "alerts lead from every state to CLOSED)",
+        fontsize=9,
     )
     return ax
 

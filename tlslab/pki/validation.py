@@ -1401,3 +1401,61 @@ def validate_chain(
     if strict:
         report.raise_for_failure()
     return report
+
+
+# -- the engine's one entry point for a peer's certificate chain ------------------------------------
+
+
+@dataclass(frozen=True)
+class PeerChain:
+    """A peer's certificate chain as the handshake received it: parsed, and validated unless the
+    caller chose not to (``report`` is then None)."""
+
+    certificates: tuple[x509.Certificate, ...]
+    report: ValidationReport | None
+
+    @property
+    def leaf(self) -> x509.Certificate:
+        return self.certificates[0]
+
+    def __repr__(self) -> str:
+        verdict = "not validated" if self.report is None else f"{len(self.report.checks)} checks"
+        return f"<PeerChain {len(self.certificates)} certificates, {verdict}>"
+
+
+def validate_peer_chain(
+    der_chain: Sequence[bytes],
+    trust_roots: Sequence[x509.Certificate],
+    name: str,
+    now: dt.datetime,
+    purpose: str = "server",
+    *,
+    validate: bool = True,
+) -> PeerChain:
+    """Parse the DER chain of a Certificate message (leaf first) and validate it for ``name`` at
+    ``now`` (RFC 8446 §4.4.2.4, RFC 5246 §7.4.2; RFC 5280 §6). Client and server both call this.
+
+    Every way the bytes can fail to be a certificate (bad DER, an unsupported key, an extension
+    that does not parse) raises :class:`BadCertificate`; a chain that parses but is not trusted
+    raises the alert :func:`validate_chain` names. ``validate=False`` only parses (the client's
+    insecure mode). Taught in notebooks 03 and 08."""
+    if not der_chain:
+        raise BadCertificate("the certificate chain is empty", expected=">= 1 certificate", seen=0)
+    try:
+        parsed = tuple(x509.load_der_x509_certificate(bytes(der)) for der in der_chain)
+        parsed[0].public_key()
+        if not validate:
+            return PeerChain(parsed, None)
+        report = validate_chain(
+            parsed[0],
+            parsed[1:],
+            trust_roots,
+            name,
+            now,
+            purpose=purpose,
+            strict=True,
+            compare_with_production=False,
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise BadCertificate(f"{purpose} certificate does not parse: {exc}") from None
+    return PeerChain(parsed, report)

@@ -28,12 +28,20 @@ from ..constants import (
     SignatureScheme,
     describe,
 )
-from ..errors import IllegalParameter, MissingExtension, ProtocolVersionError, UnsupportedExtension
+from ..errors import (
+    HandshakeFailure,
+    IllegalParameter,
+    InappropriateFallback,
+    MissingExtension,
+    ProtocolVersionError,
+    UnsupportedExtension,
+)
 from ..rng import Rng, system_rng
 from ..wire.extensions import (
     ApplicationLayerProtocolNegotiation,
     Cookie,
     ECPointFormats,
+    EncryptThenMac,
     ExtendedMasterSecret,
     Extension,
     KeyShareClientHello,
@@ -117,7 +125,7 @@ def build_client_hello(
         session_id = rng(32) if offers_13 else b""
 
     extensions: list[Extension] = []
-    if server_name:
+    if server_name and not is_ip_literal(server_name):  # RFC 6066 §3: no IP literals in SNI
         extensions.append(ServerName((server_name,)))
     if offers_12:
         extensions.append(ECPointFormats((ECPointFormat.uncompressed,)))
@@ -130,6 +138,8 @@ def build_client_hello(
         extensions.append(ApplicationLayerProtocolNegotiation(names))
     if offers_12 and extended_master_secret:
         extensions.append(ExtendedMasterSecret())
+    if offers_12 and any(_is_cbc_suite(c) for c in cipher_suites):
+        extensions.append(EncryptThenMac())  # RFC 7366: MAC over the ciphertext for CBC
     if offers_12:
         extensions.append(RenegotiationInfo())
     extensions.append(SignatureAlgorithms(tuple(signature_schemes)))
@@ -152,6 +162,31 @@ def build_client_hello(
     )
 
 
+def is_ip_literal(name: str) -> bool:
+    """True for "192.0.2.1" or "2001:db8::1": RFC 6066 §3 forbids them in server_name."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_cbc_suite(code: int) -> bool:
+    from .suites import SUITES
+
+    info = SUITES.get(code)
+    return info is not None and info.version != ProtocolVersion.TLS13 and not info.is_aead
+
+
+def _is_tls13_suite(code: int) -> bool:
+    from .suites import SUITES
+
+    info = SUITES.get(code)
+    return info is not None and info.version == ProtocolVersion.TLS13
+
+
 # ---------------------------------------------------------------------------
 # The client's checks on the server's answer (RFC 8446 §4.1.3, §4.1.4)
 # ---------------------------------------------------------------------------
@@ -171,14 +206,15 @@ def check_downgrade(server_random: bytes, negotiated: int, client_versions: Sequ
     tail = server_random[-8:]
     if (
         ProtocolVersion.TLS13 in client_versions
-        and negotiated == ProtocolVersion.TLS12
-        and tail == DOWNGRADE_TLS12
+        and negotiated <= ProtocolVersion.TLS12
+        and tail in (DOWNGRADE_TLS12, DOWNGRADE_TLS11)
     ):
         raise IllegalParameter(
-            "downgrade detected: the server supports TLS 1.3 (its random ends with DOWNGRD 01) "
-            "but the handshake is TLS 1.2; someone may have altered the ClientHello",
+            "downgrade detected: the server supports a newer version (its random ends with "
+            f"DOWNGRD {tail[-1]:02x}) but the handshake is not TLS 1.3; someone may have altered "
+            "the ClientHello",
             expected="TLS 1.3",
-            seen="TLS 1.2 with the downgrade sentinel",
+            seen=f"{describe(ProtocolVersion, negotiated)} with the downgrade sentinel",
         )
     if (
         ProtocolVersion.TLS12 in client_versions
@@ -271,10 +307,20 @@ def check_hello_retry_request(ch1: ClientHello, hrr: ServerHello) -> None:
         or selected.selected_version != ProtocolVersion.TLS13
     ):
         raise IllegalParameter("HelloRetryRequest must select TLS 1.3 in supported_versions")
-    if hrr.cipher_suite not in ch1.cipher_suites:
+    if hrr.cipher_suite not in ch1.cipher_suites or not _is_tls13_suite(hrr.cipher_suite):
         raise IllegalParameter(
-            "HelloRetryRequest chose a cipher suite we did not offer",
+            "HelloRetryRequest chose a cipher suite we did not offer for TLS 1.3",
             seen=describe(CipherSuite, hrr.cipher_suite),
+        )
+    if hrr.legacy_session_id_echo != ch1.legacy_session_id:
+        raise IllegalParameter(
+            "HelloRetryRequest does not echo our legacy_session_id",
+            expected=ch1.legacy_session_id,
+            seen=hrr.legacy_session_id_echo,
+        )
+    if hrr.legacy_compression_method != 0:
+        raise IllegalParameter(
+            "compression must be null", expected=0, seen=hrr.legacy_compression_method
         )
     for ext in hrr.extensions:
         if ext.type_code != ExtensionType.cookie and ch1.extension(ext.type_code) is None:
@@ -348,19 +394,96 @@ def offer_psk(
     The binder is an HMAC, keyed from the PSK's binder_key, over the transcript up to this
     ClientHello *truncated before the binders list*; it proves the client holds the PSK.
     ``prior_transcript`` is message_hash(ClientHello1) + HelloRetryRequest after a retry."""
-    from .keyschedule import binder_key, digest, early_secret, psk_binder
+    from .keyschedule import hash_length
 
-    size = len(digest(hash_name, b""))
+    size = hash_length(hash_name)
     base = tuple(e for e in ch.extensions if e.type_code != ExtensionType.pre_shared_key)
     identity = PskIdentity(ticket, obfuscated_ticket_age % 2**32)
     placeholder = OfferedPsks((identity,), (bytes(size),))
     raw = ch.replace(extensions=(*base, placeholder)).encode()
     truncated = raw[: len(raw) - len(placeholder.encode_binders())]
-    key = binder_key(early_secret(psk, hash_name), external=False, hash_name=hash_name)
-    binder = psk_binder(key, digest(hash_name, prior_transcript + truncated), hash_name)
+    binder = resumption_binder(psk, prior_transcript, truncated, hash_name)
     return ch.replace(extensions=(*base, OfferedPsks((identity,), (binder,))))
+
+
+def resumption_binder(
+    psk: bytes, prior_transcript: bytes, truncated_hello: bytes, hash_name: str = "sha256"
+) -> bytes:
+    """The binder of a resumption PSK (RFC 8446 §4.2.11.2): HMAC keyed from the PSK's
+    "res binder" key over Transcript-Hash(prior messages + the truncated ClientHello).
+
+    The one binder function: the client computes it to offer a ticket, the server to check one."""
+    from .keyschedule import binder_key, digest, early_secret, psk_binder
+
+    key = binder_key(early_secret(psk, hash_name), external=False, hash_name=hash_name)
+    return psk_binder(key, digest(hash_name, prior_transcript + truncated_hello), hash_name)
 
 
 def truncated_client_hello(raw: bytes, offered: OfferedPsks) -> bytes:
     """The ClientHello bytes a binder covers: everything before the binders list."""
     return raw[: len(raw) - len(offered.encode_binders())]
+
+
+# ---------------------------------------------------------------------------
+# The server's checks on a ClientHello that choosing parameters does not make
+# (RFC 8446 §4.1.2, §4.2, §9.2, Appendix D.5; RFC 7507; RFC 5746 §3.6)
+# ---------------------------------------------------------------------------
+
+
+def check_client_hello(ch: ClientHello, negotiated: int, server_versions: Sequence[int]) -> None:
+    """What a server must refuse in a ClientHello whatever it would choose. Raises the alert."""
+    if ch.legacy_version <= ProtocolVersion.SSL30:
+        raise ProtocolVersionError(
+            "legacy_version of SSL 3.0 or less (RFC 8446 Appendix D.5)",
+            seen=f"0x{ch.legacy_version:04x}",
+        )
+    offered = offered_versions(ch)
+    if CipherSuite.TLS_FALLBACK_SCSV in ch.cipher_suites and max(offered) < max(server_versions):
+        raise InappropriateFallback(
+            "TLS_FALLBACK_SCSV, yet the client's best version is below ours: a downgrade",
+            expected=describe(ProtocolVersion, max(server_versions)),
+            seen=describe(ProtocolVersion, max(offered)),
+        )
+    methods = tuple(ch.legacy_compression_methods)
+    if (negotiated == ProtocolVersion.TLS13 and methods != (0,)) or 0 not in methods:
+        raise IllegalParameter("compression methods must be exactly [null]", seen=methods)
+    psk = ch.extension(ExtensionType.pre_shared_key)
+    if psk is not None and ch.extensions[-1] is not psk:
+        raise IllegalParameter("pre_shared_key must be the last extension (RFC 8446 §4.2.11)")
+    reneg = ch.extension(ExtensionType.renegotiation_info)
+    renegotiating = isinstance(reneg, RenegotiationInfo) and reneg.renegotiated_connection
+    if renegotiating and negotiated != ProtocolVersion.TLS13:  # a TLS 1.2 extension: 1.3 ignores it
+        raise HandshakeFailure("renegotiation_info must be empty on an initial handshake")
+    groups, shares = (
+        ch.extension(t) for t in (ExtensionType.supported_groups, ExtensionType.key_share)
+    )
+    if negotiated == ProtocolVersion.TLS13 and groups is not None and shares is None:
+        raise MissingExtension("supported_groups without key_share (RFC 8446 §9.2)")
+
+
+def check_second_client_hello(ch1: ClientHello, ch2: ClientHello, hrr: ServerHello) -> None:
+    """RFC 8446 §4.1.2: after a HelloRetryRequest the client sends the same ClientHello except
+    for one key share for the selected group, the echoed cookie, and an updated PSK."""
+    same = ("random", "legacy_session_id", "cipher_suites", "legacy_compression_methods")
+    for name in same:
+        if getattr(ch1, name) != getattr(ch2, name):
+            raise IllegalParameter(f"the second ClientHello changed its {name}")
+    if offered_versions(ch1) != offered_versions(ch2):
+        raise IllegalParameter("the second ClientHello changed its versions")
+    cookie = hrr.extension(ExtensionType.cookie)
+    if cookie is not None and ch2.extension(ExtensionType.cookie) != cookie:
+        raise IllegalParameter("the second ClientHello does not echo the cookie")
+    selected = hrr.extension(ExtensionType.key_share)
+    shares = ch2.extension(ExtensionType.key_share)
+    if isinstance(selected, KeyShareHelloRetryRequest):
+        groups = (
+            [e.group for e in shares.client_shares]
+            if isinstance(shares, KeyShareClientHello)
+            else []
+        )
+        if groups != [selected.selected_group]:
+            raise IllegalParameter(
+                "the second ClientHello must hold one key share, for the group the HelloRetryRequest selected",
+                expected=describe(NamedGroup, selected.selected_group),
+                seen=[describe(NamedGroup, g) for g in groups],
+            )

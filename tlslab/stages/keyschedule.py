@@ -40,12 +40,17 @@ compose them. Taught in notebook 05_key_derivation.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
+from ..rng import Rng, system_rng
 from ..wire._codec import Writer
 from .suites import SuiteInfo
+
+if TYPE_CHECKING:
+    from .protection import RecordProtection12
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,
@@ -175,22 +180,6 @@ def verify_data_12(
     ``label`` is "client finished" or "server finished".
     """
     return prf(master, label.encode("ascii"), handshake_hash, 12, hash_name)
-
-
-def exporter_12(
-    master: bytes,
-    label: str,
-    client_random: bytes,
-    server_random: bytes,
-    context: bytes | None,
-    length: int,
-    hash_name: str = "sha256",
-) -> bytes:
-    """RFC 5705 §4: PRF(master_secret, label, client_random + server_random [+ context_length + context])."""
-    seed = client_random + server_random
-    if context is not None:
-        seed += len(context).to_bytes(2, "big") + context
-    return prf(master, label.encode("ascii"), seed, length, hash_name)
 
 
 # ---------------------------------------------------------------------------
@@ -398,3 +387,184 @@ def key_schedule_13(
             else None
         ),
     )
+
+
+class KeySchedule13:
+    """The TLS 1.3 key schedule of one connection, computed step by step as the handshake goes
+    (RFC 8446 §7.1). Each step needs one transcript hash; the attributes carry the RFC's names.
+
+    The engine (notebook 08) calls exactly these four steps; ``key_schedule_13`` computes the same
+    secrets at once when every hash is known (notebook 05)::
+
+        ks = KeySchedule13("sha256", psk=None)
+        ks.handshake(shared_secret, hello_hash)          # Handshake Secret, c/s hs traffic
+        ks.application(server_finished_hash)             # Master Secret, c/s ap traffic, exporter
+        ks.resumption(client_finished_hash)              # resumption_master_secret
+    """
+
+    def __init__(self, hash_name: str, psk: bytes | None = None) -> None:
+        self.hash_name = hash_name
+        self.early_secret = early_secret(psk, hash_name)
+        self.handshake_secret = b""
+        self.client_handshake_traffic_secret = b""
+        self.server_handshake_traffic_secret = b""
+        self.master_secret = b""
+        self.client_application_traffic_secret_0 = b""
+        self.server_application_traffic_secret_0 = b""
+        self.exporter_master_secret = b""
+        self.resumption_master_secret = b""
+
+    def handshake(self, shared_secret: bytes, hello_hash: bytes) -> dict[str, bytes]:
+        """Handshake Secret and both handshake traffic secrets over ClientHello..ServerHello."""
+        h = self.hash_name
+        self.handshake_secret = handshake_secret(self.early_secret, shared_secret, h)
+        self.client_handshake_traffic_secret = derive_secret(
+            self.handshake_secret, "c hs traffic", hello_hash, h
+        )
+        self.server_handshake_traffic_secret = derive_secret(
+            self.handshake_secret, "s hs traffic", hello_hash, h
+        )
+        return self._named("handshake_secret", "client_handshake_traffic_secret",
+                           "server_handshake_traffic_secret")  # fmt: skip
+
+    def application(self, server_finished_hash: bytes) -> dict[str, bytes]:
+        """Master Secret, the application traffic secrets and the exporter secret over
+        ClientHello..server Finished."""
+        h, hs = self.hash_name, self.handshake_secret
+        self.master_secret = master_secret_13(hs, h)
+        ms = self.master_secret
+        self.client_application_traffic_secret_0 = derive_secret(
+            ms, "c ap traffic", server_finished_hash, h
+        )
+        self.server_application_traffic_secret_0 = derive_secret(
+            ms, "s ap traffic", server_finished_hash, h
+        )
+        self.exporter_master_secret = derive_secret(ms, "exp master", server_finished_hash, h)
+        return self._named("master_secret", "client_application_traffic_secret_0",
+                           "server_application_traffic_secret_0", "exporter_master_secret")  # fmt: skip
+
+    def resumption(self, client_finished_hash: bytes) -> dict[str, bytes]:
+        """resumption_master_secret over ClientHello..client Finished (RFC 8446 §7.1, §4.6.1)."""
+        self.resumption_master_secret = derive_secret(
+            self.master_secret, "res master", client_finished_hash, self.hash_name
+        )
+        return self._named("resumption_master_secret")
+
+    def handshake_traffic_secret(self, sender: str) -> bytes:
+        """The handshake traffic secret of ``sender`` ("client" or "server")."""
+        return getattr(self, f"{sender}_handshake_traffic_secret")  # type: ignore[no-any-return]
+
+    def application_traffic_secret(self, sender: str) -> bytes:
+        """The first application traffic secret of ``sender`` ("client" or "server")."""
+        return getattr(self, f"{sender}_application_traffic_secret_0")  # type: ignore[no-any-return]
+
+    def finished(self, sender: str, transcript_hash: bytes) -> bytes:
+        """verify_data of ``sender``'s Finished (RFC 8446 §4.4.4), keyed by its handshake secret."""
+        return verify_data_13(
+            self.handshake_traffic_secret(sender), transcript_hash, self.hash_name
+        )
+
+    def ticket_psk(self, ticket_nonce: bytes) -> bytes:
+        """The PSK a NewSessionTicket with ``ticket_nonce`` stands for (RFC 8446 §4.6.1)."""
+        return resumption_psk(self.resumption_master_secret, ticket_nonce, self.hash_name)
+
+    def schedule(self) -> Schedule13:
+        """The secrets so far as a :class:`Schedule13` (after ``application``)."""
+        return Schedule13(
+            hash_name=self.hash_name,
+            early_secret=self.early_secret,
+            handshake_secret=self.handshake_secret,
+            client_handshake_traffic_secret=self.client_handshake_traffic_secret,
+            server_handshake_traffic_secret=self.server_handshake_traffic_secret,
+            master_secret=self.master_secret,
+            client_application_traffic_secret_0=self.client_application_traffic_secret_0,
+            server_application_traffic_secret_0=self.server_application_traffic_secret_0,
+            exporter_master_secret=self.exporter_master_secret,
+            resumption_master_secret=self.resumption_master_secret or None,
+        )
+
+    def _named(self, *names: str) -> dict[str, bytes]:
+        return {name: getattr(self, name) for name in names}
+
+    def __repr__(self) -> str:
+        done = [n for n in self._NAMES if getattr(self, n)]
+        return f"<KeySchedule13 {self.hash_name}: {', '.join(done)}>"
+
+    _NAMES = (
+        "early_secret",
+        "handshake_secret",
+        "client_handshake_traffic_secret",
+        "server_handshake_traffic_secret",
+        "master_secret",
+        "client_application_traffic_secret_0",
+        "server_application_traffic_secret_0",
+        "exporter_master_secret",
+        "resumption_master_secret",
+    )
+
+
+@dataclass(frozen=True)
+class Keys12:
+    """A TLS 1.2 session's keys: the master secret (RFC 5246 §8.1, or RFC 7627 §4 when extended)
+    and the key block cut into both directions' keys (RFC 5246 §6.3)."""
+
+    master_secret: bytes
+    key_block: KeyBlock
+    suite: SuiteInfo
+    extended: bool
+
+    def __repr__(self) -> str:
+        kind = "extended master secret" if self.extended else "master secret"
+        return f"Keys12({kind}={self.master_secret.hex()[:32]}..., {self.key_block!r})"
+
+    def protection(
+        self, sender: str, *, encrypt_then_mac: bool = False, rng: Rng = system_rng
+    ) -> RecordProtection12:
+        """The record protection of what ``sender`` ("client" or "server") writes: its
+        write key, IV and MAC key from the key block (RFC 5246 §6.3). The peer reads with it."""
+        from .protection import RecordProtection12
+
+        b = self.key_block
+        key, iv, mac = (
+            (b.client_write_key, b.client_write_IV, b.client_write_MAC_key)
+            if sender == "client"
+            else (b.server_write_key, b.server_write_IV, b.server_write_MAC_key)
+        )
+        return RecordProtection12(
+            self.suite, key, iv, mac, encrypt_then_mac=encrypt_then_mac, rng=rng
+        )
+
+    def protection_pair(
+        self, role: str, *, encrypt_then_mac: bool = False, rng: Rng = system_rng
+    ) -> tuple[RecordProtection12, RecordProtection12]:
+        """(reader, writer) for ``role``: it reads what its peer writes and writes its own."""
+        peer = "server" if role == "client" else "client"
+        return (
+            self.protection(peer, encrypt_then_mac=encrypt_then_mac, rng=rng),
+            self.protection(role, encrypt_then_mac=encrypt_then_mac, rng=rng),
+        )
+
+    def finished(self, sender: str, handshake_hash: bytes) -> bytes:
+        """verify_data of ``sender``'s Finished (RFC 5246 §7.4.9)."""
+        return verify_data_12(
+            self.master_secret, f"{sender} finished", handshake_hash, self.suite.hash_name
+        )
+
+
+def keys_12(
+    pre_master_secret: bytes,
+    client_random: bytes,
+    server_random: bytes,
+    suite: SuiteInfo,
+    session_hash: bytes | None = None,
+) -> Keys12:
+    """Pre-master secret -> master secret -> key block (RFC 5246 §8.1, §6.3).
+
+    With ``session_hash`` (the transcript hash through ClientKeyExchange) the master secret is the
+    extended one of RFC 7627 §4, bound to this very handshake. Taught in notebook 05."""
+    if session_hash is not None:
+        master = extended_master_secret(pre_master_secret, session_hash, suite.hash_name)
+    else:
+        master = master_secret(pre_master_secret, client_random, server_random, suite.hash_name)
+    block = key_block(master, client_random, server_random, suite)
+    return Keys12(master, block, suite, session_hash is not None)

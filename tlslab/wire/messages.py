@@ -93,13 +93,6 @@ class DecodeContext:
     key_exchange: KeyExchangeKind | None = None
 
 
-def _extension_property(code: int) -> property:
-    def get(self: _WithExtensions) -> Extension | None:
-        return find(self.extensions, code)
-
-    return property(get)
-
-
 class _WithExtensions(HandshakeMessage):
     extensions: tuple[Extension, ...]
 
@@ -724,9 +717,3 @@ def decode_handshake(
             if notes is not None:
                 del notes[mark:]
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def parse_handshake_header(data: bytes) -> tuple[int, int]:
-    """(msg_type, length) of the 4-byte handshake header at the start of ``data``."""
-    r = Reader(data, what="Handshake header")
-    return r.u8("msg_type"), r.u24("length")

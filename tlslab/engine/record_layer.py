@@ -1,0 +1,228 @@
+"""The record layer of a sans-IO connection: bytes in, whole messages out, and back.
+
+Incoming bytes are cut into records (``wire.record.RecordReader``), opened with the current read
+protection, and handshake fragments are joined into whole messages
+(``wire.record.HandshakeReassembler``). Each result is an :class:`Inbound` that says which record
+carried it (plaintext or protected) and whether it ended that record, because a message that is
+followed by a key change must (RFC 8446 §5.1). Which message may come now is *not* decided here:
+that is the state table's job (``state.py``), applied by the dispatcher (``dispatcher.py``).
+
+What this layer refuses by itself, whatever the state (RFC 8446 §5, RFC 5246 §6.2):
+a record header of an unknown type, of a version that is not 3.x, or longer than the protocol
+allows (2^14 plaintext, 2^14+256 TLS 1.3 ciphertext, 2^14+2048 TLS 1.2 ciphertext), checked as
+soon as its 5 bytes arrive; a handshake message longer than its cap (64 KiB, larger for
+Certificate), refused from its 4-byte header; a ChangeCipherSpec that is not the single byte 01;
+any other record between the fragments of one handshake message; an empty alert; on TLS 1.2 a
+record version other than 0x0303; and a read sequence number that would wrap.
+Taught in notebooks 07_record_protection and 08_full_handshake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..constants import ContentType, HandshakeType, ProtocolVersion
+from ..errors import (
+    IllegalParameter,
+    ProtocolVersionError,
+    RecordOverflow,
+    UnexpectedMessage,
+)
+from ..stages.protection import RecordProtection12, RecordProtection13
+from ..wire.record import (
+    HEADER_LENGTH,
+    MAX_CIPHERTEXT_12,
+    MAX_CIPHERTEXT_13,
+    MAX_PLAINTEXT,
+    HandshakeReassembler,
+    RecordReader,
+    TLSPlaintext,
+    fragment,
+)
+
+Protection = RecordProtection13 | RecordProtection12
+
+MAX_HANDSHAKE_MESSAGE = 2**16  # 64 KiB: more than any handshake message but Certificate needs
+MAX_CERTIFICATE_MESSAGE = 2**18  # 256 KiB by default; configurable per connection
+MAX_SEQUENCE = 2**64 - 1  # RFC 8446 §5.3, RFC 5246 §6.1: sequence numbers do not wrap
+_RECORD_TYPES = frozenset(
+    {
+        ContentType.change_cipher_spec,
+        ContentType.alert,
+        ContentType.handshake,
+        ContentType.application_data,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One unit from the peer: a whole handshake message, or the content of one other record."""
+
+    content_type: int
+    data: bytes
+    protected: bool
+    ends_record: bool
+
+    def __repr__(self) -> str:
+        kind = ContentType(self.content_type).name
+        lock = "protected" if self.protected else "plaintext"
+        end = ", ends its record" if self.ends_record else ""
+        return f"<Inbound {kind} {len(self.data)} bytes, {lock}{end}>"
+
+
+class RecordLayer:
+    """Framing, reassembly and protection for one connection (both directions)."""
+
+    def __init__(self, max_certificate: int = MAX_CERTIFICATE_MESSAGE) -> None:
+        self.reader: Protection | None = None
+        self.writer: Protection | None = None
+        self.version: int | None = None  # the negotiated version, once known
+        self.handshaking = True  # plaintext alerts are tolerated only during the handshake
+        self.record_version = ProtocolVersion.TLS10  # legacy_record_version we write
+        self.max_certificate = max_certificate
+        self._records = RecordReader()
+        self._handshake = HandshakeReassembler()  # the caps are checked in _reassemble
+        self._unframed = bytearray()  # bytes not yet a whole record (their header is checked)
+        self._partial = bytearray()  # the part of a handshake message not yet complete
+        self._out = bytearray()
+
+    # -- in -----------------------------------------------------------------------------------
+    def receive(self, data: bytes) -> Iterator[Inbound]:
+        """The units ``data`` completes, one at a time, so that a key change made after one
+        unit applies to the next record."""
+        self._unframed += data
+        if len(self._unframed) >= HEADER_LENGTH:  # the first header, before a body arrives
+            self._check_header(bytes(self._unframed[:HEADER_LENGTH]))
+        for record in self._records.feed(data):
+            del self._unframed[: HEADER_LENGTH + len(record.fragment)]
+            yield from self._open(record)
+        if len(self._unframed) >= HEADER_LENGTH:  # the next header, with the keys now in use
+            self._check_header(bytes(self._unframed[:HEADER_LENGTH]))
+
+    def _check_header(self, header: bytes) -> None:
+        """A record header is judged as soon as it arrives (type, version, length), so a peer
+        cannot make us wait for a body that is wrong anyway."""
+        content_type, major, length = header[0], header[1], int.from_bytes(header[3:5], "big")
+        if content_type not in _RECORD_TYPES:
+            raise UnexpectedMessage(
+                "record of unknown content type (an SSLv2 hello starts with 0x80)",
+                expected="change_cipher_spec, alert, handshake or application_data",
+                seen=content_type,
+            )
+        if major != 3:
+            raise ProtocolVersionError(
+                "not a TLS record: the version's major byte must be 3", seen=header[1:3].hex()
+            )
+        limit = self._limit(content_type)
+        if length > limit:
+            raise RecordOverflow(
+                "record longer than the protocol allows", expected=f"<= {limit}", seen=length
+            )
+
+    def _limit(self, content_type: int) -> int:
+        """The longest record body allowed now (RFC 8446 §5.1-5.2, RFC 5246 §6.2)."""
+        if self.reader is None or content_type == ContentType.change_cipher_spec:
+            return MAX_PLAINTEXT
+        if isinstance(self.reader, RecordProtection13):
+            return (
+                MAX_PLAINTEXT
+                if content_type == ContentType.alert and self.handshaking
+                else MAX_CIPHERTEXT_13
+            )
+        return MAX_CIPHERTEXT_12
+
+    def _open(self, record: TLSPlaintext) -> Iterator[Inbound]:
+        self._check_version(record)
+        self._check_header(record.header())
+        content_type, content, protected = self._unprotect(record)
+        if content_type != ContentType.handshake and self._handshake.pending:
+            raise UnexpectedMessage(
+                "a record arrived between the fragments of one handshake message (RFC 8446 §5.1)",
+                seen=ContentType(content_type).name,
+            )
+        if content_type == ContentType.handshake:
+            messages = self._reassemble(content)
+            for i, message in enumerate(messages):
+                last = i == len(messages) - 1 and not self._handshake.pending
+                yield Inbound(content_type, message, protected, last)
+            return
+        if content_type == ContentType.change_cipher_spec and content != b"\x01":
+            raise UnexpectedMessage("ChangeCipherSpec must be the single byte 01", seen=content)
+        if content_type == ContentType.alert and not content:
+            raise UnexpectedMessage("an empty alert record", expected="2 bytes", seen=0)
+        yield Inbound(content_type, content, protected, True)
+
+    def _reassemble(self, content: bytes) -> list[bytes]:
+        """Whole handshake messages; a partial one is refused from its header if too long."""
+        messages = self._handshake.feed(content)
+        self._partial += content
+        del self._partial[: sum(len(m) for m in messages)]
+        if len(self._partial) >= 4:
+            msg_type, length = self._partial[0], int.from_bytes(self._partial[1:4], "big")
+            cap = (
+                self.max_certificate
+                if msg_type == HandshakeType.certificate
+                else MAX_HANDSHAKE_MESSAGE
+            )
+            if length > cap:
+                raise IllegalParameter(
+                    "handshake message larger than this endpoint accepts (as OpenSSL: excessive"
+                    " message size)",
+                    expected=f"<= {cap} bytes",
+                    seen=length,
+                )
+        return messages
+
+    def _check_version(self, record: TLSPlaintext) -> None:
+        # TLS 1.3 ignores this field (RFC 8446 §5.1); a TLS 1.2 stack checks it, as OpenSSL does.
+        if self.version == ProtocolVersion.TLS12 and record.legacy_record_version != 0x0303:
+            raise ProtocolVersionError(
+                "record version differs from the negotiated TLS 1.2",
+                expected="0x0303",
+                seen=f"0x{record.legacy_record_version:04x}",
+            )
+
+    def _unprotect(self, record: TLSPlaintext) -> tuple[int, bytes, bool]:
+        """(content type, content, whether it was protected). ChangeCipherSpec is never protected;
+        a TLS 1.3 peer that failed before its keys changed sends its alert in the clear."""
+        if self.reader is None or record.type == ContentType.change_cipher_spec:
+            return record.type, record.fragment, False
+        if self.reader.seq > MAX_SEQUENCE:
+            raise UnexpectedMessage("the read sequence number would wrap (RFC 8446 §5.3)")
+        if isinstance(self.reader, RecordProtection13):
+            if record.type == ContentType.alert and self.handshaking:
+                return record.type, record.fragment, False
+            content_type, content = self.reader.open(record)
+            return content_type, content, True
+        return record.type, self.reader.open(record), True
+
+    @property
+    def handshake_pending(self) -> bool:
+        """True while part of a handshake message is buffered."""
+        return self._handshake.pending
+
+    # -- out ----------------------------------------------------------------------------------
+    def write(self, content_type: int, data: bytes) -> None:
+        """Queue ``data`` as records of ``content_type``, protected by the current writer."""
+        for record in fragment(content_type, data, legacy_record_version=self.record_version):
+            if self.writer is not None:
+                record = self.writer.seal(content_type, record.fragment)
+            self._out += record.encode()
+
+    def write_change_cipher_spec(self) -> None:
+        """Queue a plaintext ChangeCipherSpec record (RFC 5246 §7.1; RFC 8446 Appendix D.4)."""
+        self._out += TLSPlaintext(
+            ContentType.change_cipher_spec, b"\x01", ProtocolVersion.TLS12
+        ).encode()
+
+    def data_to_send(self) -> bytes:
+        out, self._out = bytes(self._out), bytearray()
+        return out
+
+    def __repr__(self) -> str:
+        def name(p: Protection | None) -> str:
+            return "plaintext" if p is None else type(p).__name__
+
+        return f"<RecordLayer read {name(self.reader)}, write {name(self.writer)}, {len(self._out)} bytes queued>"
