@@ -33,10 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 needs_openssl = pytest.mark.skipif(
     shutil.which("openssl") is None, reason="the openssl command is not installed"
 )
-TLS12_CLIENT_AUTH_MISSING = (
-    "tlslab has no TLS 1.2 client authentication yet (issue 19): its TLS 1.2 server sends no "
-    "CertificateRequest and its TLS 1.2 client answers one with an empty Certificate"
-)
 
 
 def tlslab(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -341,7 +337,7 @@ def test_client_fails_in_one_line_within_its_deadline(behaviour: object, expecte
     "version",
     [
         "1.3",
-        pytest.param("1.2", marks=pytest.mark.xfail(strict=True, reason=TLS12_CLIENT_AUTH_MISSING)),
+        "1.2",
     ],
 )
 def test_server_requires_client_certificates_from_openssl_s_client(version: str) -> None:
@@ -376,7 +372,7 @@ def test_server_refuses_a_client_without_a_certificate() -> None:
     "version",
     [
         "1.3",
-        pytest.param("1.2", marks=pytest.mark.xfail(strict=True, reason=TLS12_CLIENT_AUTH_MISSING)),
+        "1.2",
     ],
 )
 def test_client_certificate_for_openssl_s_server_verify(version: str) -> None:
