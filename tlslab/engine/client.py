@@ -38,6 +38,7 @@ from ..stages.hello import (
     build_client_hello_after_retry,
     check_hello_retry_request,
     check_server_hello,
+    default_key_share_groups,
     offer_psk,
 )
 from ..stages.keyexchange import (
@@ -46,6 +47,7 @@ from ..stages.keyexchange import (
     encrypt_pre_master_secret,
     generate_dh_key,
     generate_key_share,
+    is_post_quantum,
     rsa_pre_master_secret,
 )
 from ..stages.protection import RecordProtection12
@@ -139,7 +141,11 @@ class TLSClient(Connection):
     def start(self) -> None:
         """Queue the ClientHello (RFC 8446 §4.1.2)."""
         c = self.config
-        groups = c.key_share_groups if c.key_share_groups is not None else c.groups[:1]
+        groups = (
+            c.key_share_groups
+            if c.key_share_groups is not None
+            else default_key_share_groups(c.groups)
+        )
         offers_13 = ProtocolVersion.TLS13 in c.versions
         self.key_shares = {g: generate_key_share(g, self.rng) for g in groups} if offers_13 else {}
         self.hello = build_client_hello(
@@ -398,9 +404,11 @@ class TLSClient(Connection):
             raise IllegalParameter(
                 "ServerKeyExchange signed with a scheme we did not offer", seen=ske.algorithm
             )
-        if isinstance(ske, ServerKeyExchangeECDHE) and ske.namedcurve not in self.config.groups:
+        if isinstance(ske, ServerKeyExchangeECDHE) and (
+            ske.namedcurve not in self.config.groups or is_post_quantum(ske.namedcurve)
+        ):
             raise IllegalParameter(
-                "ServerKeyExchange uses a curve we did not offer", seen=ske.namedcurve
+                "ServerKeyExchange uses a curve we did not offer for TLS 1.2", seen=ske.namedcurve
             )
         verify_server_key_exchange(
             self.peer_public_key,

@@ -30,6 +30,7 @@ from ..stages.keyexchange import (
     dhe_pre_master_secret,
     ffdhe_prime,
     generate_key_share,
+    server_key_share,
 )
 from ..stages.negotiation import (
     Negotiated,
@@ -163,7 +164,9 @@ class TLSServer(Connection):
             self.state = State.WAIT_CH2
             return
         assert decision.client_share is not None and decision.group is not None
-        share = generate_key_share(decision.group, self.rng)
+        share, shared_secret = server_key_share(
+            decision.group, decision.client_share.key_exchange, self.rng
+        )
         psk = self._accept_psk(ch)
         sh = build_server_hello(
             ch, decision, KeyShareEntry(share.group, share.public), config=self.config, rng=self.rng
@@ -172,9 +175,7 @@ class TLSServer(Connection):
             sh = sh.replace(extensions=(*sh.extensions, PreSharedKeyServer(0)))
         self._send(sh)
         self.trace.parameter("group", decision.group)
-        chts, shts = self._handshake_schedule(
-            share.exchange(decision.client_share.key_exchange), psk
-        )
+        chts, shts = self._handshake_schedule(shared_secret, psk)
         hash_name = self.suite.hash_name
         if ch.legacy_session_id:
             self._send_change_cipher_spec()  # middlebox compatibility (RFC 8446 Appendix D.4)

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, SignatureAlgorithmOID
 
@@ -614,6 +614,8 @@ class _Validator:
             self.record(
                 issuer, "public key", key.curve.name in _PERMITTED_CURVES, f"ECDSA {key.curve.name}"
             )
+        elif mldsa_parameter_set(key):
+            self.record(issuer, "public key", True, f"{mldsa_parameter_set(key)} (FIPS 204)")
         elif self._is_leaf(issuer) and isinstance(
             key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
         ):
@@ -637,7 +639,7 @@ class _Validator:
         self.record(
             child,
             "signature algorithm",
-            oid in _PERMITTED_SIGNATURES,
+            oid in _PERMITTED_SIGNATURES or oid in MLDSA_SIGNATURES,
             getattr(oid, "_name", oid.dotted_string),
             UnsupportedCertificate,
         )
@@ -971,3 +973,22 @@ def validate_chain(
     if strict:
         report.raise_for_failure()
     return report
+
+
+# -- ML-DSA (post-quantum) certificates -------------------------------------------------------------
+# draft-ietf-lamps-dilithium-certificates: ML-DSA-44/65/87 sign certificates directly (no pre-hash,
+# no parameters). ``cryptography``'s production verifier accepts such chains, so tlslab does too;
+# the CA/Browser Forum has not yet admitted them to the public Web PKI. Notebook 10_post_quantum.
+MLDSA_SIGNATURES = {
+    SignatureAlgorithmOID.ML_DSA_44,
+    SignatureAlgorithmOID.ML_DSA_65,
+    SignatureAlgorithmOID.ML_DSA_87,
+}
+
+
+def mldsa_parameter_set(key: object) -> str | None:
+    """ "ML-DSA-65" (etc.) for an ML-DSA public key, else None."""
+    for name in ("44", "65", "87"):
+        if isinstance(key, getattr(mldsa, f"MLDSA{name}PublicKey")):
+            return f"ML-DSA-{name}"
+    return None
