@@ -78,10 +78,9 @@ class OpenSSL4Server:
     port: int
     _child: Any = field(repr=False)
 
-    def report(self, timeout: float = 10.0) -> PeerReport:
-        """Wait for the child's account of the (single) connection it served."""
+    def report(self) -> PeerReport:
+        """Wait for the child's account of the next connection it served."""
         line = self._child.stdout.readline()
-        self._child.wait(timeout)
         if not line:
             return PeerReport("server", error=self._child.stderr.read()[-500:])
         return _report(json.loads(line))
@@ -129,14 +128,20 @@ def _write_pems(chain: Any, directory: Path) -> dict[str, str]:
 
 @contextlib.contextmanager
 def openssl4_server(
-    chain: Any, *, groups: Sequence[int] | None = None, timeout: float = 10.0
+    chain: Any,
+    *,
+    groups: Sequence[int] | None = None,
+    connections: int = 1,
+    timeout: float = 10.0,
 ) -> Iterator[OpenSSL4Server]:
-    """An OpenSSL 4 echo server on 127.0.0.1 for one connection, serving ``chain`` (a teaching-PKI
-    :class:`~tlslab.pki.certificates.Chain`; ECDSA, RSA, Ed25519 or ML-DSA) with ``groups``."""
+    """An OpenSSL 4 echo server on 127.0.0.1 for ``connections`` connections one after another,
+    serving ``chain`` (a teaching-PKI :class:`~tlslab.pki.certificates.Chain`; ECDSA, RSA, Ed25519
+    or ML-DSA) with ``groups``. Call :meth:`OpenSSL4Server.report` once per connection."""
     with tempfile.TemporaryDirectory() as tmp:
         files = _write_pems(chain, Path(tmp))
         child = _spawn(_config(groups, Path(tmp)))
-        child.stdin.write(json.dumps({"role": "server", "timeout": timeout, **files}) + "\n")
+        request = {"role": "server", "timeout": timeout, "connections": connections, **files}
+        child.stdin.write(json.dumps(request) + "\n")
         child.stdin.close()
         try:
             first = child.stdout.readline()
@@ -211,17 +216,24 @@ def _blocking_with_deadline(sock: socket.socket, seconds: float) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
 
 
-def _child_server(request: dict[str, Any]) -> dict[str, Any]:
+def _child_server(request: dict[str, Any]) -> None:
     from OpenSSL import SSL
 
     ctx = SSL.Context(SSL.TLS_METHOD)
     ctx.use_certificate_chain_file(request["chain"])
     ctx.use_privatekey_file(request["key"])
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(request["timeout"])
-    print(json.dumps({"port": listener.getsockname()[1]}), flush=True)
-    raw, _ = listener.accept()
-    _blocking_with_deadline(raw, request["timeout"])
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(request["timeout"])
+        print(json.dumps({"port": listener.getsockname()[1]}), flush=True)
+        for _ in range(request["connections"]):
+            raw, _ = listener.accept()
+            print(json.dumps(_serve_one(ctx, raw, request["timeout"])), flush=True)
+
+
+def _serve_one(ctx: Any, raw: socket.socket, timeout: float) -> dict[str, Any]:
+    from OpenSSL import SSL
+
+    _blocking_with_deadline(raw, timeout)
     conn = SSL.Connection(ctx, raw)
     conn.set_accept_state()
     try:
@@ -237,7 +249,6 @@ def _child_server(request: dict[str, Any]) -> dict[str, Any]:
         return {"role": "server", "error": f"OpenSSL: {exc!r}"}
     finally:
         raw.close()
-        listener.close()
 
 
 def _child_client(request: dict[str, Any]) -> dict[str, Any]:
@@ -267,7 +278,7 @@ def _child_client(request: dict[str, Any]) -> dict[str, Any]:
 def _main() -> None:
     request = json.loads(sys.stdin.readline())
     if request["role"] == "server":
-        print(json.dumps(_child_server(request)), flush=True)
+        _child_server(request)
     else:
         print(json.dumps(_child_client(request)), flush=True)
 

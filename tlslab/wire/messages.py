@@ -348,7 +348,7 @@ class CertificateRequest12(HandshakeMessage):
 # RFC 8446 §4.4.3   struct { SignatureScheme algorithm; opaque signature<0..2^16-1>; } CertificateVerify;
 # (RFC 5246 §7.4.8 has the same layout: a DigitallySigned struct.)
 # draft-ietf-tls-mldsa: what explain() says about a post-quantum signature.
-_MLDSA_NOTE = {
+_MLDSA_NOTE: dict[int, str] = {
     SignatureScheme.mldsa44: "ML-DSA-44 signature (FIPS 204): always 2,420 bytes",
     SignatureScheme.mldsa65: "ML-DSA-65 signature (FIPS 204): always 3,309 bytes",
     SignatureScheme.mldsa87: "ML-DSA-87 signature (FIPS 204): always 4,627 bytes",
