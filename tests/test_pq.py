@@ -407,3 +407,27 @@ def test_explain_annotates_server_hybrid_share_and_mldsa_signature() -> None:
     assert "ciphertext" in ex.field("key_exchange.ML-KEM-768").meaning
     cv = _message(client.trace, "CertificateVerify")
     assert "ML-DSA-65" in explain(cv).field("signature").meaning
+
+
+# -- the ClientHello on the wire -------------------------------------------------------------------
+
+
+def _records(hello: Any) -> bytes:
+    from tlslab.wire.record import fragment
+
+    return b"".join(r.encode() for r in fragment(22, hello.encode(), legacy_record_version=0x0301))
+
+
+def test_hybrid_client_hello_spans_two_segments_on_an_ethernet_mss() -> None:
+    from tlslab.net.capture import send_over_loopback
+
+    hybrid = _records(build_client_hello("lab.example", alpn=["h2"], rng=seeded_rng("seg")))
+    classical = _records(
+        build_client_hello("lab.example", groups=(G.x25519,), alpn=["h2"], rng=seeded_rng("seg"))
+    )
+    big, small = send_over_loopback(hybrid, mss=1460), send_over_loopback(classical, mss=1460)
+    assert len(hybrid) > 1460 and big.data_segments == 2
+    assert small.data_segments == 1
+    if big.captured:  # root / CAP_NET_RAW: the captured payloads are the bytes, in order
+        assert b"".join(s.payload for s in big.segments) == hybrid
+        assert [s.offset for s in big.segments] == [0, len(big.segments[0].payload)]

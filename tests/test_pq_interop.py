@@ -4,7 +4,10 @@ negotiated, not what tlslab believes."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -192,3 +195,31 @@ def test_tls12_with_openssl4_stays_classical() -> None:
         report = server.report()
     assert report.ok, report.error
     assert (report.version, report.group) == ("TLSv1.2", "x25519")
+
+
+def test_cli_server_with_mldsa_certificate_and_groups_flag(tmp_path: Path) -> None:
+    """`tlslab server --groups SecP256r1MLKEM768` with an ML-DSA-65 key; OpenSSL 4 connects."""
+    chain = chain_for("mldsa65")
+    (tmp_path / "chain.pem").write_bytes(
+        chain.leaf.cert_pem() + b"".join(i.cert_pem() for i in chain.intermediates)
+    )
+    (tmp_path / "key.pem").write_bytes(chain.leaf.key_pem())
+    command = [sys.executable, "-m", "tlslab", "server", "--port", "0", "--timeout", "20"]
+    command += ["--cert", str(tmp_path / "chain.pem"), "--key", str(tmp_path / "key.pem")]
+    command += ["--groups", "SecP256r1MLKEM768,x25519"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline().strip().rsplit(":", 1)[1])
+        report = openssl4_client(
+            port,
+            chain.root.certificate,
+            server_name=HOST,
+            groups=(G.X25519MLKEM768, G.SecP256r1MLKEM768, G.x25519),
+        )
+    finally:
+        server.kill()
+        server.wait()
+    assert report.ok, report.error
+    # the server prefers the post-quantum group it has; OpenSSL sent no share for it: HRR, then it
+    assert (report.group, report.certificate_algorithm) == ("SecP256r1MLKEM768", "ML-DSA-65")

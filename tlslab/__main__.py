@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .constants import CipherSuite, NamedGroup, ProtocolVersion
+from .constants import CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
 from .errors import TLSError
 from .wire.explain import explain
 
@@ -151,12 +151,15 @@ def cmd_server(args: argparse.Namespace) -> int:
         if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp384r1"
         else "ecdsa-p256"
     )
+    from .stages.signatures import MLDSA_KEYS
+
+    for scheme, (private_type, _) in MLDSA_KEYS.items():  # an ML-DSA key: "mldsa44/65/87"
+        if isinstance(key, private_type):
+            key_kind = SignatureScheme(scheme).name
     config = ServerConfig(
         versions=_VERSIONS.get(args.tls or "", (ProtocolVersion.TLS13, ProtocolVersion.TLS12)),
         cipher_suites=_suites(args.ciphers, DEFAULT_SERVER_SUITES),
-        groups=_groups(
-            args.groups, (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
-        ),
+        groups=_groups(args.groups, ServerConfig().groups),
         certificate_key=key_kind,
     )
     with socket.create_server((args.host, args.port)) as listener:
@@ -195,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--tls", choices=["1.2", "1.3"])
     c.add_argument("--cafile")
     c.add_argument("--servername")
-    c.add_argument("--groups", help="comma-separated, e.g. x25519,secp256r1")
+    c.add_argument("--groups", help="comma-separated, e.g. X25519MLKEM768,x25519,secp256r1")
     c.add_argument("--ciphers", help="comma-separated IANA names, e.g. TLS_AES_128_GCM_SHA256")
     c.add_argument("--alpn")
     c.add_argument("--keylog")
@@ -212,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--key", required=True)
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--tls", choices=["1.2", "1.3"])
-    s.add_argument("--groups")
+    s.add_argument("--groups", help="comma-separated, e.g. X25519MLKEM768,SecP256r1MLKEM768,x25519")
     s.add_argument("--ciphers")
     s.add_argument("--keylog")
     s.add_argument("--once", action="store_true")
