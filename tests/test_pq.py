@@ -23,7 +23,7 @@ from tlslab.engine.client import ClientConfig, TLSClient
 from tlslab.engine.memory import handshake_in_memory
 from tlslab.engine.server import ServerIdentity, TLSServer
 from tlslab.engine.trace import Trace
-from tlslab.errors import DecryptError, HandshakeFailure, IllegalParameter
+from tlslab.errors import DecryptError, HandshakeFailure, IllegalParameter, TLSError
 from tlslab.pki.certificates import LAB_NOW, Chain, build_chain, issue_certificate
 from tlslab.pki.validation import validate_chain
 from tlslab.rng import seeded_rng
@@ -431,3 +431,38 @@ def test_hybrid_client_hello_spans_two_segments_on_an_ethernet_mss() -> None:
     if big.captured:  # root / CAP_NET_RAW: the captured payloads are the bytes, in order
         assert b"".join(s.payload for s in big.segments) == hybrid
         assert [s.offset for s in big.segments] == [0, len(big.segments[0].payload)]
+
+
+# -- an attacker in the middle changes a hybrid share: the exact alert, closed, nothing delivered --
+
+
+def _zero_x25519_part(flight_index: int, share_length: int) -> Callable[[int, str, bytes], bytes]:
+    """A tamper hook that zeroes the X25519 half (the last 32 bytes) of the X25519MLKEM768 share in
+    one flight, keeping every length intact: the ECDH part becomes the identity point."""
+    group = G.X25519MLKEM768.to_bytes(2, "big") + share_length.to_bytes(2, "big")
+
+    def tamper(index: int, sender: str, data: bytes) -> bytes:
+        if index != flight_index:
+            return data
+        at = data.index(group) + 4 + share_length - 32
+        return data[:at] + bytes(32) + data[at + 32 :]
+
+    return tamper
+
+
+@pytest.mark.parametrize("flight,share_length,victim", [(0, 1216, "server"), (1, 1120, "client")])
+def test_zeroed_x25519_half_of_a_hybrid_share_is_illegal_parameter(
+    flight: int, share_length: int, victim: str
+) -> None:
+    chain = build_chain(seed="pq tamper")
+    client, server = _pair(chain, client=lambda c: c.replace(groups=(G.X25519MLKEM768,)))
+    result = handshake_in_memory(client, server, tamper=_zero_x25519_part(flight, share_length))
+    assert isinstance(result.error, IllegalParameter) and result.failed_side == victim
+    assert "all-zero" in str(result.error)
+    side = client if victim == "client" else server
+    # no keys exist yet on either side, so the alert is a plaintext record: fatal(2) illegal_parameter(47)
+    assert side.data_to_send() == bytes.fromhex("1503030002022f")
+    assert side.closed and not side.handshake_complete
+    assert not client.handshake_complete and not server.handshake_complete
+    with pytest.raises(TLSError, match="closed"):
+        side.receive_data(b"\x17\x03\x03\x00\x01\x00")
