@@ -466,3 +466,42 @@ def test_zeroed_x25519_half_of_a_hybrid_share_is_illegal_parameter(
     assert not client.handshake_complete and not server.handshake_complete
     with pytest.raises(TLSError, match="closed"):
         side.receive_data(b"\x17\x03\x03\x00\x01\x00")
+
+
+# -- known answers ---------------------------------------------------------------------------------
+
+
+def _ietf_mlkem768_example() -> bytes:
+    """The raw encapsulation key from tests/vectors/mlkem768_ietf_example.pem (a published vector)."""
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.serialization import Encoding as E
+    from cryptography.hazmat.primitives.serialization import PublicFormat as F
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    pem = (Path(__file__).parent / "vectors" / "mlkem768_ietf_example.pem").read_bytes()
+    key = load_pem_public_key(pem[pem.index(b"-----BEGIN") :])
+    spki = key.public_bytes(E.DER, F.SubjectPublicKeyInfo)
+    return spki[-1184:]
+
+
+def test_mlkem768_keygen_known_answer() -> None:
+    """FIPS 203 KeyGen from the seed 00 01 .. 3f gives the IETF example key."""
+    _, ek = mlkem_keygen("ML-KEM-768", lambda n: bytes(range(n)))
+    assert ek == _ietf_mlkem768_example()
+
+
+def test_hybrid_share_carries_the_known_mlkem_key_first() -> None:
+    """X25519MLKEM768 draws the ML-KEM seed first, then the X25519 key: with the example seed the
+    first 1,184 bytes of the share are the published key, the last 32 are X25519(k, 9)."""
+    stream = bytes(range(64)) + bytes([0x77] * 32)
+
+    def rng(n: int, _pos: list[int] = [0]) -> bytes:  # noqa: B006 - a cursor into the stream
+        out = stream[_pos[0] : _pos[0] + n]
+        _pos[0] += n
+        return out
+
+    share = generate_key_share(G.X25519MLKEM768, rng)
+    expected_x = x25519.X25519PrivateKey.from_private_bytes(bytes([0x77] * 32)).public_key()
+    assert share.public[:1184] == _ietf_mlkem768_example()
+    assert share.public[1184:] == expected_x.public_bytes_raw()
