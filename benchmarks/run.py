@@ -314,6 +314,76 @@ def in_memory_rate(chain: Chain, seconds: float) -> dict[str, float]:
     return {"handshakes_per_second": count / (time.perf_counter() - start), **spread(samples)}
 
 
+PQ_GROUPS = (
+    NamedGroup.x25519,
+    NamedGroup.X25519MLKEM768,
+    NamedGroup.SecP256r1MLKEM768,
+    NamedGroup.SecP384r1MLKEM1024,
+    NamedGroup.MLKEM768,
+    NamedGroup.MLKEM1024,
+)
+
+
+def post_quantum(chain: Chain, iterations: int) -> dict[str, Any]:
+    """One row per group (x25519 is the baseline): CPU of a whole in-memory TLS 1.3 handshake
+    (both sides, chain validation included), CPU of each side's key-exchange stage alone, and the
+    bytes of the two hellos. Then the same handshake with an ML-DSA-65 chain."""
+    from tlslab.stages.keyexchange import generate_key_share, server_key_share
+
+    def handshake(group: int, chain: Chain, key: str = "ecdsa-p256") -> tuple[float, int, int]:
+        config = ClientConfig(
+            server_name="lab.example",
+            trust_roots=tuple(chain.trust_roots),
+            groups=(group,),
+            key_share_groups=(group,),
+        )
+        server = TLSServer(
+            ServerConfig(groups=(group,), certificate_key=key), ServerIdentity.from_chain(chain)
+        )
+        t0 = time.process_time()
+        result = handshake_in_memory(TLSClient(config), server)
+        elapsed = time.process_time() - t0
+        assert result.completed, result.error
+        return elapsed, len(result.flights[0].data), len(result.flights[1].data)
+
+    rows: dict[str, Any] = {}
+    for group in PQ_GROUPS:
+        samples, client_kx, server_kx = [], [], []
+        sizes = (0, 0)
+        for _ in range(iterations):
+            elapsed, first, second = handshake(group, chain)
+            samples.append(elapsed)
+            sizes = (first, second)
+            t0 = time.process_time()
+            share = generate_key_share(group)
+            t1 = time.process_time()
+            answer, _ = server_key_share(group, share.public)
+            t2 = time.process_time()
+            share.exchange(answer.public)
+            t3 = time.process_time()
+            client_kx.append((t1 - t0) + (t3 - t2))
+            server_kx.append(t2 - t1)
+        rows[NamedGroup(group).name] = {
+            "handshake_cpu": spread(samples),
+            "client_key_exchange_cpu": spread(client_kx),
+            "server_key_exchange_cpu": spread(server_kx),
+            "client_flight_bytes": sizes[0],
+            "server_flight_bytes": sizes[1],
+        }
+    mldsa_chain = build_chain("lab.example", seed="bench mldsa", key_type="mldsa65", now=real_now())
+    samples, sizes = [], (0, 0)
+    for _ in range(iterations):
+        elapsed, first, second = handshake(NamedGroup.X25519MLKEM768, mldsa_chain, "mldsa65")
+        samples.append(elapsed)
+        sizes = (first, second)
+    rows["X25519MLKEM768 + ML-DSA-65 chain"] = {
+        "handshake_cpu": spread(samples),
+        "client_flight_bytes": sizes[0],
+        "server_flight_bytes": sizes[1],
+    }
+    return rows
+
+
 def profile(chain: Chain) -> str:
     identity = ServerIdentity.from_chain(chain)
     config = ClientConfig(server_name="lab.example", trust_roots=tuple(chain.trust_roots))
@@ -466,6 +536,7 @@ def main() -> int:
                 results["handshakes"][key] = {"error": f"{type(exc).__name__}: {exc}"}
             print(f"measured {key}", file=sys.stderr, flush=True)
     results["in_memory"] = in_memory_rate(chain, 3.0 if not args.quick else 1.0)
+    results["post_quantum"] = post_quantum(chain, 10 if args.quick else 60)
     results["import"] = import_cost()
     results["profile"] = profile(chain)
     results["padding_oracle"] = padding_oracle_times(3 if args.quick else 10)
@@ -509,6 +580,20 @@ def print_table(results: dict[str, Any]) -> None:
         f"\nin-memory TLS 1.3 handshake (client + server + chain validation): {m['median_ms']:.2f} ms median, "
         f"{m['handshakes_per_second']:.0f}/s"
     )
+    pq = results["post_quantum"]
+    base = pq["x25519"]["handshake_cpu"]["median_ms"]
+    print(
+        f"\n{'in-memory TLS 1.3, one group':34} {'handshake CPU ms':>17} {'x x25519':>9} "
+        f"{'client kx ms':>13} {'server kx ms':>13} {'ClientHello B':>14} {'server flight B':>16}"
+    )
+    for name, row in pq.items():
+        cpu = row["handshake_cpu"]["median_ms"]
+        client_kx = row.get("client_key_exchange_cpu", {}).get("median_ms", float("nan"))
+        server_kx = row.get("server_key_exchange_cpu", {}).get("median_ms", float("nan"))
+        print(
+            f"{name:34} {cpu:17.2f} {cpu / base:8.2f}x {client_kx:13.3f} {server_kx:13.3f} "
+            f"{row['client_flight_bytes']:14,} {row['server_flight_bytes']:16,}"
+        )
     i = results["import"]
     print(
         f"import: cryptography modules {i['cryptography_modules_ms']:.0f} ms; tlslab engine {i['tlslab_engine_ms']:.0f} ms "

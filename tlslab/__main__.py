@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .constants import CipherSuite, NamedGroup, ProtocolVersion
+from .constants import CipherSuite, NamedGroup, ProtocolVersion, SignatureScheme
 from .errors import TLSError
 from .wire.explain import explain
 
@@ -129,7 +129,10 @@ def add_client(sub: Any) -> None:
     )
     p.add_argument("--servername", metavar="NAME", help="SNI and the name to check (default: HOST)")
     p.add_argument(
-        "--groups", type=_names(NamedGroup, "group"), metavar="LIST", help="e.g. x25519,secp256r1"
+        "--groups",
+        type=_names(NamedGroup, "group"),
+        metavar="LIST",
+        help="e.g. X25519MLKEM768,x25519,secp256r1",
     )
     p.add_argument(
         "--ciphers",
@@ -266,7 +269,10 @@ def add_server(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--tls", choices=["1.2", "1.3"], help="accept only this version")
     p.add_argument(
-        "--groups", type=_names(NamedGroup, "group"), metavar="LIST", help="e.g. x25519,secp256r1"
+        "--groups",
+        type=_names(NamedGroup, "group"),
+        metavar="LIST",
+        help="e.g. X25519MLKEM768,x25519,secp256r1",
     )
     p.add_argument(
         "--ciphers",
@@ -327,6 +333,13 @@ def _key_kind(key: Any) -> str:
         return "ed25519"
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp384r1":
         return "ecdsa-p384"
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return "ecdsa-p256"
+    from .stages.signatures import MLDSA_KEYS
+
+    for scheme, (private_type, _) in MLDSA_KEYS.items():  # an ML-DSA key: "mldsa44/65/87"
+        if isinstance(key, private_type):
+            return SignatureScheme(scheme).name
     return "ecdsa-p256"
 
 
@@ -348,7 +361,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     config = ServerConfig(
         versions=_VERSIONS.get(args.tls or "", _BOTH),
         cipher_suites=args.ciphers or DEFAULT_SERVER_SUITES,
-        groups=args.groups or (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1),
+        groups=args.groups or ServerConfig().groups,
         certificate_key=_key_kind(identity.private_key),
         alpn=tuple(a.encode() for a in args.alpn),
         client_auth=args.require_client_cert,

@@ -12,6 +12,7 @@ Taught in notebook 01_client_hello.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import TypeVar
 
@@ -166,7 +167,8 @@ class CipherSuite(IntEnum):
 
 
 class NamedGroup(IntEnum):
-    """RFC 8446 §4.2.7 and RFC 7919."""
+    """RFC 8446 §4.2.7, RFC 7919, and the post-quantum groups IANA registered for
+    draft-ietf-tls-ecdhe-mlkem (hybrids) and draft-ietf-tls-mlkem (pure ML-KEM)."""
 
     secp256r1 = 0x0017
     secp384r1 = 0x0018
@@ -178,7 +180,12 @@ class NamedGroup(IntEnum):
     ffdhe4096 = 0x0102
     ffdhe6144 = 0x0103
     ffdhe8192 = 0x0104
+    MLKEM512 = 0x0200
+    MLKEM768 = 0x0201
+    MLKEM1024 = 0x0202
+    SecP256r1MLKEM768 = 0x11EB
     X25519MLKEM768 = 0x11EC
+    SecP384r1MLKEM1024 = 0x11ED
 
 
 class SignatureScheme(IntEnum):
@@ -200,6 +207,10 @@ class SignatureScheme(IntEnum):
     rsa_pss_pss_sha256 = 0x0809
     rsa_pss_pss_sha384 = 0x080A
     rsa_pss_pss_sha512 = 0x080B
+    # draft-ietf-tls-mldsa: pure ML-DSA (FIPS 204), TLS 1.3 only
+    mldsa44 = 0x0904
+    mldsa65 = 0x0905
+    mldsa87 = 0x0906
     # TLS 1.2 legacy (hash, signature) pairs seen in the wild (RFC 5246 §7.4.1.4.1)
     dsa_sha256 = 0x0402
     dsa_sha384 = 0x0502
@@ -309,6 +320,38 @@ class CertificateStatusType(IntEnum):
 
     ocsp = 1
 
+
+@dataclass(frozen=True)
+class SharePart:
+    """One component of a post-quantum key share: its name and its sizes in bytes in the
+    client's share, the server's share and the shared secret."""
+
+    name: str
+    client: int
+    server: int
+    secret: int
+
+
+# The layout of every post-quantum key share, in wire order (draft-ietf-tls-ecdhe-mlkem §4.1 and
+# draft-ietf-tls-mlkem). The client sends an ML-KEM encapsulation key, the server answers with a
+# ciphertext; the ECDH parts are ordinary X25519 / uncompressed NIST points. X25519MLKEM768 puts
+# ML-KEM *first*; the two SecP*MLKEM groups put ECDH first (FIPS-approved part first).
+_MLKEM768 = SharePart("ML-KEM-768", 1184, 1088, 32)
+_MLKEM1024 = SharePart("ML-KEM-1024", 1568, 1568, 32)
+KEM_GROUP_PARTS: dict[int, tuple[SharePart, ...]] = {
+    NamedGroup.X25519MLKEM768: (_MLKEM768, SharePart("X25519", 32, 32, 32)),
+    NamedGroup.SecP256r1MLKEM768: (SharePart("secp256r1", 65, 65, 32), _MLKEM768),
+    NamedGroup.SecP384r1MLKEM1024: (SharePart("secp384r1", 97, 97, 48), _MLKEM1024),
+    NamedGroup.MLKEM512: (SharePart("ML-KEM-512", 800, 768, 32),),
+    NamedGroup.MLKEM768: (_MLKEM768,),
+    NamedGroup.MLKEM1024: (_MLKEM1024,),
+}
+HYBRID_GROUPS = (
+    NamedGroup.X25519MLKEM768,
+    NamedGroup.SecP256r1MLKEM768,
+    NamedGroup.SecP384r1MLKEM1024,
+)
+MLDSA_SCHEMES = (SignatureScheme.mldsa44, SignatureScheme.mldsa65, SignatureScheme.mldsa87)
 
 # RFC 8446 §4.1.3: the special Random of a HelloRetryRequest (SHA-256 of "HelloRetryRequest").
 HELLO_RETRY_REQUEST_RANDOM = bytes.fromhex(

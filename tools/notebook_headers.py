@@ -104,6 +104,14 @@ COURSE: list[dict[str, str]] = [
         "time": "About 50 minutes.",
     },
     {
+        "file": "10_post_quantum.ipynb",
+        "title": "10 · Post-quantum TLS as browsers speak it today",
+        "goals": "See why recorded traffic needs a post-quantum key exchange now; run ML-KEM by hand and compare it with Diffie-Hellman; combine the hybrid X25519MLKEM768 secret; watch the bigger ClientHello span two TCP segments and cost a HelloRetryRequest; weigh ML-DSA certificates against ECDSA; and check it all live against OpenSSL 4 in both roles.",
+        "rfcs": "draft-ietf-tls-ecdhe-mlkem (hybrid groups), draft-ietf-tls-mlkem (pure ML-KEM), draft-ietf-tls-mldsa (ML-DSA signatures); FIPS 203 (ML-KEM), FIPS 204 (ML-DSA); RFC 8446 §4.2.8 (key_share), §4.1.4 (HelloRetryRequest), §7.1 (key schedule).",
+        "prerequisites": "Notebooks 04 (key exchange) and 08 (the full handshake); 03 for certificates.",
+        "time": "About 40 minutes.",
+    },
+    {
         "file": "11_resumption_and_0rtt.ipynb",
         "title": "11 · Resumption and 0-RTT: coming back without a certificate",
         "goals": "Decode a NewSessionTicket and derive its PSK; resume a TLS 1.3 session and see what it skips; compute the PSK binder by hand and check it against the wire; weigh psk_ke against psk_dhe_ke; watch TLS 1.2 tickets on a real wire; resume live against OpenSSL both ways; and see why 0-RTT early data can be replayed.",

@@ -40,6 +40,7 @@ from ..stages.hello import (
     build_client_hello_after_retry,
     check_hello_retry_request,
     check_server_hello,
+    default_key_share_groups,
     offer_psk,
 )
 from ..stages.keyexchange import (
@@ -48,6 +49,7 @@ from ..stages.keyexchange import (
     encrypt_pre_master_secret,
     generate_dh_key,
     generate_key_share,
+    is_post_quantum,
     rsa_pre_master_secret,
 )
 from ..stages.keyschedule import KeySchedule13
@@ -170,7 +172,11 @@ class TLSClient(Connection):
         """ClientHello (RFC 8446 §4.1.2): ``hello.build_client_hello`` with fresh key shares,
         and a PSK offer (``hello.offer_psk``) when resuming."""
         c = self.config
-        groups = c.key_share_groups if c.key_share_groups is not None else c.groups[:1]
+        groups = (
+            c.key_share_groups
+            if c.key_share_groups is not None
+            else default_key_share_groups(c.groups)
+        )
         offers_13 = ProtocolVersion.TLS13 in c.versions
         self.key_shares = {g: generate_key_share(g, self.rng) for g in groups} if offers_13 else {}
         self.hello = build_client_hello(
@@ -447,9 +453,11 @@ class TLSClient(Connection):
             raise IllegalParameter(
                 "ServerKeyExchange signed with a scheme we did not offer", seen=ske.algorithm
             )
-        if isinstance(ske, ServerKeyExchangeECDHE) and ske.namedcurve not in self.config.groups:
+        if isinstance(ske, ServerKeyExchangeECDHE) and (
+            ske.namedcurve not in self.config.groups or is_post_quantum(ske.namedcurve)
+        ):
             raise IllegalParameter(
-                "ServerKeyExchange uses a curve we did not offer", seen=ske.namedcurve
+                "ServerKeyExchange uses a curve we did not offer for TLS 1.2", seen=ske.namedcurve
             )
         randoms = (self.hello.random, self._server_hello.random)
         verify_server_key_exchange(

@@ -40,6 +40,7 @@ from ..stages.keyexchange import (
     dhe_pre_master_secret,
     ffdhe_prime,
     generate_key_share,
+    server_key_share,
 )
 from ..stages.keyschedule import KeySchedule13
 from ..stages.negotiation import (
@@ -209,8 +210,9 @@ class TLSServer(Connection):
         """ServerHello, then the handshake secrets (``KeySchedule13.handshake``) and the encrypted
         flight; the client's handshake key protects what it sends next."""
         assert decision.client_share is not None and decision.group is not None
-        share = generate_key_share(decision.group, self.rng)
-        shared_secret = share.exchange(decision.client_share.key_exchange)  # before we answer
+        share, shared_secret = server_key_share(
+            decision.group, decision.client_share.key_exchange, self.rng
+        )
         psk = self._accept_psk(ch)
         entry = KeyShareEntry(share.group, share.public)
         sh = build_server_hello(ch, decision, entry, config=self.config, rng=self.rng)

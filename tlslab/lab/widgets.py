@@ -47,6 +47,7 @@ class ClientHelloLab:
                 options=[
                     (g.name, g)
                     for g in (
+                        NamedGroup.X25519MLKEM768,
                         NamedGroup.x25519,
                         NamedGroup.secp256r1,
                         NamedGroup.secp384r1,
@@ -55,7 +56,7 @@ class ClientHelloLab:
                 ],
                 value=tuple(DEFAULT_GROUPS),
                 description="groups",
-                rows=4,
+                rows=5,
             ),
             "server_name": W.Text(value="example.com", description="SNI"),
             "alpn": W.Text(value="h2,http/1.1", description="ALPN"),

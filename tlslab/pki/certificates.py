@@ -23,7 +23,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
@@ -34,7 +34,15 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from ..rng import Rng, seeded_rng
 
-KeyType = str  # "ecdsa-p256" | "ecdsa-p384" | "rsa" | "rsa-b" | "ed25519"
+KeyType = str  # "ecdsa-p256" | "ecdsa-p384" | "rsa" | "rsa-b" | "ed25519" | "mldsa44|65|87"
+
+# ML-DSA (FIPS 204) keys, derived from a 32-byte seed; certificates per
+# draft-ietf-lamps-dilithium-certificates (no parameters, no pre-hash). Notebook 10_post_quantum.
+MLDSA_KEY_TYPES: dict[str, Any] = {
+    "mldsa44": mldsa.MLDSA44PrivateKey,
+    "mldsa65": mldsa.MLDSA65PrivateKey,
+    "mldsa87": mldsa.MLDSA87PrivateKey,
+}
 
 # A fixed teaching "now": notebooks and tests pass it so nothing ever expires.
 LAB_NOW = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
@@ -108,14 +116,23 @@ def make_key(key_type: KeyType, rng: Rng) -> Any:
         return teaching_rsa_key("a")
     if key_type == "rsa-b":
         return teaching_rsa_key("b")
+    if key_type in MLDSA_KEY_TYPES:
+        return mldsa_key(key_type, rng)
     raise ValueError(
-        f"unsupported key_type {key_type!r}: use ecdsa-p256, ecdsa-p384, rsa, rsa-b or ed25519"
+        f"unsupported key_type {key_type!r}: use ecdsa-p256, ecdsa-p384, rsa, rsa-b, ed25519, "
+        "mldsa44, mldsa65 or mldsa87"
     )
 
 
+def mldsa_key(key_type: KeyType, rng: Rng) -> Any:
+    """An ML-DSA private key ("mldsa44", "mldsa65" or "mldsa87") from a 32-byte seed drawn from
+    ``rng``: the same key every run with a seeded rng. (Signatures are still randomized.)"""
+    return MLDSA_KEY_TYPES[key_type].from_seed_bytes(rng(32))
+
+
 def _signature_hash(key: Any) -> hashes.SHA256 | hashes.SHA384 | None:
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return None
+    if isinstance(key, (ed25519.Ed25519PrivateKey, *MLDSA_KEY_TYPES.values())):
+        return None  # these sign the whole message: no separate hash
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp384r1":
         return hashes.SHA384()
     return hashes.SHA256()
@@ -466,7 +483,7 @@ def self_signed_certificate(
 ) -> Credential:
     """A self-signed server certificate for ``hostname`` (DNS SAN, serverAuth), valid from
     ``now`` - 1 day for ``days`` days. ``key_type``: "ecdsa-p256", "rsa" (the shipped teaching
-    key) or "ed25519"."""
+    key), "ed25519" or "mldsa44"/"mldsa65"/"mldsa87"."""
     rng = rng or seeded_rng(f"self-signed {hostname}")
     key: Any
     if key_type == "ecdsa-p256":
@@ -478,6 +495,9 @@ def self_signed_certificate(
     elif key_type == "rsa":
         key = teaching_rsa_key()
         algorithm = hashes.SHA256()
+    elif key_type in MLDSA_KEY_TYPES:
+        key = mldsa_key(key_type, rng)
+        algorithm = None
     else:
         raise ValueError(f"unsupported key_type {key_type!r}: use 'ecdsa-p256', 'rsa' or 'ed25519'")
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])

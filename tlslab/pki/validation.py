@@ -34,7 +34,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID, SignatureAlgorithmOID
 
@@ -730,6 +730,14 @@ def public_key_allowed(v: _Validator, cert: x509.Certificate) -> None:
             f"ECDSA {key.curve.name}",
             cite="CABF 6.1.5",
         )
+    elif mldsa_parameter_set(key):
+        v.record(
+            cert,
+            "public key",
+            True,
+            f"{mldsa_parameter_set(key)} (FIPS 204)",
+            cite="draft-ietf-lamps-dilithium-certificates",
+        )
     elif v.is_leaf(cert) and isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
         v.record(
             cert,
@@ -1160,7 +1168,7 @@ def child_signature_algorithm(
     v.record(
         child,
         "signature algorithm",
-        oid in _PKCS1_SIGNATURES,
+        oid in _PKCS1_SIGNATURES or oid in MLDSA_SIGNATURES,
         name,
         UnsupportedCertificate,
         "CABF 7.1.3.2",
@@ -1459,3 +1467,22 @@ def validate_peer_chain(
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise BadCertificate(f"{purpose} certificate does not parse: {exc}") from None
     return PeerChain(parsed, report)
+
+
+# -- ML-DSA (post-quantum) certificates -------------------------------------------------------------
+# draft-ietf-lamps-dilithium-certificates: ML-DSA-44/65/87 sign certificates directly (no pre-hash,
+# no parameters). ``cryptography``'s production verifier accepts such chains, so tlslab does too;
+# the CA/Browser Forum has not yet admitted them to the public Web PKI. Notebook 10_post_quantum.
+MLDSA_SIGNATURES = {
+    SignatureAlgorithmOID.ML_DSA_44,
+    SignatureAlgorithmOID.ML_DSA_65,
+    SignatureAlgorithmOID.ML_DSA_87,
+}
+
+
+def mldsa_parameter_set(key: object) -> str | None:
+    """ "ML-DSA-65" (etc.) for an ML-DSA public key, else None."""
+    for name in ("44", "65", "87"):
+        if isinstance(key, getattr(mldsa, f"MLDSA{name}PublicKey")):
+            return f"ML-DSA-{name}"
+    return None

@@ -60,7 +60,7 @@ from ..wire.extensions import (
     SupportedVersionsServer,
 )
 from ..wire.messages import ClientHello, ServerHello
-from .keyexchange import KeyShare, generate_key_share
+from .keyexchange import KeyShare, generate_key_share, is_post_quantum
 from .suites import suite_info
 
 DEFAULT_VERSIONS = (ProtocolVersion.TLS13, ProtocolVersion.TLS12)
@@ -75,7 +75,14 @@ DEFAULT_CIPHER_SUITES = (
     CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
     CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 )
-DEFAULT_GROUPS = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
+# As browsers and OpenSSL 3.5+ send today: the post-quantum hybrid first, then the classical
+# curves (draft-ietf-tls-ecdhe-mlkem; notebook 10_post_quantum).
+DEFAULT_GROUPS = (
+    NamedGroup.X25519MLKEM768,
+    NamedGroup.x25519,
+    NamedGroup.secp256r1,
+    NamedGroup.secp384r1,
+)
 DEFAULT_SIGNATURE_SCHEMES = (
     SignatureScheme.ecdsa_secp256r1_sha256,
     SignatureScheme.ecdsa_secp384r1_sha384,
@@ -86,7 +93,25 @@ DEFAULT_SIGNATURE_SCHEMES = (
     SignatureScheme.rsa_pkcs1_sha256,
     SignatureScheme.rsa_pkcs1_sha384,
     SignatureScheme.rsa_pkcs1_sha512,
+    # ML-DSA (draft-ietf-tls-mldsa), which OpenSSL 3.5+ offers too: TLS 1.3 only, so a
+    # server with an ML-DSA certificate can finish a fully post-quantum handshake.
+    SignatureScheme.mldsa65,
+    SignatureScheme.mldsa87,
+    SignatureScheme.mldsa44,
 )
+
+
+def default_key_share_groups(groups: Sequence[int]) -> tuple[int, ...]:
+    """The groups a client sends key shares for when not told: the first group, and when that is
+    post-quantum also the first classical one, as Chrome, Firefox and OpenSSL 3.5+ do. The hybrid
+    share costs 1,216 bytes, but a server without it still finds an X25519 share and needs no
+    HelloRetryRequest (draft-ietf-tls-ecdhe-mlkem; notebook 10_post_quantum)."""
+    if not groups:
+        return ()
+    if not is_post_quantum(groups[0]):
+        return (groups[0],)
+    classical = [g for g in groups if not is_post_quantum(g)]
+    return (groups[0], *classical[:1])
 
 
 def build_client_hello(
@@ -112,7 +137,10 @@ def build_client_hello(
     - ``key_shares``: :class:`~tlslab.stages.keyexchange.KeyShare` objects whose public
       halves are sent (keep them: their private halves finish the exchange). If
       None, fresh ones are drawn from ``rng`` for ``key_share_groups`` (default:
-      the first group).
+      :func:`default_key_share_groups`: the first group, plus the first classical
+      one when the first is a post-quantum hybrid).
+    - ``groups``: a hello that cannot negotiate TLS 1.3 leaves the post-quantum groups
+      out of ``supported_groups`` (they are TLS 1.3 only).
     - ``session_id``: for TLS 1.3, 32 random bytes by default (the "middlebox
       compatibility mode" of RFC 8446 Appendix D.4); empty for a TLS 1.2-only hello.
     - ``random``: 32 bytes from ``rng`` unless given.
@@ -129,6 +157,8 @@ def build_client_hello(
         extensions.append(ServerName((server_name,)))
     if offers_12:
         extensions.append(ECPointFormats((ECPointFormat.uncompressed,)))
+    if not offers_13:
+        groups = [g for g in groups if not is_post_quantum(g)]
     if groups:
         extensions.append(SupportedGroups(tuple(groups)))
     if offers_12:
@@ -147,7 +177,11 @@ def build_client_hello(
         extensions.append(SupportedVersionsClient(tuple(versions)))
         extensions.append(PskKeyExchangeModes((PskKeyExchangeMode.psk_dhe_ke,)))
         if key_shares is None:
-            wanted = key_share_groups if key_share_groups is not None else tuple(groups[:1])
+            wanted = (
+                key_share_groups
+                if key_share_groups is not None
+                else default_key_share_groups(groups)
+            )
             key_shares = [generate_key_share(g, rng) for g in wanted]
         entries = tuple(KeyShareEntry(k.group, k.public) for k in key_shares)
         extensions.append(KeyShareClientHello(entries))

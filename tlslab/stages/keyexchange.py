@@ -1,5 +1,6 @@
-"""Key exchange: ECDHE (RFC 8446 §4.2.8.2, RFC 8422), FFDHE (RFC 7919) and TLS 1.2 RSA
-key transport (RFC 5246 §7.4.7.1).
+"""Key exchange: ECDHE (RFC 8446 §4.2.8.2, RFC 8422), FFDHE (RFC 7919), post-quantum ML-KEM and
+the hybrids browsers send today (draft-ietf-tls-ecdhe-mlkem, draft-ietf-tls-mlkem), and TLS 1.2
+RSA key transport (RFC 5246 §7.4.7.1).
 
 A :class:`KeyShare` holds one side's private key and the public bytes that go on the
 wire; ``exchange(peer_public)`` gives the shared secret. Key material comes from the
@@ -15,7 +16,15 @@ RSA key transport has no ephemeral key at all: the client picks the pre-master s
 and encrypts it to the server's certificate key, which is why recording a session and
 later stealing that key decrypts it (no forward secrecy; notebooks 04 and 09).
 
-Taught in notebook 04_key_exchange.
+ML-KEM (FIPS 203) is a key *encapsulation*, not a Diffie-Hellman: the client sends an
+encapsulation key, the server answers with a ciphertext that only the client's decapsulation key
+opens. So the server cannot make its share before it has seen the client's:
+:func:`server_key_share` is the server's one call for every group (a fresh key plus DH, or an
+encapsulation). A hybrid share is the ML-KEM part and the ECDH part side by side, and its shared
+secret is the two secrets concatenated in the same order (:data:`~tlslab.constants.KEM_GROUP_PARTS`
+holds every layout). Post-quantum groups are TLS 1.3 only.
+
+Taught in notebooks 04_key_exchange and 10_post_quantum.
 """
 
 from __future__ import annotations
@@ -25,10 +34,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import dh, ec, padding, rsa, x448, x25519
+from cryptography.hazmat.primitives.asymmetric import dh, ec, mlkem, padding, rsa, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ..constants import NamedGroup, describe
+from ..constants import KEM_GROUP_PARTS, NamedGroup, SharePart, describe, lookup
 from ..errors import HandshakeFailure, IllegalParameter, InsufficientSecurity
 from ..rng import Rng, system_rng
 
@@ -79,8 +88,14 @@ class KeyShare:
     public: bytes
 
     def exchange(self, peer_public: bytes) -> bytes:
-        """The shared secret with the peer's public share (RFC 8446 §7.4)."""
+        """The shared secret with the peer's public share (RFC 8446 §7.4); for an ML-KEM group
+        the client's side: decapsulate the server's ciphertext."""
         return key_exchange(self, peer_public)
+
+    def parts(self, *, server: bool = False) -> list[tuple[SharePart, bytes]]:
+        """The named components of ``public`` (one for a classical group; ML-KEM and ECDH for a
+        hybrid). ``server=True`` reads it as the server's share (ciphertext, not key)."""
+        return split_key_share(self.group, self.public, server=server)
 
     def __repr__(self) -> str:
         return f"KeyShare({describe(NamedGroup, self.group)}, public={self.public[:8].hex()}...)"
@@ -126,6 +141,8 @@ def generate_key_share(group: int, rng: Rng = system_rng) -> KeyShare:
         priv = ec.derive_private_key(scalar, curve())
         public = priv.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
         return KeyShare(group, priv, public)
+    if group in KEM_GROUP_PARTS:
+        return generate_kem_share(group, rng)
     if group in _FFDHE_X:
         p = ffdhe_prime(group)
         exponent_bits = _FFDHE_X[group][2]
@@ -202,6 +219,8 @@ def key_exchange(share: KeyShare, peer_public: bytes) -> bytes:
         return ffdhe_shared_secret(share.group, share.private_key, peer_public)
     if share.group == 0:
         return dh_shared_secret(share.private_key, peer_public)
+    if share.group in KEM_GROUP_PARTS:
+        return decapsulate_key_share(share, peer_public)
     return ecdhe_shared_secret(share.group, share.private_key, peer_public)
 
 
@@ -282,3 +301,163 @@ def ecdhe_shared_secret(group: int, private_key: Any, peer_public: bytes) -> byt
     raise HandshakeFailure(
         "no key exchange implemented for this group", seen=describe(NamedGroup, group)
     )
+
+
+# -- post-quantum: ML-KEM and the hybrids (draft-ietf-tls-ecdhe-mlkem, draft-ietf-tls-mlkem) -------
+
+KEM_GROUPS = tuple(KEM_GROUP_PARTS)
+_MLKEM: dict[str, tuple[Any, Any]] = {
+    "ML-KEM-768": (mlkem.MLKEM768PrivateKey, mlkem.MLKEM768PublicKey),
+    "ML-KEM-1024": (mlkem.MLKEM1024PrivateKey, mlkem.MLKEM1024PublicKey),
+}
+_ECDH_PART = {
+    "X25519": NamedGroup.x25519,
+    "secp256r1": NamedGroup.secp256r1,
+    "secp384r1": NamedGroup.secp384r1,
+}
+
+
+def is_post_quantum(group: int) -> bool:
+    """True for the ML-KEM and hybrid groups (TLS 1.3 only: TLS 1.2 has no KEM key exchange)."""
+    return group in KEM_GROUP_PARTS
+
+
+def mlkem_keygen(parameter_set: str = "ML-KEM-768", rng: Rng = system_rng) -> tuple[Any, bytes]:
+    """FIPS 203 ML-KEM.KeyGen: a decapsulation key (kept) and the encapsulation key (sent).
+
+    The key is derived from a 64-byte seed (d || z) drawn from ``rng``, so a seeded rng gives the
+    same key every run."""
+    if parameter_set not in _MLKEM:
+        raise HandshakeFailure(
+            "cryptography implements ML-KEM-768 and ML-KEM-1024 only",
+            expected=" or ".join(_MLKEM),
+            seen=parameter_set,
+        )
+    key = _MLKEM[parameter_set][0].from_seed_bytes(rng(64))
+    return key, bytes(key.public_key().public_bytes_raw())
+
+
+def mlkem_encapsulate(parameter_set: str, encapsulation_key: bytes) -> tuple[bytes, bytes]:
+    """FIPS 203 ML-KEM.Encaps: (ciphertext, shared_secret) for the peer's encapsulation key.
+
+    The key must pass the FIPS 203 §7.2 input check (every coefficient below q = 3329), else
+    illegal_parameter. The encapsulation randomness comes from OpenSSL (``cryptography`` takes no
+    seed for it), so the ciphertext differs on every run even with a seeded rng."""
+    try:
+        key = _MLKEM[parameter_set][1].from_public_bytes(encapsulation_key)
+    except ValueError:
+        raise IllegalParameter(
+            f"{parameter_set} encapsulation key fails the FIPS 203 §7.2 check",
+            expected="every 12-bit coefficient below q = 3329",
+            seen=encapsulation_key,
+        ) from None
+    secret, ciphertext = key.encapsulate()
+    return bytes(ciphertext), bytes(secret)
+
+
+def mlkem_decapsulate(decapsulation_key: Any, ciphertext: bytes) -> bytes:
+    """FIPS 203 ML-KEM.Decaps: the shared secret. A tampered ciphertext does not fail: it yields
+    an unrelated secret ("implicit rejection"), so the handshake fails later, at Finished."""
+    return bytes(decapsulation_key.decapsulate(ciphertext))
+
+
+def split_key_share(
+    group: int, data: bytes, *, server: bool = False
+) -> list[tuple[SharePart, bytes]]:
+    """Cut a post-quantum key share into its parts in wire order (draft-ietf-tls-ecdhe-mlkem §4.1).
+
+    A share of any other length is illegal_parameter. Classical groups give one unnamed part."""
+    if group not in KEM_GROUP_PARTS:
+        name = getattr(lookup(NamedGroup, group), "name", f"group 0x{group:04x}")
+        return [(SharePart(name, len(data), len(data), 0), data)]
+    parts = KEM_GROUP_PARTS[group]
+    sizes = [p.server if server else p.client for p in parts]
+    if len(data) != sum(sizes):
+        side = "server" if server else "client"
+        raise IllegalParameter(
+            f"{NamedGroup(group).name} {side} key share has the wrong length",
+            expected=f"{sum(sizes)} bytes ("
+            + " + ".join(f"{p.name} {n}" for p, n in zip(parts, sizes, strict=True))
+            + ")",
+            seen=len(data),
+        )
+    out, at = [], 0
+    for part, size in zip(parts, sizes, strict=True):
+        out.append((part, data[at : at + size]))
+        at += size
+    return out
+
+
+def generate_kem_share(group: int, rng: Rng = system_rng) -> KeyShare:
+    """The client's post-quantum share: an ML-KEM encapsulation key and, for a hybrid, an ECDH
+    public key, in the group's order. ``private_key`` holds the private halves in the same order."""
+    privates: list[Any] = []
+    publics: list[bytes] = []
+    for part in KEM_GROUP_PARTS[group]:
+        if part.name in _ECDH_PART:
+            ecdh = generate_key_share(_ECDH_PART[part.name], rng)
+            privates.append(ecdh)
+            publics.append(ecdh.public)
+        else:
+            key, encapsulation_key = mlkem_keygen(part.name, rng)
+            privates.append(key)
+            publics.append(encapsulation_key)
+    return KeyShare(group, tuple(privates), b"".join(publics))
+
+
+def combine_secrets(group: int, secrets: list[bytes]) -> bytes:
+    """The hybrid shared secret: the parts' secrets concatenated in wire order (the draft's
+    combiner; HKDF-Extract in the key schedule does the mixing, RFC 8446 §7.1)."""
+    parts = KEM_GROUP_PARTS[group]
+    if [len(s) for s in secrets] != [p.secret for p in parts]:
+        raise ValueError(
+            f"{NamedGroup(group).name} combines "
+            + " || ".join(f"{p.name} ({p.secret} bytes)" for p in parts)
+        )
+    return b"".join(secrets)
+
+
+def encapsulate_key_share(
+    group: int, client_share: bytes, rng: Rng = system_rng
+) -> tuple[KeyShare, bytes]:
+    """The server's side of a post-quantum group: encapsulate to the client's ML-KEM key and, for
+    a hybrid, do ECDH with a fresh key. Returns the server's share (ciphertext and ECDH key in the
+    group's order) and the shared secret. Bad lengths, keys or points are illegal_parameter."""
+    answer: list[bytes] = []
+    secrets: list[bytes] = []
+    for part, piece in split_key_share(group, client_share):
+        if part.name in _ECDH_PART:
+            ecdh = generate_key_share(_ECDH_PART[part.name], rng)
+            secrets.append(ecdhe_shared_secret(ecdh.group, ecdh.private_key, piece))
+            answer.append(ecdh.public)
+        else:
+            ciphertext, secret = mlkem_encapsulate(part.name, piece)
+            secrets.append(secret)
+            answer.append(ciphertext)
+    return KeyShare(group, None, b"".join(answer)), combine_secrets(group, secrets)
+
+
+def decapsulate_key_share(share: KeyShare, server_share: bytes) -> bytes:
+    """The client's side: decapsulate the server's ciphertext and finish ECDH with its key."""
+    if not isinstance(share.private_key, tuple):
+        raise ValueError("a server's post-quantum share has no private half to decapsulate with")
+    secrets: list[bytes] = []
+    pieces = split_key_share(share.group, server_share, server=True)
+    for (part, piece), private in zip(pieces, share.private_key, strict=True):
+        if part.name in _ECDH_PART:
+            secrets.append(private.exchange(piece))
+        else:
+            secrets.append(mlkem_decapsulate(private, piece))
+    return combine_secrets(share.group, secrets)
+
+
+def server_key_share(
+    group: int, client_share: bytes, rng: Rng = system_rng
+) -> tuple[KeyShare, bytes]:
+    """The server's key share for ``group`` and the shared secret, given the client's share
+    (RFC 8446 §4.2.8): a fresh key and (EC)DH for a classical group, an encapsulation for ML-KEM
+    and the hybrids. The one call a TLS 1.3 server makes for any group."""
+    if group in KEM_GROUP_PARTS:
+        return encapsulate_key_share(group, client_share, rng)
+    share = generate_key_share(group, rng)
+    return share, share.exchange(client_share)

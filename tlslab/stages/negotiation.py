@@ -15,6 +15,12 @@ The policy mirrors OpenSSL's where the RFC leaves room:
   (a share the client already sent saves a round trip); only if none fits does the server
   ask for one with a HelloRetryRequest, for the first common group in the *server's* order
   (OpenSSL does so whatever its preference setting; the tests check this against it).
+- post-quantum first (``prefer_post_quantum``, on by default, like OpenSSL 3.5+'s default
+  ``?*X25519MLKEM768 / ?*X25519:...`` tuples): when the client supports a post-quantum group
+  the server has, the server picks among those, asking with a HelloRetryRequest if the client
+  sent no share for one. A client that only sent X25519 does not get to skip the hybrid.
+- post-quantum groups and ML-DSA certificates are TLS 1.3 only; a TLS 1.2 handshake stays
+  classical.
 - TLS 1.2 with an ECDSA certificate: the certificate's curve must be among the client's
   supported_groups (RFC 8422 §5.1: in TLS 1.2 the extension also constrains certificates).
 
@@ -62,13 +68,16 @@ from ..wire.extensions import (
     SupportedVersionsServer,
 )
 from ..wire.messages import ClientHello, ServerHello
-from .keyexchange import FFDHE_GROUPS
+from .keyexchange import ECDHE_GROUPS, FFDHE_GROUPS, is_post_quantum
 from .suites import SUITES, SuiteInfo
 
 SIGNATURE_SCHEMES_FOR_KEY: dict[str, tuple[int, ...]] = {
     "ecdsa-p256": (SignatureScheme.ecdsa_secp256r1_sha256,),
     "ecdsa-p384": (SignatureScheme.ecdsa_secp384r1_sha384,),
     "ed25519": (SignatureScheme.ed25519,),
+    "mldsa44": (SignatureScheme.mldsa44,),
+    "mldsa65": (SignatureScheme.mldsa65,),
+    "mldsa87": (SignatureScheme.mldsa87,),
     "rsa": (
         SignatureScheme.rsa_pss_rsae_sha256,
         SignatureScheme.rsa_pss_rsae_sha384,
@@ -106,7 +115,12 @@ class ServerConfig:
 
     versions: tuple[int, ...] = (ProtocolVersion.TLS13, ProtocolVersion.TLS12)
     cipher_suites: tuple[int, ...] = DEFAULT_SERVER_SUITES
-    groups: tuple[int, ...] = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
+    groups: tuple[int, ...] = (
+        NamedGroup.X25519MLKEM768,
+        NamedGroup.x25519,
+        NamedGroup.secp256r1,
+        NamedGroup.secp384r1,
+    )
     certificate_key: str = "ecdsa-p256"
     alpn: tuple[bytes, ...] = ()
     prefer_server_order: bool = True
@@ -115,6 +129,7 @@ class ServerConfig:
     client_auth: bool = False
     client_trust_roots: tuple[Any, ...] = ()
     tickets: int = 0
+    prefer_post_quantum: bool = True
 
     def replace(self, **changes: Any) -> ServerConfig:
         """A copy with some knobs changed: ``config.replace(prefer_server_order=False)``."""
@@ -126,6 +141,9 @@ class ServerConfig:
 
     @property
     def authentication(self) -> str:
+        """The TLS 1.2 suite family the key serves ("mldsa" serves none: ML-DSA is TLS 1.3 only)."""
+        if self.certificate_key.startswith("mldsa"):
+            return "mldsa"
         return "rsa" if self.certificate_key == "rsa" else "ecdsa"
 
     @property
@@ -282,6 +300,12 @@ def _negotiate_13(ch: ClientHello, config: ServerConfig, why_version: str) -> Ne
             expected=[describe(NamedGroup, g) for g in config.groups],
             seen=[describe(NamedGroup, g) for g in _client_groups(ch)] or "no supported_groups",
         )
+    if config.prefer_post_quantum and any(is_post_quantum(g) for g in groups):
+        groups = [g for g in groups if is_post_quantum(g)]
+        reasons.append(
+            "post-quantum first: the client supports a post-quantum group the server has, "
+            "so only those are candidates"
+        )
     shares = ch.extension(ExtensionType.key_share)
     entries = shares.client_shares if isinstance(shares, KeyShareClientHello) else ()
     usable = [e for e in entries if e.group in groups]
@@ -302,7 +326,7 @@ def _negotiate_13(ch: ClientHello, config: ServerConfig, why_version: str) -> Ne
             alpn,
             reasons=tuple(reasons),
         )
-    wanted = _ordered(_client_groups(ch), config.groups, server_first=True)[0]
+    wanted = _ordered(_client_groups(ch), [g for g in config.groups if g in groups], True)[0]
     reasons.append(
         f"group {describe(NamedGroup, wanted)}: the server's first choice among the common groups, "
         "but the client sent no share for it, so the server asks for one (HelloRetryRequest)"
@@ -322,7 +346,7 @@ def _negotiate_13(ch: ClientHello, config: ServerConfig, why_version: str) -> Ne
 def _negotiate_12(ch: ClientHello, config: ServerConfig, why_version: str) -> Negotiated:
     reasons = [why_version]
     client_groups = _client_groups(ch)
-    ec_groups = [g for g in config.groups if g not in FFDHE_GROUPS]
+    ec_groups = [g for g in config.groups if g in ECDHE_GROUPS]  # no post-quantum in TLS 1.2
     # RFC 8422 §4: a client without supported_groups is taken to accept the server's curves.
     shared_ec = (
         _ordered(client_groups, ec_groups, config.prefer_server_order)

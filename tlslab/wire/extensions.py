@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..constants import (
+    KEM_GROUP_PARTS,
     CertificateStatusType,
     ECPointFormat,
     ExtensionType,
@@ -205,9 +206,33 @@ class KeyShareEntry:
         w.opaque(2, self.key_exchange, "key_exchange", 1)
 
     @classmethod
-    def read(cls, r: Reader) -> KeyShareEntry:
+    def read(cls, r: Reader, *, server: bool = False) -> KeyShareEntry:
         group = lookup(NamedGroup, r.u16("group", NamedGroup))
+        if r.annotating and group in KEM_GROUP_PARTS:
+            return cls(group, _read_kem_share(r, group, server))
         return cls(group, r.opaque(2, "key_exchange", 1))
+
+
+def _read_kem_share(r: Reader, group: int, server: bool) -> bytes:
+    """For explain(): a post-quantum share annotated part by part when its length fits the
+    group's layout (draft-ietf-tls-ecdhe-mlkem §4.1); the bytes read are the same either way."""
+    parts = KEM_GROUP_PARTS[group]
+    sizes = [p.server if server else p.client for p in parts]
+    if int.from_bytes(r.peek(2), "big") != sum(sizes):
+        return r.opaque(2, "key_exchange", 1)
+    chunks = []
+    with r.block(2, "key_exchange", 1) as b:
+        for part, size in zip(parts, sizes, strict=True):
+            if part.name.startswith("ML-KEM"):
+                what = (
+                    "ciphertext (the server encapsulated to the client's key)"
+                    if server
+                    else ("encapsulation key (FIPS 203)")
+                )
+            else:
+                what = "public key (ECDH)"
+            chunks.append(b.fixed(size, f"key_exchange.{part.name}", f"{part.name} {what}"))
+    return b"".join(chunks)
 
 
 #   struct { KeyShareEntry client_shares<0..2^16-1>; } KeyShareClientHello;
@@ -246,7 +271,7 @@ class KeyShareServerHello(Extension):
 
     @classmethod
     def decode_body(cls, r: Reader, context: int) -> KeyShareServerHello:
-        return cls(KeyShareEntry.read(r))
+        return cls(KeyShareEntry.read(r, server=True))
 
 
 #   struct { NamedGroup selected_group; } KeyShareHelloRetryRequest;

@@ -340,6 +340,14 @@ class CertificateRequest12(HandshakeMessage):
 
 # RFC 8446 §4.4.3   struct { SignatureScheme algorithm; opaque signature<0..2^16-1>; } CertificateVerify;
 # (RFC 5246 §7.4.8 has the same layout: a DigitallySigned struct.)
+# draft-ietf-tls-mldsa: what explain() says about a post-quantum signature.
+_MLDSA_NOTE: dict[int, str] = {
+    SignatureScheme.mldsa44: "ML-DSA-44 signature (FIPS 204): always 2,420 bytes",
+    SignatureScheme.mldsa65: "ML-DSA-65 signature (FIPS 204): always 3,309 bytes",
+    SignatureScheme.mldsa87: "ML-DSA-87 signature (FIPS 204): always 4,627 bytes",
+}
+
+
 @dataclass(frozen=True)
 class CertificateVerify(HandshakeMessage):
     msg_type = HandshakeType.certificate_verify
@@ -355,7 +363,7 @@ class CertificateVerify(HandshakeMessage):
     @classmethod
     def decode_body(cls, r: Reader, ctx: DecodeContext) -> CertificateVerify:
         algorithm = lookup(SignatureScheme, r.u16("algorithm", SignatureScheme))
-        return cls(algorithm, r.opaque(2, "signature"))
+        return cls(algorithm, r.opaque(2, "signature", meaning=_MLDSA_NOTE.get(algorithm, "")))
 
 
 # RFC 8422 §5.4 (ECDHE) and RFC 5246 §7.4.3 (DHE)
