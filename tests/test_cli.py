@@ -203,7 +203,7 @@ def test_cli_client_and_server(tmp_path: Path) -> None:
     assert "CLIENT_TRAFFIC_SECRET_0" in text and "CLIENT_RANDOM" in text  # appended, 1.3 then 1.2
     assert "CLIENT_TRAFFIC_SECRET_0" in (tmp_path / "server-keylog.txt").read_text()
     assert re.fullmatch(
-        r"127\.0\.0\.1:\d+ TLS 1\.3 TLS_\w+ x25519: ok, 11 bytes received", lines[0]
+        r"127\.0\.0\.1:\d+ TLS 1\.3 TLS_\w+ X25519MLKEM768: ok, 11 bytes received", lines[0]
     )
     assert re.fullmatch(
         r"127\.0\.0\.1:\d+ TLS 1\.2 TLS_\w+ x25519: ok, 11 bytes received", lines[1]

@@ -20,10 +20,11 @@ from tlslab.constants import (
     SignatureScheme,
 )
 from tlslab.engine.client import ClientConfig, TLSClient
+from tlslab.engine.events import ConnectionNotUsable
 from tlslab.engine.memory import handshake_in_memory
 from tlslab.engine.server import ServerIdentity, TLSServer
 from tlslab.engine.trace import Trace
-from tlslab.errors import DecryptError, HandshakeFailure, IllegalParameter, TLSError
+from tlslab.errors import DecryptError, HandshakeFailure, IllegalParameter
 from tlslab.pki.certificates import LAB_NOW, Chain, build_chain, issue_certificate
 from tlslab.pki.validation import validate_chain
 from tlslab.rng import seeded_rng
@@ -464,7 +465,7 @@ def test_zeroed_x25519_half_of_a_hybrid_share_is_illegal_parameter(
     assert side.data_to_send() == bytes.fromhex("1503030002022f")
     assert side.closed and not side.handshake_complete
     assert not client.handshake_complete and not server.handshake_complete
-    with pytest.raises(TLSError, match="closed"):
+    with pytest.raises(ConnectionNotUsable, match="the connection failed"):
         side.receive_data(b"\x17\x03\x03\x00\x01\x00")
 
 
