@@ -16,12 +16,13 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 PRESENTATION = (
     "tlslab.lab.viz",
     "tlslab.lab.widgets",
     "tlslab.lab.exercises",
     "tlslab.net.sockets",
+    "tlslab.lab.illustrated",
 )
 
 

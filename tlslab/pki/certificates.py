@@ -262,7 +262,11 @@ def issue_certificate(
             x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.55738.666.1"), b"\x05\x00"),
             critical=True,
         )
-    certificate = builder.sign(signer_key, _signature_hash(signer_key))
+    # RFC 6979 deterministic ECDSA: the same teaching PKI yields the same bytes on every run
+    ec_key = isinstance(signer_key, ec.EllipticCurvePrivateKey)
+    certificate = builder.sign(
+        signer_key, _signature_hash(signer_key), ecdsa_deterministic=True if ec_key else None
+    )
     if corrupt_signature:
         der = bytearray(certificate.public_bytes(Encoding.DER))
         der[-3] ^= 0x01
@@ -446,6 +450,10 @@ def self_signed_certificate(
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(key, algorithm)
+        .sign(
+            key,
+            algorithm,
+            ecdsa_deterministic=True if isinstance(key, ec.EllipticCurvePrivateKey) else None,
+        )
     )
     return Credential(cert, key)

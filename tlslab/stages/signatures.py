@@ -129,7 +129,9 @@ def sign(
     if isinstance(private_key, rsa.RSAPrivateKey):
         return private_key.sign(data, _padding(scheme), _HASH[scheme]())
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        return private_key.sign(data, ec.ECDSA(_HASH[scheme]()))
+        # RFC 6979 deterministic ECDSA: same key and message, same signature (reproducible
+        # notebooks); as secure as random nonces, and immune to a bad random generator.
+        return private_key.sign(data, ec.ECDSA(_HASH[scheme](), deterministic_signing=True))
     signature: bytes = private_key.sign(data)  # Ed25519 / Ed448 sign the message itself
     return signature
 
