@@ -65,6 +65,16 @@ def plot_byte_map(
     return ax
 
 
+def byte_map_alt_text(data: Any, *, depth: int | None = None) -> str:
+    """The byte map in words, for the ``alt`` text of its image: each span's field, offset and
+    length, in order (screen readers, and anyone who cannot tell the colours apart)."""
+    exp = data if isinstance(data, Explanation) else explain(data)
+    level = depth if depth is not None else _default_depth(exp)
+    spans = _spans(exp, level)
+    parts = [f"{label} at byte {offset}, {length} bytes" for offset, length, label in spans]
+    return f"Byte map of {len(exp.data)} bytes: " + "; ".join(parts) + "."
+
+
 def _default_depth(exp: Explanation) -> int:
     """Body fields sit at depth 1 in a bare handshake message and at depth 3 inside records."""
     return 3 if exp.rows and exp.rows[0].field.startswith("record") else 1
