@@ -122,6 +122,34 @@ FIGURES = {
 }
 
 
+def _live_cells(cells: list[Any]) -> set[int]:
+    """Cells that talk to a live peer, and every later cell that uses a name one of them set."""
+    live: set[int] = set()
+    tainted: set[str] = set()
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        if LIVE.search(cell.source) or used & tainted:
+            live.add(i)
+            tainted |= {
+                n.id
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+    return live
+
+
+def test_live_cells_taint_later_cells() -> None:
+    cells = [
+        nbformat.v4.new_code_cell("x = connect('127.0.0.1', 1)"),
+        nbformat.v4.new_code_cell("y = 2"),
+        nbformat.v4.new_code_cell("plot(x.trace)"),
+    ]
+    assert _live_cells(cells) == {0, 2}
+
+
 def _execute(path: Path) -> Any:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -169,12 +197,11 @@ def test_notebook_runs_headless_and_deterministically(
     )
     assert figures >= FIGURES.get(path.name, 0), f"{path.name}: only {figures} figures drawn"
     second = _execute(path)
+    live = _live_cells(first.cells)
     differ = [
         f"cell {i} ({cell.get('id')})"
         for i, (cell, again) in enumerate(zip(first.cells, second.cells, strict=True))
-        if cell.cell_type == "code"
-        and not LIVE.search(cell.source)
-        and _outputs(cell) != _outputs(again)
+        if cell.cell_type == "code" and i not in live and _outputs(cell) != _outputs(again)
     ]
     assert not differ, f"{path.name}: outputs differ between two runs in {differ}"
 
