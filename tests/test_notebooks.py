@@ -113,6 +113,7 @@ LIVE = re.compile(
 # The figures each notebook must draw (image/png outputs with the inline backend), at least.
 FIGURES = {
     "00_overview.ipynb": 2,
+    "00b_illustrated_connection.ipynb": 2,
     "01_client_hello.ipynb": 1,
     "04_key_exchange.ipynb": 1,
     "05_key_derivation.ipynb": 2,

@@ -492,6 +492,12 @@ def draw_ladder(
         ),
         n,
     )
+    if any(arrow[1] == "EncryptedExtensions" for arrow in arrows):
+        # TLS 1.3 is 1-RTT: the client's Finished goes out with its first data, no new trip
+        handshake_end = next(
+            (i for i, a in enumerate(arrows) if a[0] == "client" and a[1] == "Finished"),
+            handshake_end,
+        )
     row = 0
     while row < handshake_end:
         if arrows[row][0] != "client":
