@@ -77,7 +77,25 @@ def _byte_map() -> Any:
     return plot_byte_map(build_client_hello("lab.example", rng=seeded_rng(1)))
 
 
+def _key_schedule() -> Any:
+    from tlslab.lab.viz import plot_key_schedule
+    from tlslab.stages.keyschedule import key_schedule_13
+    from tlslab.vectors import rfc8448
+
+    v = rfc8448()
+    shared = bytes.fromhex(v["secrets"]["ecdhe_shared_secret"])
+    hashes = v["transcript_hashes"]
+    schedule = key_schedule_13(
+        shared,
+        bytes.fromhex(hashes["ch_sh"]),
+        bytes.fromhex(hashes["ch_to_server_finished"]),
+        bytes.fromhex(hashes["ch_to_client_finished"]),
+    )
+    return plot_key_schedule(schedule, shared)
+
+
 DRAWINGS: dict[str, Callable[[], Any]] = {
+    "key_schedule_rfc8448": _key_schedule,
     "ladder_tls13_connection": _connection_ladder,
     "ladder_tls12_trace": _trace_ladder,
     "state_machine_client": _state_machine,

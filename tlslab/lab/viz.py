@@ -158,64 +158,117 @@ def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], label:
 
 def plot_key_schedule(schedule: Any, shared_secret: bytes | None = None, *, ax: Any = None) -> Any:
     """Draw the TLS 1.3 key schedule of RFC 8446 §7.1, each box labelled with this session's
-    (shortened) value. ``schedule`` is a :class:`tlslab.stages.keyschedule.Schedule13`."""
+    (shortened) value: the Extract chain down the middle, each Derive-Secret branch to the right
+    with its label and the transcript range it hashes (notebook 05).
+    ``schedule`` is a :class:`tlslab.stages.keyschedule.Schedule13`."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(12, 7.5))
-    extract, derived, traffic = "#dbe9f6", "#eeeeee", "#fde4c8"
-    _box(ax, 0, 6, "0 (no PSK)", None, derived)
-    _box(ax, 0, 5, "Early Secret", schedule.early_secret, extract)
-    _arrow(ax, (0, 5.75), (0, 5.3), "HKDF-Extract")
-    _box(ax, 0, 3.9, 'Derive-Secret(., "derived", "")', None, derived)
-    _arrow(ax, (0, 4.7), (0, 4.15))
-    _box(ax, -2.6, 3.2, "(EC)DHE shared secret", shared_secret, "#e6f4e6")
-    _box(ax, 0, 2.9, "Handshake Secret", schedule.handshake_secret, extract)
-    _arrow(ax, (0, 3.65), (0, 3.2), "HKDF-Extract")
-    _arrow(ax, (-2.6, 2.95), (-0.8, 2.9))
-    _box(
-        ax,
-        3.2,
-        3.35,
+        _, ax = plt.subplots(figsize=(12.5, 8))
+    extract, derived, traffic, secret = "#dbe9f6", "#eeeeee", "#fde4c8", "#e6f4e6"
+    x_out = 4.4
+
+    def down(y_from: float, y_to: float, label: str = "") -> None:
+        ax.annotate(
+            "",
+            xy=(0, y_to + 0.28),
+            xytext=(0, y_from - 0.28),
+            arrowprops={"arrowstyle": "-|>", "color": "#555", "shrinkA": 0, "shrinkB": 0},
+        )
+        if label:
+            ax.text(
+                0.12,
+                (y_from + y_to) / 2,
+                label,
+                fontsize=7.5,
+                color="#444",
+                va="center",
+                style="italic",
+            )
+
+    def branch(y_from: float, y_to: float, name: str, value: bytes, label: str, rng: str) -> None:
+        _box(ax, x_out, y_to, name, value, traffic)
+        ax.annotate(
+            "",
+            xy=(x_out - 1.75, y_to),
+            xytext=(1.0, y_from),
+            arrowprops={"arrowstyle": "-|>", "color": "#555", "shrinkA": 0, "shrinkB": 0},
+        )
+        ax.text(
+            x_out,
+            y_to + 0.24,
+            f"Derive-Secret(., {label}, {rng})",
+            fontsize=7,
+            color="#444",
+            ha="center",
+            va="bottom",
+            style="italic",
+        )
+
+    _box(ax, 0, 7.0, "0 (no PSK)", None, derived)
+    down(7.0, 6.0, "HKDF-Extract(salt 0, IKM = 0 or PSK)")
+    _box(ax, 0, 6.0, "Early Secret", schedule.early_secret, extract)
+    down(6.0, 5.0)
+    _box(ax, 0, 5.0, 'Derive-Secret(., "derived", "")', None, derived)
+    down(5.0, 4.0, "HKDF-Extract(salt, IKM)")
+    _box(ax, -3.2, 4.55, "(EC)DHE shared secret", shared_secret, secret)
+    ax.annotate(
+        "",
+        xy=(-0.95, 4.0),
+        xytext=(-2.25, 4.45),
+        arrowprops={"arrowstyle": "-|>", "color": "#555", "shrinkA": 0, "shrinkB": 0},
+    )
+    ax.text(-1.7, 4.4, "IKM", fontsize=7.5, color="#444", style="italic")
+    _box(ax, 0, 4.0, "Handshake Secret", schedule.handshake_secret, extract)
+    hello = "ClientHello..ServerHello"
+    branch(
+        4.0,
+        4.45,
         "client_handshake_traffic_secret",
         schedule.client_handshake_traffic_secret,
-        traffic,
+        '"c hs traffic"',
+        hello,
     )
-    _box(
-        ax,
-        3.2,
-        2.55,
+    branch(
+        4.0,
+        3.55,
         "server_handshake_traffic_secret",
         schedule.server_handshake_traffic_secret,
-        traffic,
+        '"s hs traffic"',
+        hello,
     )
-    _arrow(ax, (0.9, 2.95), (1.85, 3.3), '"c hs traffic"')
-    _arrow(ax, (0.9, 2.85), (1.85, 2.55), '"s hs traffic"')
-    _box(ax, 0, 1.8, 'Derive-Secret(., "derived", "")', None, derived)
-    _arrow(ax, (0, 2.6), (0, 2.05))
-    _box(ax, 0, 0.6, "Master Secret", schedule.master_secret, extract)
-    _arrow(ax, (0, 1.55), (0, 0.9), "HKDF-Extract(., 0)")
+    down(4.0, 3.0)
+    _box(ax, 0, 3.0, 'Derive-Secret(., "derived", "")', None, derived)
+    down(3.0, 2.0, "HKDF-Extract(salt, IKM = 0)")
+    _box(ax, 0, 2.0, "Master Secret", schedule.master_secret, extract)
+    server_fin, client_fin = "ClientHello..server Finished", "ClientHello..client Finished"
     rows = [
         (
             "client_application_traffic_secret_0",
             schedule.client_application_traffic_secret_0,
             '"c ap traffic"',
+            server_fin,
         ),
         (
             "server_application_traffic_secret_0",
             schedule.server_application_traffic_secret_0,
             '"s ap traffic"',
+            server_fin,
         ),
-        ("exporter_master_secret", schedule.exporter_master_secret, '"exp master"'),
-        ("resumption_master_secret", schedule.resumption_master_secret, '"res master"'),
+        ("exporter_master_secret", schedule.exporter_master_secret, '"exp master"', server_fin),
+        ("resumption_master_secret", schedule.resumption_master_secret, '"res master"', client_fin),
     ]
-    for i, (name, value, label) in enumerate(rows):
-        y = 1.2 - i * 0.6
-        _box(ax, 3.2, y, name, value, traffic)
-        _arrow(ax, (0.9, 0.6), (1.75, y), label)
-    ax.set_xlim(-4.2, 5.2)
-    ax.set_ylim(-1.0, 6.5)
+    for i, (name, value, label, transcript) in enumerate(rows):
+        branch(2.0, 2.7 - i * 0.8, name, value, label, transcript)
+    ax.set_xlim(-4.6, 6.3)
+    ax.set_ylim(-0.3, 7.5)
     ax.axis("off")
     ax.set_title(
         f"TLS 1.3 key schedule (RFC 8446 §7.1), {schedule.hash_name}, this session's values"
+    )
+    ax.figure.set_label(
+        "TLS 1.3 key schedule: Early Secret, then Handshake Secret from the (EC)DHE shared secret, "
+        "giving the client and server handshake traffic secrets (transcript ClientHello..ServerHello), "
+        "then Master Secret, giving the application traffic secrets and exporter secret (transcript "
+        "up to the server Finished) and the resumption secret (up to the client Finished)."
     )
     return ax
 
