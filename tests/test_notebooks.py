@@ -161,16 +161,33 @@ def _execute(path: Path) -> Any:
 
 
 def _outputs(cell: Any) -> list[str]:
-    """A cell's outputs as comparable text: streams, text/plain, HTML and PNG (base64)."""
+    """A cell's outputs as comparable text: stdout and stderr (each joined: the kernel may split
+    one print into several stream messages, differently on every run), then text/plain, HTML
+    and PNG (base64) of each displayed value."""
+    streams: dict[str, str] = {}
     shown = []
     for out in cell.get("outputs", []):
         if out.get("output_type") == "stream":
-            shown.append(out.get("text", ""))
+            streams[out.get("name", "stdout")] = streams.get(
+                out.get("name", "stdout"), ""
+            ) + out.get("text", "")
         for mime in ("text/plain", "text/html", "image/png"):
             value = out.get("data", {}).get(mime)
             if value is not None:
                 shown.append(f"{mime}: {value}")
-    return shown
+    return [f"{name}: {text}" for name, text in sorted(streams.items())] + shown
+
+
+def test_outputs_join_split_streams() -> None:
+    one = {"outputs": [{"output_type": "stream", "name": "stdout", "text": "a\nb\n"}]}
+    two = {
+        "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": "a\n"},
+            {"output_type": "stream", "name": "stdout", "text": "b\n"},
+        ]
+    }
+    assert _outputs(one) == _outputs(two)
+    assert _outputs(one) != _outputs({"outputs": [{"output_type": "stream", "text": "a\n"}]})
 
 
 @pytest.mark.notebook
