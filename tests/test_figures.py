@@ -105,7 +105,7 @@ DRAWINGS: dict[str, Callable[[], Any]] = {
 
 def _png(ax: Any) -> np.ndarray:
     buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format="png", dpi=60)
+    ax.figure.savefig(buffer, format="png", dpi=60, bbox_inches="tight")
     plt.close(ax.figure)
     buffer.seek(0)
     return np.asarray(plt.imread(buffer))

@@ -1033,7 +1033,10 @@ _FIELD_PROSE: list[tuple[str, str]] = [
         r"^legacy_record_version$",
         "Record-layer version: 0x0303 (TLS 1.2) in almost every record, even in TLS 1.3, because middleboxes reject anything else (RFC 8446 §5.1). A first ClientHello may say 0x0301 for the same reason.",
     ),
-    (r"^fragment$", "The record's payload: here whole handshake messages."),
+    (
+        r"^fragment$",
+        "The record's payload (for handshake records: handshake messages, which may span records).",
+    ),
     (
         r"^msg_type$",
         "Handshake message type (RFC 8446 §4): 1 ClientHello, 2 ServerHello, 4 NewSessionTicket, 8 EncryptedExtensions, 11 Certificate, 12 ServerKeyExchange, 14 ServerHelloDone, 15 CertificateVerify, 16 ClientKeyExchange, 20 Finished.",
@@ -1209,11 +1212,14 @@ _STYLE = (
     ".tlsill-hex{font-family:ui-monospace,monospace;font-size:12px;line-height:1.6;"
     "word-break:break-all;background:#f6f7f9;padding:6px;border-radius:4px}"
     ".tlsill-hex span{cursor:default;border-radius:2px}"
-    ".tlsill-tab{border-collapse:collapse;width:100%;margin-top:6px}"
-    ".tlsill-tab td{border-top:1px solid #eee;padding:2px 6px;vertical-align:top;text-align:left}"
-    ".tlsill-tab td.n{font-family:ui-monospace,monospace;white-space:nowrap}"
-    ".tlsill-tab td.m{font-family:ui-monospace,monospace;max-width:30em;overflow-wrap:anywhere}"
-    ".tlsill-step{font-family:ui-monospace,monospace;word-break:break-all}"
+    # ".tlsill .tlsill-tab td" outranks JupyterLab's ".jp-RenderedHTMLCommon td" (right-aligned)
+    ".tlsill .tlsill-tab{border-collapse:collapse;width:100%;margin-top:6px;table-layout:auto}"
+    ".tlsill .tlsill-tab td,.tlsill .tlsill-tab th{border-top:1px solid #eee;padding:2px 6px;"
+    "vertical-align:top;text-align:left;max-width:none}"
+    ".tlsill .tlsill-tab td.n{font-family:ui-monospace,monospace;white-space:nowrap}"
+    ".tlsill .tlsill-tab td.m{font-family:ui-monospace,monospace;max-width:30em;"
+    "overflow-wrap:anywhere}"
+    ".tlsill .tlsill-tab td.tlsill-step{font-family:ui-monospace,monospace;word-break:break-all}"
     ".tlsill-story{margin:4px 0 6px 0}"
     ".tlsill details{margin-top:6px}.tlsill summary{cursor:pointer;font-weight:600}"
     ".tlsill-alt0{color:#1d4f91}.tlsill-alt1{color:#8a3b12}" + "</style>"

@@ -55,11 +55,29 @@ def plot_byte_map(
                 color="white",
                 rotation=90 if length / total < 0.1 else 0,
             )
+    # a legend for every span, in order: narrow spans have no room for a label of their own
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(facecolor=_PALETTE[i % len(_PALETTE)], label=f"{offset}: {label} ({length} B)")
+        for i, (offset, length, label) in enumerate(spans)
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.38),
+        ncol=min(4, max(1, len(handles))),
+        fontsize=7,
+        frameon=False,
+        handlelength=1.2,
+        columnspacing=1.2,
+    )
     ax.set_xlim(0, total)
     ax.set_ylim(0, 1)
     ax.set_yticks([])
     ax.set_xlabel("byte offset")
     ax.set_title(title or f"{len(exp.data)} bytes, one colour per field")
+    ax.figure.set_label(byte_map_alt_text(exp, depth=level))
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     return ax
