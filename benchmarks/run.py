@@ -410,7 +410,7 @@ def notebook_times() -> dict[str, float]:
 
     os.environ.setdefault("MPLBACKEND", "Agg")
     out = {}
-    for path in sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for path in sorted((Path(__file__).parent.parent / "notebooks").glob("[0-9][0-9]*_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         start = time.perf_counter()
         NotebookClient(

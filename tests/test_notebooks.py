@@ -6,10 +6,11 @@ from __future__ import annotations
 import ast
 import importlib
 import json
-import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -23,6 +24,7 @@ PRESENTATION = (
     "tlslab.lab.exercises",
     "tlslab.net.sockets",
     "tlslab.net.openssl_lab",
+    "tlslab.lab.illustrated",
 )
 
 
@@ -103,23 +105,124 @@ def test_redefinition_check_catches_a_clash() -> None:
     assert "explain" in _defined_names("def explain(x):\n    return x\n") & _exported_names()
 
 
-@pytest.mark.notebook
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_headless(path: Path) -> None:
+# Cells that talk to a live OpenSSL peer (its own randomness, today's date) or time something:
+# their outputs may differ run to run. Everything else must be identical, byte for byte.
+LIVE = re.compile(
+    r"\bconnect\(|openssl_|record_openssl_session|capture_client_hello|ask_openssl_server|"
+    r"serve_in_thread|real_now\(|perf_counter|timeit"
+)
+# The figures each notebook must draw (image/png outputs with the inline backend), at least.
+FIGURES = {
+    "00_overview.ipynb": 2,
+    "00b_illustrated_connection.ipynb": 2,
+    "01_client_hello.ipynb": 1,
+    "04_key_exchange.ipynb": 1,
+    "05_key_derivation.ipynb": 2,
+    "07_record_protection.ipynb": 1,
+    "08_full_handshake.ipynb": 2,
+    "09_attacks_and_failures.ipynb": 1,
+}
+
+
+def _live_cells(cells: list[Any]) -> set[int]:
+    """Cells that talk to a live peer, and every later cell that uses a name one of them set."""
+    live: set[int] = set()
+    tainted: set[str] = set()
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        if LIVE.search(cell.source) or used & tainted:
+            live.add(i)
+            tainted |= {
+                n.id
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+            }
+    return live
+
+
+def test_live_cells_taint_later_cells() -> None:
+    cells = [
+        nbformat.v4.new_code_cell("x = connect('127.0.0.1', 1)"),
+        nbformat.v4.new_code_cell("y = 2"),
+        nbformat.v4.new_code_cell("plot(x.trace)"),
+    ]
+    assert _live_cells(cells) == {0, 2}
+
+
+def _execute(path: Path) -> Any:
     nb = nbformat.read(path, as_version=4)
-    os.environ.setdefault("MPLBACKEND", "Agg")
     client = NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
     )
     client.execute()
+    return nb
+
+
+def _outputs(cell: Any) -> list[str]:
+    """A cell's outputs as comparable text: stdout and stderr (each joined: the kernel may split
+    one print into several stream messages, differently on every run), then text/plain, HTML
+    and PNG (base64) of each displayed value."""
+    streams: dict[str, str] = {}
+    shown = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            streams[out.get("name", "stdout")] = streams.get(
+                out.get("name", "stdout"), ""
+            ) + out.get("text", "")
+        for mime in ("text/plain", "text/html", "image/png"):
+            value = out.get("data", {}).get(mime)
+            if value is not None:
+                shown.append(f"{mime}: {value}")
+    return [f"{name}: {text}" for name, text in sorted(streams.items())] + shown
+
+
+def test_outputs_join_split_streams() -> None:
+    one = {"outputs": [{"output_type": "stream", "name": "stdout", "text": "a\nb\n"}]}
+    two = {
+        "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": "a\n"},
+            {"output_type": "stream", "name": "stdout", "text": "b\n"},
+        ]
+    }
+    assert _outputs(one) == _outputs(two)
+    assert _outputs(one) != _outputs({"outputs": [{"output_type": "stream", "text": "a\n"}]})
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_headless_and_deterministically(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs top to bottom with the inline backend (figures really are drawn), draws the figures it
+    should, then runs again: every output of every offline cell is identical both times."""
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    first = _execute(path)
     errors = [
         out
-        for cell in nb.cells
+        for cell in first.cells
         if cell.cell_type == "code"
         for out in cell.get("outputs", [])
         if out.get("output_type") == "error"
     ]
     assert not errors
+    figures = sum(
+        "image/png" in out.get("data", {})
+        for cell in first.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+    )
+    assert figures >= FIGURES.get(path.name, 0), f"{path.name}: only {figures} figures drawn"
+    second = _execute(path)
+    live = _live_cells(first.cells)
+    differ = [
+        f"cell {i} ({cell.get('id')})"
+        for i, (cell, again) in enumerate(zip(first.cells, second.cells, strict=True))
+        if cell.cell_type == "code" and i not in live and _outputs(cell) != _outputs(again)
+    ]
+    assert not differ, f"{path.name}: outputs differ between two runs in {differ}"
 
 
 def test_import_tlslab_is_light() -> None:

@@ -14,6 +14,56 @@ import nbformat
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
+# The six steps of the classic handshake story: the course's backbone. Each notebook's header
+# carries a "you are here" strip generated from this table and the notebook's "steps".
+SIX_STEPS: list[tuple[str, str]] = [
+    ("1", "ClientHello"),
+    ("2", "ServerHello"),
+    ("3", "Certificate (+ ServerKeyExchange)"),
+    ("4", "verify; pre-master -> master secret"),
+    ("5", "session keys"),
+    ("6", "Finished"),
+]
+
+STEPS: dict[str, str] = {
+    "00_overview.ipynb": "123456",
+    "00a_crypto_primer.ipynb": "",  # the tools every step is built from
+    "00b_illustrated_connection.ipynb": "123456",
+    "01_client_hello.ipynb": "1",
+    "02_server_hello.ipynb": "2",
+    "03_certificates.ipynb": "34",
+    "04_key_exchange.ipynb": "34",
+    "05_key_derivation.ipynb": "45",
+    "06_finished.ipynb": "6",
+    "07_record_protection.ipynb": "5",
+    "08_full_handshake.ipynb": "123456",
+    "09_attacks_and_failures.ipynb": "123456",
+    "10_post_quantum.ipynb": "34",
+    "11_resumption_and_0rtt.ipynb": "1456",
+    "12_client_certificates.ipynb": "34",
+    "13_alerts_and_key_update.ipynb": "5",
+    "14_sni_and_ech.ipynb": "1",
+    "15_your_own_handshake.ipynb": "123456",
+}
+
+
+def you_are_here(file: str) -> str:
+    """The strip of six steps with this notebook's steps in bold."""
+    here = STEPS.get(file, "")
+    parts = [
+        f"**{number} {name}**" if number in here else f"{number} {name}"
+        for number, name in SIX_STEPS
+    ]
+    label = (
+        "The whole handshake"
+        if len(here) == len(SIX_STEPS)
+        else "You are here"
+        if here
+        else "The tools behind every step"
+    )
+    return f"{label}: " + " → ".join(parts)
+
+
 COURSE: list[dict[str, str]] = [
     {
         "file": "00_overview.ipynb",
@@ -30,6 +80,14 @@ COURSE: list[dict[str, str]] = [
         "rfcs": "RFC 5869 (HKDF); RFC 2104 (HMAC); RFC 5116 (AEAD); RFC 8446 §4.2.3 (signature schemes), §5.3 (per-record nonce), §7.1 (HKDF-Expand-Label); RFC 8032 (Ed25519); RFC 7748 (X25519).",
         "prerequisites": "Notebook 00. Python basics; no cryptography assumed.",
         "time": "About 30 minutes.",
+    },
+    {
+        "file": "00b_illustrated_connection.ipynb",
+        "title": "00b · One connection, byte by byte",
+        "goals": "Read one whole TLS 1.3 connection and one whole TLS 1.2 connection record by record: every field of every record explained, every encrypted record opened step by step (secret, key, IV, nonce, additional data, tag), one CBC MAC-then-encrypt record opened by hand; take the connection away as a web page and a Wireshark capture with its key log.",
+        "rfcs": "RFC 8446 §2 (overview), §4 (handshake messages), §5.1-5.4 (records), §7.1-7.3 (secrets and keys); RFC 5246 §6.2.3, §7.4; RFC 5288 §3; RFC 7627.",
+        "prerequisites": "Notebook 00. Nothing else: later notebooks take each step apart.",
+        "time": "About 30 minutes (longer if you read every field).",
     },
     {
         "file": "01_client_hello.ipynb",
@@ -174,6 +232,8 @@ def header(index: int) -> str:
             f"**Prerequisites.** {entry['prerequisites']}",
             "",
             f"**Time.** {entry['time']}",
+            "",
+            you_are_here(entry["file"]),
             "",
             " · ".join(nav),
         ]

@@ -21,6 +21,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from ..errors import TLSError
+from ..rng import Rng
 from ..wire.extensions import Extension, SupportedVersionsClient
 from ..wire.messages import ClientHello
 
@@ -94,6 +96,29 @@ class PaddingOracle:
         return plaintext[0] == 0 and plaintext[1] == 2
 
 
+def encrypt_pkcs1_seeded(message: bytes, public_key: rsa.RSAPublicKey, rng: Rng) -> bytes:
+    """PKCS#1 v1.5 encryption (RFC 8017 §7.2.1) with the random padding drawn from ``rng``.
+
+    ``00 02 <nonzero padding from rng> 00 <message>``, raised to e mod n: the textbook operation,
+    written out so notebook 09's victim ciphertext (and so the attack's query count) is the same on
+    every run. Real encryption takes its padding from the operating system (``cryptography``'s
+    ``PKCS1v15``), which is what tlslab's handshake uses."""
+    numbers = public_key.public_numbers()
+    k = (numbers.n.bit_length() + 7) // 8
+    if len(message) > k - 11:
+        raise ValueError(f"message too long for a {8 * k}-bit key: at most {k - 11} bytes")
+    padding = b""
+    while len(padding) < k - 3 - len(message):
+        padding += bytes(b for b in rng(k) if b != 0)
+    block = b"\x00\x02" + padding[: k - 3 - len(message)] + b"\x00" + message
+    return pow(int.from_bytes(block, "big"), numbers.e, numbers.n).to_bytes(k, "big")
+
+
+class AttackBudgetExceeded(TLSError):
+    """The attack hit its query budget before recovering the plaintext (no alert: not a protocol
+    failure, a lab that stopped on purpose)."""
+
+
 @dataclass
 class AttackResult:
     plaintext: bytes
@@ -109,20 +134,29 @@ def _ceil_div(a: int, b: int) -> int:
 
 
 def bleichenbacher(
-    ciphertext: bytes, oracle: PaddingOracle, progress: Callable[[int, float], Any] | None = None
+    ciphertext: bytes,
+    oracle: PaddingOracle,
+    progress: Callable[[int, float], Any] | None = None,
+    *,
+    max_queries: int = 200_000,
 ) -> AttackResult:
     """Recover the plaintext of a PKCS#1 v1.5 ``ciphertext`` using only ``oracle`` (Bleichenbacher 1998).
 
     Each step multiplies the ciphertext by s^e (so the plaintext by s), asks the oracle, and every
     "yes" narrows the interval that must contain the plaintext m, until one value is left.
-    ``progress(queries, log2_width)`` is called after each step (for a progress bar and the plot)."""
+    ``progress(queries, log2_width)`` is called after each step (for a progress bar and the plot).
+    After ``max_queries`` oracle calls it gives up with :class:`AttackBudgetExceeded`, so a lab
+    cell always ends (each query is one 512-bit RSA decryption, a few microseconds)."""
     n, e, k = oracle.n, oracle.e, oracle.k
     c0 = int.from_bytes(ciphertext, "big")
+    start = oracle.queries
     B = 2 ** (8 * (k - 2))
     intervals = [(2 * B, 3 * B - 1)]
     widths = [math.log2(B)]
 
     def conformant(s: int) -> bool:
+        if oracle.queries - start >= max_queries:
+            raise AttackBudgetExceeded(f"no result after {max_queries} oracle queries")
         return oracle((c0 * pow(s, e, n)) % n)
 
     s = _ceil_div(n, 3 * B)  # step 2a: the smallest s that can give a conformant plaintext

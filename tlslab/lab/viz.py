@@ -55,14 +55,42 @@ def plot_byte_map(
                 color="white",
                 rotation=90 if length / total < 0.1 else 0,
             )
+    # a legend for every span, in order: narrow spans have no room for a label of their own
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(facecolor=_PALETTE[i % len(_PALETTE)], label=f"{offset}: {label} ({length} B)")
+        for i, (offset, length, label) in enumerate(spans)
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.38),
+        ncol=min(4, max(1, len(handles))),
+        fontsize=7,
+        frameon=False,
+        handlelength=1.2,
+        columnspacing=1.2,
+    )
     ax.set_xlim(0, total)
     ax.set_ylim(0, 1)
     ax.set_yticks([])
     ax.set_xlabel("byte offset")
     ax.set_title(title or f"{len(exp.data)} bytes, one colour per field")
+    ax.figure.set_label(byte_map_alt_text(exp, depth=level))
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     return ax
+
+
+def byte_map_alt_text(data: Any, *, depth: int | None = None) -> str:
+    """The byte map in words, for the ``alt`` text of its image: each span's field, offset and
+    length, in order (screen readers, and anyone who cannot tell the colours apart)."""
+    exp = data if isinstance(data, Explanation) else explain(data)
+    level = depth if depth is not None else _default_depth(exp)
+    spans = _spans(exp, level)
+    parts = [f"{label} at byte {offset}, {length} bytes" for offset, length, label in spans]
+    return f"Byte map of {len(exp.data)} bytes: " + "; ".join(parts) + "."
 
 
 def _default_depth(exp: Explanation) -> int:
@@ -148,64 +176,117 @@ def _arrow(ax: Any, start: tuple[float, float], end: tuple[float, float], label:
 
 def plot_key_schedule(schedule: Any, shared_secret: bytes | None = None, *, ax: Any = None) -> Any:
     """Draw the TLS 1.3 key schedule of RFC 8446 §7.1, each box labelled with this session's
-    (shortened) value. ``schedule`` is a :class:`tlslab.stages.keyschedule.Schedule13`."""
+    (shortened) value: the Extract chain down the middle, each Derive-Secret branch to the right
+    with its label and the transcript range it hashes (notebook 05).
+    ``schedule`` is a :class:`tlslab.stages.keyschedule.Schedule13`."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(12, 7.5))
-    extract, derived, traffic = "#dbe9f6", "#eeeeee", "#fde4c8"
-    _box(ax, 0, 6, "0 (no PSK)", None, derived)
-    _box(ax, 0, 5, "Early Secret", schedule.early_secret, extract)
-    _arrow(ax, (0, 5.75), (0, 5.3), "HKDF-Extract")
-    _box(ax, 0, 3.9, 'Derive-Secret(., "derived", "")', None, derived)
-    _arrow(ax, (0, 4.7), (0, 4.15))
-    _box(ax, -2.6, 3.2, "(EC)DHE shared secret", shared_secret, "#e6f4e6")
-    _box(ax, 0, 2.9, "Handshake Secret", schedule.handshake_secret, extract)
-    _arrow(ax, (0, 3.65), (0, 3.2), "HKDF-Extract")
-    _arrow(ax, (-2.6, 2.95), (-0.8, 2.9))
-    _box(
-        ax,
-        3.2,
-        3.35,
+        _, ax = plt.subplots(figsize=(12.5, 8))
+    extract, derived, traffic, secret = "#dbe9f6", "#eeeeee", "#fde4c8", "#e6f4e6"
+    x_out = 4.4
+
+    def down(y_from: float, y_to: float, label: str = "") -> None:
+        ax.annotate(
+            "",
+            xy=(0, y_to + 0.28),
+            xytext=(0, y_from - 0.28),
+            arrowprops={"arrowstyle": "-|>", "color": "#555", "shrinkA": 0, "shrinkB": 0},
+        )
+        if label:
+            ax.text(
+                0.12,
+                (y_from + y_to) / 2,
+                label,
+                fontsize=7.5,
+                color="#444",
+                va="center",
+                style="italic",
+            )
+
+    def branch(y_from: float, y_to: float, name: str, value: bytes, label: str, rng: str) -> None:
+        _box(ax, x_out, y_to, name, value, traffic)
+        ax.annotate(
+            "",
+            xy=(x_out - 1.75, y_to),
+            xytext=(1.0, y_from),
+            arrowprops={"arrowstyle": "-|>", "color": "#555", "shrinkA": 0, "shrinkB": 0},
+        )
+        ax.text(
+            x_out,
+            y_to + 0.24,
+            f"Derive-Secret(., {label}, {rng})",
+            fontsize=7,
+            color="#444",
+            ha="center",
+            va="bottom",
+            style="italic",
+        )
+
+    _box(ax, 0, 7.0, "0 (no PSK)", None, derived)
+    down(7.0, 6.0, "HKDF-Extract(salt 0, IKM = 0 or PSK)")
+    _box(ax, 0, 6.0, "Early Secret", schedule.early_secret, extract)
+    down(6.0, 5.0)
+    _box(ax, 0, 5.0, 'Derive-Secret(., "derived", "")', None, derived)
+    down(5.0, 4.0, "HKDF-Extract(salt, IKM)")
+    _box(ax, -3.2, 4.55, "(EC)DHE shared secret", shared_secret, secret)
+    ax.annotate(
+        "",
+        xy=(-0.95, 4.0),
+        xytext=(-2.25, 4.45),
+        arrowprops={"arrowstyle": "-|>", "color": "#555", "shrinkA": 0, "shrinkB": 0},
+    )
+    ax.text(-1.7, 4.4, "IKM", fontsize=7.5, color="#444", style="italic")
+    _box(ax, 0, 4.0, "Handshake Secret", schedule.handshake_secret, extract)
+    hello = "ClientHello..ServerHello"
+    branch(
+        4.0,
+        4.45,
         "client_handshake_traffic_secret",
         schedule.client_handshake_traffic_secret,
-        traffic,
+        '"c hs traffic"',
+        hello,
     )
-    _box(
-        ax,
-        3.2,
-        2.55,
+    branch(
+        4.0,
+        3.55,
         "server_handshake_traffic_secret",
         schedule.server_handshake_traffic_secret,
-        traffic,
+        '"s hs traffic"',
+        hello,
     )
-    _arrow(ax, (0.9, 2.95), (1.85, 3.3), '"c hs traffic"')
-    _arrow(ax, (0.9, 2.85), (1.85, 2.55), '"s hs traffic"')
-    _box(ax, 0, 1.8, 'Derive-Secret(., "derived", "")', None, derived)
-    _arrow(ax, (0, 2.6), (0, 2.05))
-    _box(ax, 0, 0.6, "Master Secret", schedule.master_secret, extract)
-    _arrow(ax, (0, 1.55), (0, 0.9), "HKDF-Extract(., 0)")
+    down(4.0, 3.0)
+    _box(ax, 0, 3.0, 'Derive-Secret(., "derived", "")', None, derived)
+    down(3.0, 2.0, "HKDF-Extract(salt, IKM = 0)")
+    _box(ax, 0, 2.0, "Master Secret", schedule.master_secret, extract)
+    server_fin, client_fin = "ClientHello..server Finished", "ClientHello..client Finished"
     rows = [
         (
             "client_application_traffic_secret_0",
             schedule.client_application_traffic_secret_0,
             '"c ap traffic"',
+            server_fin,
         ),
         (
             "server_application_traffic_secret_0",
             schedule.server_application_traffic_secret_0,
             '"s ap traffic"',
+            server_fin,
         ),
-        ("exporter_master_secret", schedule.exporter_master_secret, '"exp master"'),
-        ("resumption_master_secret", schedule.resumption_master_secret, '"res master"'),
+        ("exporter_master_secret", schedule.exporter_master_secret, '"exp master"', server_fin),
+        ("resumption_master_secret", schedule.resumption_master_secret, '"res master"', client_fin),
     ]
-    for i, (name, value, label) in enumerate(rows):
-        y = 1.2 - i * 0.6
-        _box(ax, 3.2, y, name, value, traffic)
-        _arrow(ax, (0.9, 0.6), (1.75, y), label)
-    ax.set_xlim(-4.2, 5.2)
-    ax.set_ylim(-1.0, 6.5)
+    for i, (name, value, label, transcript) in enumerate(rows):
+        branch(2.0, 2.7 - i * 0.8, name, value, label, transcript)
+    ax.set_xlim(-4.6, 6.3)
+    ax.set_ylim(-0.3, 7.5)
     ax.axis("off")
     ax.set_title(
         f"TLS 1.3 key schedule (RFC 8446 §7.1), {schedule.hash_name}, this session's values"
+    )
+    ax.figure.set_label(
+        "TLS 1.3 key schedule: Early Secret, then Handshake Secret from the (EC)DHE shared secret, "
+        "giving the client and server handshake traffic secrets (transcript ClientHello..ServerHello), "
+        "then Master Secret, giving the application traffic secrets and exporter secret (transcript "
+        "up to the server Finished) and the resumption secret (up to the client Finished)."
     )
     return ax
 
@@ -390,116 +471,343 @@ def plot_dh_exchange(p: int, g: int, a: int, b: int, *, ax: Any = None) -> Any:
     return ax
 
 
-def plot_ladder(trace: Any, *, ax: Any = None, title: str | None = None) -> Any:
-    """The message ladder of a handshake, drawn from a :class:`tlslab.engine.trace.Trace`:
-    client on the left, server on the right, one arrow per message, encrypted ones in orange."""
-    messages = trace.messages()
+# Ladder colours: which keys protect a message (the same three everywhere in the course).
+LADDER_COLOURS = {
+    "plaintext": "#4e79a7",
+    "handshake keys (TLS 1.3)": "#f28e2b",
+    "application / session keys": "#c0392b",
+}
+_RFC_NAMES = {
+    "Certificate12": "Certificate",
+    "Certificate13": "Certificate",
+    "CertificateRequest12": "CertificateRequest",
+    "CertificateRequest13": "CertificateRequest",
+    "NewSessionTicket12": "NewSessionTicket",
+    "NewSessionTicket13": "NewSessionTicket",
+    "ServerKeyExchangeECDHE": "ServerKeyExchange",
+    "ServerKeyExchangeDHE": "ServerKeyExchange",
+    "ClientKeyExchangeECDHE": "ClientKeyExchange",
+    "ClientKeyExchangeDHE": "ClientKeyExchange",
+    "ClientKeyExchangeRSA": "ClientKeyExchange",
+}
+
+
+def rfc_message_name(name: str) -> str:
+    """The RFC's name for a tlslab message class name (``Certificate13`` -> ``Certificate``)."""
+    return _RFC_NAMES.get(name, name)
+
+
+def ladder_arrows(trace: Any) -> list[tuple[str, str, int, str]]:
+    """(sender, RFC name, size, protection) for each message of a trace, in order, with the
+    ChangeCipherSpec records of both sides. Protection is a key of :data:`LADDER_COLOURS`:
+    TLS 1.3 messages up to each side's Finished use the handshake keys, later ones (such as
+    NewSessionTicket) the application keys; TLS 1.2's encrypted Finished uses the session keys
+    from the key block, which are also the application keys."""
+    me = trace.role
+    peer = "server" if me == "client" else "client"
+    tls13 = any(e.name in ("EncryptedExtensions", "Certificate13") for e in trace.messages())
+    finished = {"client": False, "server": False}
+    arrows: list[tuple[str, str, int, str]] = []
+    for event in trace.events:
+        if event.kind == "note" and event.name.startswith("ChangeCipherSpec "):
+            arrows.append((peer, "ChangeCipherSpec", 1, "plaintext"))
+            continue
+        if event.kind != "message":
+            continue
+        sender = me if event.direction == "sent" else peer
+        if event.value != "encrypted":
+            protection = "plaintext"
+        elif tls13 and not finished[sender]:
+            protection = "handshake keys (TLS 1.3)"
+        else:
+            protection = "application / session keys"
+        if event.name == "Finished":
+            finished[sender] = True
+        arrows.append((sender, rfc_message_name(event.name), len(event.data), protection))
+    return arrows
+
+
+def draw_ladder(
+    arrows: list[tuple[str, str, int, str]], *, ax: Any = None, title: str | None = None
+) -> Any:
+    """Draw (sender, label, size, protection) arrows as a ladder: client left, server right,
+    colours from :data:`LADDER_COLOURS`, a bracket per round trip on the left (a client flight
+    and the server flight that answers it), a legend, and alt text on the figure."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 0.45 * len(messages) + 1.2))
-    client_is_sender = trace.role == "client"
-    for row, event in enumerate(messages):
-        y = len(messages) - row
-        to_server = (event.direction == "sent") == client_is_sender
-        start, end = (0.0, 1.0) if to_server else (1.0, 0.0)
-        colour = "#f28e2b" if event.value == "encrypted" else "#4e79a7"
+        _, ax = plt.subplots(figsize=(9.5, 0.42 * len(arrows) + 1.6))
+    n = len(arrows)
+    for row, (sender, label, size, protection) in enumerate(arrows):
+        y = n - row
+        start, end = (0.0, 1.0) if sender == "client" else (1.0, 0.0)
+        colour = LADDER_COLOURS[protection]
         ax.annotate(
             "",
             xy=(end, y),
             xytext=(start, y),
-            arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.6},
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": colour,
+                "lw": 1.8,
+                "shrinkA": 0,
+                "shrinkB": 0,
+            },
         )
+        ax.text(0.5, y + 0.1, f"{label}  ({size} B)", ha="center", va="bottom", fontsize=8.5)
+    # round trips: a client flight and the server flight after it
+    trips: list[tuple[int, int]] = []
+    handshake_end = next(
+        (
+            i
+            for i, arrow in enumerate(arrows)
+            if arrow[1] in ("application data", "Alert close_notify")
+        ),
+        n,
+    )
+    if any(arrow[1] == "EncryptedExtensions" for arrow in arrows):
+        # TLS 1.3 is 1-RTT: the client's Finished goes out with its first data, no new trip
+        handshake_end = next(
+            (i for i, a in enumerate(arrows) if a[0] == "client" and a[1] == "Finished"),
+            handshake_end,
+        )
+    row = 0
+    while row < handshake_end:
+        if arrows[row][0] != "client":
+            row += 1
+            continue
+        first = row
+        while row < handshake_end and arrows[row][0] == "client":
+            row += 1
+        if row < handshake_end and arrows[row][0] == "server":
+            while row < handshake_end and arrows[row][0] == "server":
+                row += 1
+            trips.append((first, row - 1))
+    for number, (first, last) in enumerate(trips, 1):
+        top, bottom = n - first + 0.3, n - last - 0.2
+        ax.plot([-0.2, -0.22, -0.22, -0.2], [top, top, bottom, bottom], color="#777", lw=1)
         ax.text(
-            0.5,
-            y + 0.12,
-            f"{event.name}  ({len(event.data)} B)",
-            ha="center",
-            va="bottom",
+            -0.25,
+            (top + bottom) / 2,
+            f"round trip {number}",
+            rotation=90,
+            ha="right",
+            va="center",
             fontsize=8,
+            color="#555",
         )
     for x, label in ((0.0, "client"), (1.0, "server")):
-        ax.plot([x, x], [0.3, len(messages) + 0.7], color="#555", lw=1)
-        ax.text(x, len(messages) + 0.9, label, ha="center", fontsize=10, weight="bold")
-    ax.plot([], [], color="#4e79a7", label="plaintext")
-    ax.plot([], [], color="#f28e2b", label="encrypted")
-    ax.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.08))
-    ax.set_xlim(-0.25, 1.25)
-    ax.set_ylim(0, len(messages) + 1.3)
+        ax.plot([x, x], [0.4, n + 0.6], color="#555", lw=1)
+        ax.text(x, n + 0.8, label, ha="center", fontsize=10, weight="bold")
+    for name, colour in LADDER_COLOURS.items():
+        ax.plot([], [], color=colour, lw=2, label=name)
+    ax.legend(loc="upper center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.02))
+    ax.set_xlim(-0.4, 1.2)
+    ax.set_ylim(0.2, n + 1.2)
     ax.axis("off")
     if title:
         ax.set_title(title)
+    ax.figure.set_label(ladder_alt_text(arrows))  # alt text (also in the figure's label)
     return ax
 
 
-def _flow_order(states: list[Any], table: list[Any]) -> list[Any]:
-    """The states in the order a handshake meets them (a topological order of the table's
-    edges, loops aside; ties in the enum's order)."""
-    incoming = {s: {a for a, _, b, _ in table if b == s and a != s} for s in states}
+def ladder_alt_text(arrows: list[tuple[str, str, int, str]]) -> str:
+    """The ladder in words, one arrow per clause, for alt text."""
+    parts = [
+        f"{sender} to {'server' if sender == 'client' else 'client'}: {label} ({protection})"
+        for sender, label, _, protection in arrows
+    ]
+    return "Message ladder. " + "; ".join(parts) + "."
+
+
+def plot_ladder(trace: Any, *, ax: Any = None, title: str | None = None) -> Any:
+    """The message ladder of a handshake, drawn from a :class:`tlslab.engine.trace.Trace`:
+    client on the left, server on the right, one arrow per message with its RFC name, both
+    sides' ChangeCipherSpec, colours for plaintext / handshake keys / application keys, and the
+    round trips marked (RFC 8446 §2, RFC 5246 §7.3; notebooks 00 and 08)."""
+    return draw_ladder(ladder_arrows(trace), ax=ax, title=title)
+
+
+def plot_connection_ladder(connection: Any, *, ax: Any = None, title: str | None = None) -> Any:
+    """The ladder of a whole :class:`tlslab.lab.illustrated.IllustratedConnection`: every record,
+    including application data and close_notify (notebook 00b)."""
+    arrows = []
+    for record in connection.records:
+        label = record.title.replace(" (encrypted)", "")
+        if not record.protected:
+            protection = "plaintext"
+        else:
+            secret = str(record.steps[0].note)
+            protection = (
+                "handshake keys (TLS 1.3)"
+                if "HANDSHAKE_TRAFFIC" in secret
+                else "application / session keys"
+            )
+        arrows.append((record.sender, label, len(record.raw), protection))
+    return draw_ladder(arrows, ax=ax, title=title or connection.title)
+
+
+def state_machine_layers(
+    edges: list[tuple[Any, str, Any]],
+) -> tuple[dict[Any, int], set[tuple[Any, Any]]]:
+    """Layer of each state (longest path from the first state, back edges ignored) and the
+    back edges themselves, for a layered drawing of a (from, message, to) edge list."""
+    succ: dict[Any, list[Any]] = {}
+    states: list[Any] = []
+    for start, _, end in edges:
+        for state in (start, end):
+            if state not in states:
+                states.append(state)
+        if start != end and end not in succ.setdefault(start, []):
+            succ[start].append(end)
+    back: set[tuple[Any, Any]] = set()
     order: list[Any] = []
-    while len(order) < len(states):
-        ready = [s for s in states if s not in order and incoming[s] <= set(order)]
-        order.append(ready[0] if ready else next(s for s in states if s not in order))
-    return order
+    seen: set[Any] = set()
+
+    def visit(state: Any, stack: list[Any]) -> None:
+        seen.add(state)
+        stack.append(state)
+        for nxt in succ.get(state, []):
+            if nxt in stack:
+                back.add((state, nxt))
+            elif nxt not in seen:
+                visit(nxt, stack)
+        stack.pop()
+        order.append(state)
+
+    for state in states:
+        if state not in seen:
+            visit(state, [])
+    layer = dict.fromkeys(states, 0)
+    for state in reversed(order):  # topological order of the forward edges
+        for nxt in succ.get(state, []):
+            if (state, nxt) not in back:
+                layer[nxt] = max(layer[nxt], layer[state] + 1)
+    return layer, back
 
 
 def plot_state_machine(role: str = "client", *, ax: Any = None) -> Any:
-    """The handshake state machine of one role, drawn from ``tlslab.engine.state.TABLE``.
+    """The handshake state machine of one role, drawn from the table
+    (``tlslab.engine.state.transitions_for``) in layers: each state one row below the states that
+    lead to it, TLS 1.3 states on the left, TLS 1.2 states on the right, parallel transitions
+    merged into one labelled arrow, self-loops listed beside their state (RFC 8446 Appendix A;
+    notebook 08)."""
+    from ..engine.state import transitions_for
 
-    Every row of the table (but the alerts, which lead from every state to CLOSED) is an arrow
-    or a loop; ``ax.drawn_edges`` holds the (from, message, to) triples drawn, so a test can
-    check the picture equals the table. TLS 1.3 states left (blue), TLS 1.2 right (orange)."""
-    from ..engine.state import State, edges
-
-    table = edges(role)
-    states = _flow_order([s for s in State if any(s in (a, b) for a, _, b, _ in table)], table)
-    left = [s for s in states if not s.value.endswith("_12")]
-    right = [s for s in states if s.value.endswith("_12")]
+    edges = transitions_for(role)
+    layer, back = state_machine_layers(edges)
+    depth = max(layer.values(), default=0) + 1
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 0.75 * len(left) + 1.5))
-    position = {s: (0.25, len(left) - i) for i, s in enumerate(left)}
-    top, bottom = len(left) - 1.5, 1.5  # the TLS 1.2 column, between the hello and CONNECTED
-    step = (top - bottom) / max(len(right) - 1, 1)
-    position.update({s: (0.75, top - i * step) for i, s in enumerate(right)})
-    for state, (x, y) in position.items():
-        color = "#fde4c8" if state in right else "#dbe9f6"
-        ax.text(x, y, state.value, ha="center", va="center", fontsize=8, family="monospace",
-                bbox={"boxstyle": "round,pad=0.3", "facecolor": color})  # fmt: skip
+        _, ax = plt.subplots(figsize=(11, 0.75 * depth + 1.2))
+
+    def column(state: Any) -> float:
+        name = str(state.value)
+        if "12" in name:
+            return 1.0
+        if layer[state] == 0 or name == "CONNECTED":
+            return 0.5
+        return 0.0
+
+    slots: dict[tuple[int, float], int] = {}
+    position: dict[Any, tuple[float, float]] = {}
+    for state in sorted(layer, key=lambda st: (layer[st], str(st.value))):
+        key = (layer[state], column(state))
+        index = slots.get(key, 0)
+        slots[key] = index + 1
+        position[state] = (column(state) + 0.22 * index, float(depth - layer[state]))
     grouped: dict[tuple[Any, Any], list[str]] = {}
-    for start, message, end, _family in table:
-        names = grouped.setdefault((start, end), [])
-        if message not in names:
-            names.append(message)
+    loops: dict[Any, list[str]] = {}
+    for start, message, end in edges:
+        if start == end:
+            loops.setdefault(start, []).append(message)
+        elif message not in grouped.setdefault((start, end), []):
+            grouped[(start, end)].append(message)
     for (start, end), messages in grouped.items():
         (x1, y1), (x2, y2) = position[start], position[end]
-        label = ", ".join(messages)
-        if start == end:
-            ax.text(x1 - 0.09, y1 - 0.32, f"\u21ba {label}", fontsize=6.5, color="#666")
-            continue
-        down = y2 < y1
-        column = right if start in right else left
-        straight = end in column and abs(column.index(start) - column.index(end)) == 1
-        color = "#c46a00" if end in right or start in right else "#2b5d8a"
+        skip = abs(layer[end] - layer[start]) != 1 or (start, end) in back
+        outward = -1.0 if min(x1, x2) < 0.5 else 1.0  # bulge away from the middle
+        rad = 0.0 if not skip else (-0.4 * outward if y2 < y1 else 0.4 * outward)
         ax.annotate(
             "",
-            xy=(x2, y2 + (0.18 if down else -0.18)),
-            xytext=(x1, y1 - (0.18 if down else -0.18)),
-            arrowprops={"arrowstyle": "->", "color": color,
-                        "connectionstyle": f"arc3,rad={0.0 if straight else -0.35}"},
-        )  # fmt: skip
-        if straight or x1 != x2:
-            at = ((x1 + x2) / 2 + (0.02 if straight else 0.0), (y1 + y2) / 2)
-        else:  # a long arc in one column: label it near its start, beside the bulge
-            span = abs(column.index(start) - column.index(end))
-            at = (x1 + 0.07 + 0.03 * span, y1 - 0.35 * (1 if down else -1))
-        ax.text(*at, label, fontsize=7, color=color, va="center")
-    ax.drawn_edges = {(a, m, b) for (a, b), ms in grouped.items() for m in ms}
-    ax.set_xlim(0, 1.1)
-    ax.set_ylim(0.3, len(left) + 0.7)
+            xy=(x2, y2),
+            xytext=(x1, y1),
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": "#c0392b" if (start, end) in back else "#777",
+                "lw": 1.1,
+                "shrinkA": 11,
+                "shrinkB": 11,
+                "connectionstyle": f"arc3,rad={rad}",
+            },
+        )
+        label = " / ".join(messages)
+        box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"}
+        if skip:  # beside the arc, outside the column
+            ax.text(
+                (x1 + x2) / 2 + 0.16 * outward,
+                (y1 + y2) / 2,
+                label,
+                fontsize=7.5,
+                color="#333",
+                ha="right" if outward < 0 else "left",
+                va="center",
+                bbox=box,
+            )
+        else:
+            ax.text(
+                (x1 + x2) / 2,
+                (y1 + y2) / 2,
+                label,
+                fontsize=7.5,
+                color="#333",
+                ha="center",
+                va="center",
+                bbox=box,
+            )
+    for state, (x, y) in position.items():
+        tls12 = "12" in str(state.value)
+        ax.text(
+            x,
+            y,
+            str(state.value),
+            ha="center",
+            va="center",
+            fontsize=8.5,
+            family="monospace",
+            bbox={
+                "boxstyle": "round,pad=0.35",
+                "facecolor": "#fde4c8" if tls12 else "#dbe9f6",
+                "edgecolor": "#555",
+            },
+            zorder=3,
+        )
+        if state in loops:
+            side = -1.0 if x < 0.5 else 1.0
+            ax.text(
+                x + 0.13 * side,
+                y + (0.28 if x != 0.5 else -0.32),
+                "stays on: " + ", ".join(loops[state]),
+                fontsize=7,
+                color="#555",
+                ha="right" if side < 0 else "left",
+                va="center",
+                style="italic",
+            )
+    ax.plot([], [], "s", color="#dbe9f6", markeredgecolor="#555", label="TLS 1.3 (and shared)")
+    ax.plot([], [], "s", color="#fde4c8", markeredgecolor="#555", label="TLS 1.2")
+    ax.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.06))
+    ax.set_xlim(-0.6, 1.6)
+    ax.set_ylim(0.3, depth + 0.8)
     ax.axis("off")
-    ax.set_title(
-        f"{role} states from state.TABLE (RFC 8446 Appendix A; TLS 1.2 in orange; "
-        "alerts lead from every state to CLOSED)",
-        fontsize=9,
+    ax.set_title(f"{role} handshake states (RFC 8446 Appendix A), drawn from the transition table")
+    ax.figure.set_label(
+        f"State machine of the {role}: "
+        + "; ".join(
+            f"{start.value} --{' / '.join(m)}--> {end.value}" for (start, end), m in grouped.items()
+        )
     )
+    # What was drawn, as (from, message, to) triples: a test checks the picture equals the table.
+    ax.drawn_edges = {(a, m, b) for (a, b), names in grouped.items() for m in names} | {
+        (state, m, state) for state, names in loops.items() for m in names
+    }
     return ax
 
 

@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
+import html
 import io
 from typing import Any
 
 import ipywidgets as W
-import matplotlib
+import traitlets
 
 from ..constants import CipherSuite, NamedGroup, ProtocolVersion
 from ..errors import TLSError
@@ -24,27 +25,72 @@ from ..stages.hello import DEFAULT_CIPHER_SUITES, DEFAULT_GROUPS, build_client_h
 from ..wire.explain import explain
 
 
+class CheckboxGroup(W.VBox):  # type: ignore[misc]
+    """A multiple choice as one checkbox per option (no Ctrl-click as with a multi-select).
+
+    ``value`` is the tuple of checked options, in option order; set it from Python and the boxes
+    follow, tick a box and ``value`` follows (observe it like any widget value)."""
+
+    value = traitlets.Tuple()
+
+    def __init__(
+        self, options: list[tuple[str, Any]], value: tuple[Any, ...], description: str
+    ) -> None:
+        self._syncing = False
+        self._boxes = [
+            (
+                option,
+                W.Checkbox(
+                    value=option in value,
+                    description=label,
+                    indent=False,
+                    layout=W.Layout(width="auto", margin="0 0 0 1em"),
+                ),
+            )
+            for label, option in options
+        ]
+        super().__init__(
+            [W.HTML(f"<b>{description}</b>"), *(box for _, box in self._boxes)],
+            layout=W.Layout(margin="0 1.5em 0.5em 0"),
+        )
+        self.description = description
+        self.options = [option for _, option in options]
+        self.value = tuple(option for option, _ in self._boxes if option in value)
+        for _, box in self._boxes:
+            box.observe(self._box_changed, names="value")
+        self.observe(self._sync_boxes, names="value")
+
+    def _box_changed(self, _: Any) -> None:
+        if not self._syncing:
+            self.value = tuple(option for option, box in self._boxes if box.value)
+
+    def _sync_boxes(self, change: Any) -> None:
+        self._syncing = True
+        try:
+            for option, box in self._boxes:
+                box.value = option in change["new"]
+        finally:
+            self._syncing = False
+
+
 class ClientHelloLab:
     """The notebook-01 lab. ``controls`` are the knobs; ``output`` shows the result."""
 
     def __init__(self, seed: int = 1) -> None:
         self.seed = seed
         self.controls: dict[str, Any] = {
-            "versions": W.SelectMultiple(
-                options=[("TLS 1.3", ProtocolVersion.TLS13), ("TLS 1.2", ProtocolVersion.TLS12)],
-                value=(ProtocolVersion.TLS13, ProtocolVersion.TLS12),
-                description="versions",
-                rows=2,
+            "versions": CheckboxGroup(
+                [("TLS 1.3", ProtocolVersion.TLS13), ("TLS 1.2", ProtocolVersion.TLS12)],
+                (ProtocolVersion.TLS13, ProtocolVersion.TLS12),
+                "versions",
             ),
-            "cipher_suites": W.SelectMultiple(
-                options=[(s.name, s) for s in DEFAULT_CIPHER_SUITES],
-                value=tuple(DEFAULT_CIPHER_SUITES[:3]),
-                description="suites",
-                rows=6,
-                layout=W.Layout(width="520px"),
+            "cipher_suites": CheckboxGroup(
+                [(s.name, s) for s in DEFAULT_CIPHER_SUITES],
+                tuple(DEFAULT_CIPHER_SUITES[:3]),
+                "cipher suites",
             ),
-            "groups": W.SelectMultiple(
-                options=[
+            "groups": CheckboxGroup(
+                [
                     (g.name, g)
                     for g in (
                         NamedGroup.X25519MLKEM768,
@@ -54,9 +100,8 @@ class ClientHelloLab:
                         NamedGroup.x448,
                     )
                 ],
-                value=tuple(DEFAULT_GROUPS),
-                description="groups",
-                rows=5,
+                tuple(DEFAULT_GROUPS),
+                "groups",
             ),
             "server_name": W.Text(value="example.com", description="SNI"),
             "alpn": W.Text(value="h2,http/1.1", description="ALPN"),
@@ -67,8 +112,13 @@ class ClientHelloLab:
             control.observe(self._update, names="value")
         self.widget = W.VBox(
             [
-                W.HBox([self.controls["versions"], self.controls["groups"]]),
-                self.controls["cipher_suites"],
+                W.HBox(
+                    [
+                        self.controls["versions"],
+                        self.controls["groups"],
+                        self.controls["cipher_suites"],
+                    ]
+                ),
                 W.HBox([self.controls["server_name"], self.controls["alpn"]]),
                 self.summary,
                 self.output,
@@ -111,18 +161,25 @@ class ClientHelloLab:
 
 
 def _byte_map_svg(data: bytes) -> str:
-    from .viz import plot_byte_map
+    """The byte map as an inline PNG with alt text. (An SVG with live text drifted out of its
+    boxes inside JupyterLab, whose fonts differ from matplotlib's metrics.)"""
+    import base64
 
-    with matplotlib.rc_context({"svg.fonttype": "none"}):
-        import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
 
-        fig, ax = plt.subplots(figsize=(11, 1.8))
-        plot_byte_map(data, ax=ax)
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", bbox_inches="tight")
-        plt.close(fig)
-    svg = buf.getvalue()
-    return svg[svg.find("<svg") :]
+    from .viz import byte_map_alt_text, plot_byte_map
+
+    fig, ax = plt.subplots(figsize=(11, 2.0))
+    plot_byte_map(data, ax=ax)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    plt.close(fig)
+    alt = byte_map_alt_text(data)
+    encoded = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (
+        f"<img src='data:image/png;base64,{encoded}' alt='{html.escape(alt, quote=True)}' "
+        "style='max-width:100%'>"
+    )
 
 
 def client_hello_lab(seed: int = 1) -> ClientHelloLab:
@@ -331,6 +388,7 @@ class RecordLab:
             "recv_seq": W.IntSlider(value=0, min=0, max=5, description="receiver seq"),
             "flip": W.IntSlider(value=-1, min=-1, max=60, description="flip byte (-1: none)"),
         }
+        self._clamping = False
         for control in self.controls.values():
             control.observe(self._update, names="value")
         self.output = W.HTML()
@@ -338,6 +396,8 @@ class RecordLab:
         self._update()
 
     def _update(self, *_: Any) -> None:
+        if self._clamping:
+            return
         from ..constants import ContentType
         from ..stages.keyschedule import traffic_keys
         from ..stages.protection import RecordProtection13, xor_nonce
@@ -353,8 +413,15 @@ class RecordLab:
             ContentType.application_data, c["text"].value.encode(), c["padding"].value
         )
         raw = bytearray(record.encode())
-        if 0 <= c["flip"].value < len(raw):
-            raw[c["flip"].value] ^= 0x01
+        if c["flip"].max != len(raw) - 1:  # the flip offset stays inside this record
+            self._clamping = True
+            try:
+                c["flip"].max = len(raw) - 1  # also clamps the value
+            finally:
+                self._clamping = False
+        flip = c["flip"].value
+        if 0 <= flip < len(raw):
+            raw[flip] ^= 0x01
         receiver = RecordProtection13(suite, keys)
         receiver.seq = c["recv_seq"].value
         try:
@@ -362,8 +429,21 @@ class RecordLab:
             verdict = f"<b style='color:#1a7f37'>opened: type {content_type}, {content!r}</b>"
         except TLSError as exc:
             verdict = f"<b style='color:#b00'>{exc}</b>"
+        where = (
+            "none"
+            if flip < 0
+            else "the record header (part of the additional data)"
+            if flip < 5
+            else "the ciphertext"
+            if flip < len(raw) - 16
+            else "the tag"
+        )
         self.output.value = (
-            f"<p>nonce (sender) <code>{xor_nonce(keys.iv, c['send_seq'].value).hex()}</code><br>"
+            f"<p>nonce (sender, seq {c['send_seq'].value}) "
+            f"<code>{xor_nonce(keys.iv, c['send_seq'].value).hex()}</code><br>"
+            f"nonce (receiver, seq {c['recv_seq'].value}) "
+            f"<code>{xor_nonce(keys.iv, c['recv_seq'].value).hex()}</code><br>"
+            f"flipped byte: {flip if flip >= 0 else '-'} ({where})<br>"
             f"record ({len(raw)} bytes) <code>{bytes(raw).hex(' ')}</code></p>{verdict}"
         )
 
@@ -398,14 +478,7 @@ class NegotiationLab:
         versions = [("TLS 1.3", ProtocolVersion.TLS13), ("TLS 1.2", ProtocolVersion.TLS12)]
 
         def multi(options: list[Any], value: tuple[Any, ...], label: str) -> Any:
-            return W.SelectMultiple(
-                options=options,
-                value=value,
-                description=label,
-                rows=len(options),
-                layout=W.Layout(width="430px"),
-                style={"description_width": "110px"},
-            )
+            return CheckboxGroup(options, value, label)
 
         suite_options = [(s.name, s) for s in suites]
         group_options = [(g.name, g) for g in groups]
@@ -504,18 +577,32 @@ class ChainLab:
 
     def __init__(self) -> None:
         style = {"description_width": "190px"}
+        wide = W.Layout(width="600px")  # room for the slider itself after the 190px label
         self.controls: dict[str, Any] = {
             "server_name": W.Text(
-                value="lab.example", description="server name (SNI)", style=style
+                value="lab.example", description="server name (SNI)", style=style, layout=wide
             ),
             "leaf_san": W.Text(
-                value="lab.example", description="leaf SANs (comma-separated)", style=style
+                value="lab.example",
+                description="leaf SANs (comma-separated)",
+                style=style,
+                layout=wide,
             ),
             "leaf_from": W.IntSlider(
-                value=-1, min=-800, max=30, description="leaf valid from (days)", style=style
+                value=-1,
+                min=-800,
+                max=30,
+                description="leaf valid from (days)",
+                style=style,
+                layout=wide,
             ),
             "leaf_days": W.IntSlider(
-                value=365, min=1, max=825, description="leaf valid for (days)", style=style
+                value=365,
+                min=1,
+                max=825,
+                description="leaf valid for (days)",
+                style=style,
+                layout=wide,
             ),
             "leaf_eku": W.Dropdown(
                 options=["serverAuth", "clientAuth"], description="leaf EKU", style=style

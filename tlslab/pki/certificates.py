@@ -325,7 +325,11 @@ def issue_certificate(
         padding_ = padding.PSS(mgf=padding.MGF1(mgf_digest), salt_length=salt)
         certificate = builder.sign(signer_key, digest, rsa_padding=padding_)
     else:
-        certificate = builder.sign(signer_key, _signature_hash(signer_key))
+        # RFC 6979 deterministic ECDSA: the same teaching PKI yields the same bytes on every run
+        ec_key = isinstance(signer_key, ec.EllipticCurvePrivateKey)
+        certificate = builder.sign(
+            signer_key, _signature_hash(signer_key), ecdsa_deterministic=True if ec_key else None
+        )
     if corrupt_signature:
         der = bytearray(certificate.public_bytes(Encoding.DER))
         der[-3] ^= 0x01
@@ -512,6 +516,10 @@ def self_signed_certificate(
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(key, algorithm)
+        .sign(
+            key,
+            algorithm,
+            ecdsa_deterministic=True if isinstance(key, ec.EllipticCurvePrivateKey) else None,
+        )
     )
     return Credential(cert, key)

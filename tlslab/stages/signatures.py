@@ -146,7 +146,9 @@ def sign(
     if isinstance(private_key, rsa.RSAPrivateKey):
         return private_key.sign(data, _padding(scheme), _HASH[scheme]())
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        return private_key.sign(data, ec.ECDSA(_HASH[scheme]()))
+        # RFC 6979 deterministic ECDSA: same key and message, same signature (reproducible
+        # notebooks); as secure as random nonces, and immune to a bad random generator.
+        return private_key.sign(data, ec.ECDSA(_HASH[scheme](), deterministic_signing=True))
     # Ed25519 / Ed448 sign the message itself; so does pure ML-DSA, with an empty context string
     # (draft-ietf-tls-mldsa). ML-DSA signing is hedged: randomized, so it differs on every run.
     signature: bytes = private_key.sign(data)

@@ -1,0 +1,159 @@
+"""The main figures, drawn from deterministic inputs and compared with reference PNGs that a person
+looked at (tests/figures/). Regenerate after a deliberate change with
+``TLSLAB_UPDATE_FIGURES=1 pytest tests/test_figures.py`` and look at every PNG before committing."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from tlslab import ProtocolVersion, build_client_hello, seeded_rng  # noqa: E402
+
+FIGURES = Path(__file__).resolve().parent / "figures"
+
+
+def _tls13_connection() -> Any:
+    from tlslab.lab.illustrated import illustrated_connection
+
+    return illustrated_connection(ProtocolVersion.TLS13)
+
+
+def _tls12_trace() -> Any:
+    from tlslab.engine.client import ClientConfig, TLSClient
+    from tlslab.engine.memory import handshake_in_memory
+    from tlslab.engine.server import ServerIdentity, TLSServer
+    from tlslab.pki.certificates import LAB_NOW, build_chain
+    from tlslab.stages.negotiation import ServerConfig
+
+    chain = build_chain("lab.example")
+    client = TLSClient(
+        ClientConfig(
+            server_name="lab.example",
+            trust_roots=tuple(chain.trust_roots),
+            now=LAB_NOW,
+            versions=(ProtocolVersion.TLS12,),
+        ),
+        seeded_rng("figure client"),
+    )
+    server = TLSServer(
+        ServerConfig(), ServerIdentity.from_chain(chain), seeded_rng("figure server")
+    )
+    assert handshake_in_memory(client, server).completed
+    return client.trace
+
+
+def _connection_ladder() -> Any:
+    from tlslab.lab.viz import plot_connection_ladder
+
+    return plot_connection_ladder(_tls13_connection())
+
+
+def _trace_ladder() -> Any:
+    from tlslab.lab.viz import plot_ladder
+
+    return plot_ladder(_tls12_trace(), title="TLS 1.2, tlslab client and server")
+
+
+def _state_machine() -> Any:
+    from tlslab.lab.viz import plot_state_machine
+
+    return plot_state_machine("client")
+
+
+def _byte_map() -> Any:
+    from tlslab.lab.viz import plot_byte_map
+
+    return plot_byte_map(build_client_hello("lab.example", rng=seeded_rng(1)))
+
+
+def _key_schedule() -> Any:
+    from tlslab.lab.viz import plot_key_schedule
+    from tlslab.stages.keyschedule import key_schedule_13
+    from tlslab.vectors import rfc8448
+
+    v = rfc8448()
+    shared = bytes.fromhex(v["secrets"]["ecdhe_shared_secret"])
+    hashes = v["transcript_hashes"]
+    schedule = key_schedule_13(
+        shared,
+        bytes.fromhex(hashes["ch_sh"]),
+        bytes.fromhex(hashes["ch_to_server_finished"]),
+        bytes.fromhex(hashes["ch_to_client_finished"]),
+    )
+    return plot_key_schedule(schedule, shared)
+
+
+DRAWINGS: dict[str, Callable[[], Any]] = {
+    "key_schedule_rfc8448": _key_schedule,
+    "ladder_tls13_connection": _connection_ladder,
+    "ladder_tls12_trace": _trace_ladder,
+    "state_machine_client": _state_machine,
+    "byte_map_client_hello": _byte_map,
+}
+
+
+def _png(ax: Any) -> np.ndarray:
+    buffer = io.BytesIO()
+    ax.figure.savefig(buffer, format="png", dpi=60, bbox_inches="tight")
+    plt.close(ax.figure)
+    buffer.seek(0)
+    return np.asarray(plt.imread(buffer))
+
+
+@pytest.mark.parametrize("name", sorted(DRAWINGS))
+def test_figure_matches_reference(name: str) -> None:
+    image = _png(DRAWINGS[name]())
+    reference_path = FIGURES / f"{name}.png"
+    if os.environ.get("TLSLAB_UPDATE_FIGURES"):
+        plt.imsave(reference_path, image)
+    reference = np.asarray(plt.imread(reference_path))
+    assert image.shape == reference.shape, f"{name}: size {image.shape} != {reference.shape}"
+    difference = float(np.abs(image[..., :3] - reference[..., :3]).mean())
+    assert difference < 0.01, f"{name}: differs from tests/figures/{name}.png by {difference:.4f}"
+
+
+def test_ladder_alt_text_and_names() -> None:
+    from tlslab.lab.viz import ladder_arrows
+
+    arrows = ladder_arrows(_tls12_trace())
+    names = [label for _, label, _, _ in arrows]
+    assert names == [
+        "ClientHello",
+        "ServerHello",
+        "Certificate",
+        "ServerKeyExchange",
+        "ServerHelloDone",
+        "ClientKeyExchange",
+        "ChangeCipherSpec",
+        "Finished",
+        "ChangeCipherSpec",
+        "Finished",
+    ]
+    assert [s for s, *_ in arrows][6:] == ["client", "client", "server", "server"]
+    assert {p for *_, p in arrows} == {"plaintext", "application / session keys"}
+    ax = _trace_ladder()
+    assert ax.figure.get_label().startswith("Message ladder. client to server: ClientHello")
+    plt.close(ax.figure)
+
+
+def test_state_machine_layers_follow_the_table() -> None:
+    from tlslab.engine.state import transitions_for
+    from tlslab.lab.viz import state_machine_layers
+
+    edges = transitions_for("client")
+    layer, back = state_machine_layers(edges)
+    for start, _, end in edges:
+        if start != end and (start, end) not in back:
+            assert layer[end] > layer[start], (start, end)
+    assert min(layer.values()) == 0
