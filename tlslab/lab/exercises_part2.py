@@ -437,45 +437,68 @@ def _suite_for(hash_name: str) -> Any:
 
 # -- 14: what an observer sees with ECH -----------------------------------------------------------
 
-# Each item: (still visible to an on-path observer when ECH is used, why).
-OBSERVER_ITEMS: dict[str, tuple[bool, str]] = {
-    "server IP address": (True, "the IP header is outside TLS; ECH cannot hide where packets go"),
+#: The scenario of the notebook-14 exercise. It differs from the figure above the exercise on
+#: purpose (DNS is encrypted here), so that the answer has to be reasoned out, not copied.
+OBSERVER_SCENARIO = (
+    "Alice's browser reaches secret-project.example, one of many sites behind the CDN whose ECH "
+    "public_name is cover.example. It uses ECH, and it resolves names with DNS over HTTPS (DoH). "
+    "What can a passive observer on her Wi-Fi still learn?"
+)
+
+# Each item: (still visible to the on-path observer in OBSERVER_SCENARIO, why, a clue that points
+# at the item without naming it, shown when the learner leaves a visible item out).
+OBSERVER_ITEMS: dict[str, tuple[bool, str, str]] = {
+    "server IP address": (
+        True,
+        "the IP header is outside TLS; ECH cannot hide where packets go",
+        "something outside TLS altogether still leaks: every packet needs an address",
+    ),
     "outer SNI (the client-facing server's public_name)": (
         True,
         "ClientHelloOuter carries the public_name from the ECHConfig in the clear, so it still leaks which provider",
+        "the outer ClientHello is still in the clear, and it still has a server_name",
     ),
     "real SNI (the site you want)": (
         False,
         "it travels only in ClientHelloInner, encrypted with HPKE to the client-facing server's ECH key",
+        "",
     ),
     "real ALPN list": (
         False,
         "ClientHelloInner holds the real extensions; the outer ALPN may differ",
+        "",
     ),
     "that ECH is being used": (
         True,
         "the encrypted_client_hello extension is visible (clients send GREASE ECH so that this says less)",
+        "look at the outer ClientHello's list of extensions: is anything there new?",
     ),
     "server certificate (TLS 1.3)": (
         False,
         "in TLS 1.3 the Certificate is already encrypted under handshake keys, with or without ECH",
+        "",
     ),
     "approximate sizes and timing of records": (
         True,
         "encryption hides content, not lengths and timing; padding only blurs them",
+        "encryption hides what is sent; think of what it cannot hide about *how much* and *when*",
     ),
-    "the DNS query for the site": (
-        True,
-        "unless DNS itself is encrypted (DoH/DoT), the lookup names the site; ECH needs the HTTPS record anyway",
+    "the DNS lookup of secret-project.example": (
+        False,
+        "in this scenario DNS goes over HTTPS: the observer sees an encrypted connection to the resolver, "
+        "not the name (the resolver itself does see it; over plain DNS the lookup would leak the name)",
+        "",
     ),
-    "HTTP request path": (False, "application data is encrypted in every TLS version"),
+    "HTTP request path": (False, "application data is encrypted in every TLS version", ""),
 }
 
 
 def ech_observer_exercise() -> Exercise:
-    """Choose, from :data:`OBSERVER_ITEMS`, everything an on-path observer still learns when the
-    client uses Encrypted Client Hello (RFC 9849). Answer: a set (or list) of item names."""
-    visible = {name for name, (seen, _) in OBSERVER_ITEMS.items() if seen}
+    """Choose, from :data:`OBSERVER_ITEMS`, everything an on-path observer still learns in
+    :data:`OBSERVER_SCENARIO` (ECH and DNS over HTTPS, RFC 9849). Answer: a set (or list) of item
+    names. A wrongly chosen item is named with the reason it is hidden; a visible item left out is
+    pointed at by a clue, not named, so that one empty answer does not print the solution."""
+    visible = {name for name, (seen, _, _) in OBSERVER_ITEMS.items() if seen}
 
     def check(answer: Any) -> list[Finding]:
         if isinstance(answer, str) or not hasattr(answer, "__iter__"):
@@ -491,18 +514,18 @@ def ech_observer_exercise() -> Exercise:
             Finding(name, f"hidden: {OBSERVER_ITEMS[name][1]}") for name in sorted(chosen - visible)
         ]
         findings += [
-            Finding(name, f"still leaks: {OBSERVER_ITEMS[name][1]}")
+            Finding("missing", f"one more item still leaks: {OBSERVER_ITEMS[name][2]}")
             for name in sorted(visible - chosen)
         ]
         return findings
 
     return Exercise(
         name="14.1 what ECH does not hide",
-        prompt="Which of OBSERVER_ITEMS can a passive observer on the path still learn when the client uses ECH?",
+        prompt=OBSERVER_SCENARIO,
         checker=check,
         hints=(
-            "ECH encrypts one thing: the inner ClientHello. Everything outside TLS is untouched.",
-            "Five items still leak.",
+            "ECH encrypts one thing: the inner ClientHello. Everything outside TLS is untouched; DoH covers DNS.",
+            f"{len(visible)} items still leak.",
         ),
         solution_text=repr(sorted(visible)),
         praise="Correct: ECH hides which site behind a provider you visit, not that you visit the provider.",
