@@ -31,9 +31,16 @@ def _as_bytes(answer: Any) -> bytes | list[Finding]:
         try:
             return bytes.fromhex(answer)
         except ValueError:
-            return [Finding("answer", "a string answer must be hex")]
+            return [
+                Finding(
+                    "answer",
+                    "a str that is not hex: build bytes (b'...' literals, or text.encode()), or give the answer as hex",
+                )
+            ]
     if isinstance(answer, (bytes, bytearray, memoryview)):
         return bytes(answer)
+    if isinstance(answer, (list, tuple)) and all(isinstance(x, int) for x in answer):
+        return [Finding("answer", "a list of numbers: wrap it in bytes(...)")]
     return [Finding("answer", f"expected bytes (or hex), got {type(answer).__name__}")]
 
 
@@ -316,6 +323,34 @@ def client_certificate_verify_exercise(
         if got.startswith(b"\x20") and not got.startswith(pad):
             spaces = len(got) - len(got.lstrip(b"\x20"))
             return [Finding("padding", f"{spaces} spaces; RFC 8446 §4.4.3 says exactly 64")]
+        if got.startswith(b"\x00" * 64):
+            return [
+                Finding(
+                    "padding", "64 bytes of 0x00; the padding byte is 0x20, the space character"
+                )
+            ]
+        if got == ks.digest(hash_name, right):
+            return [
+                Finding(
+                    "hashing",
+                    "you hashed the content: give the content itself; the signature scheme hashes it when signing",
+                )
+            ]
+        if got.startswith(pad) and not got[64:].startswith(CLIENT_CONTEXT):
+            seen = got[64 : 64 + len(CLIENT_CONTEXT)]
+            return [
+                Finding(
+                    "context string",
+                    f"after the 64 spaces comes exactly {CLIENT_CONTEXT!r} (case and spacing matter); you have {seen!r}",
+                )
+            ]
+        if got.startswith(pad + CLIENT_CONTEXT + b"\x00"):
+            return [
+                Finding(
+                    "transcript hash",
+                    f"the prefix is right; what follows the 0x00 must be transcript_hash itself ({len(transcript_hash)} bytes)",
+                )
+            ]
         return [
             Finding(
                 "value",
