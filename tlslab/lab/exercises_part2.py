@@ -407,7 +407,29 @@ def key_update_exercise(secret_0: bytes, updates: int = 2, hash_name: str = "sha
         for _ in range(updates):
             wrong_label = step(wrong_label, "traffic update")
             derived = ks.derive_secret(derived, "traffic upd", ks.empty_hash(hash_name), hash_name)
+        other_hash = "sha256" if hash_name == "sha384" else "sha384"
+        wrong_hash = secret_0
+        for _ in range(updates):
+            wrong_hash = ks.hkdf_expand_label(wrong_hash, "traffic upd", b"", size, other_hash)
+        wrong_hash_length = secret_0
+        for _ in range(updates):
+            wrong_hash_length = ks.next_traffic_secret(wrong_hash_length, other_hash)
         mistakes = [
+            (
+                wrong_hash_length,
+                Finding(
+                    "hash",
+                    f"you used {other_hash.upper()} (the default of next_traffic_secret and hkdf_expand_label is SHA256); "
+                    f"this suite's hash is {hash_name.upper()}: pass hash_name",
+                ),
+            ),
+            (
+                wrong_hash,
+                Finding(
+                    "hash",
+                    f"you used {other_hash.upper()}; this suite's hash is {hash_name.upper()} (pass it to every HKDF call)",
+                ),
+            ),
             (
                 wrong_label,
                 Finding(
