@@ -90,6 +90,8 @@ def nonce_reuse_puzzle(seed: str = "nonce reuse") -> NonceReusePuzzle:
     keystream = _xor(c1[:n], known)
 
     def check(answer: Any) -> list[Finding]:
+        if isinstance(answer, str) and answer.encode() == secret:
+            return [Finding("answer", "the right message, as text: give it as bytes (.encode())")]
         got = _as_bytes(answer)
         if isinstance(got, list):
             return got
@@ -129,6 +131,13 @@ def nonce_reuse_puzzle(seed: str = "nonce reuse") -> NonceReusePuzzle:
                 Finding("answer", "that is the plaintext you were given; recover the *other* one"),
             ),
             (c2[:n], Finding("answer", "that is still ciphertext: XOR it with the keystream")),
+            (
+                _xor(c2[:n], known),
+                Finding(
+                    "first ciphertext",
+                    "c2 XOR p1 leaves the keystream in: XOR in c1 too (c1 XOR p1 is the keystream)",
+                ),
+            ),
         ]
         found = _first_match(got, mistakes)
         if found:
