@@ -206,6 +206,17 @@ def binder_exercise(client_hello: bytes, psk: bytes, hash_name: str = "sha256") 
                     "you hashed the whole ClientHello, binders included: the binder cannot cover itself; cut the ClientHello before the binders list",
                 ),
             ),
+            *(
+                (
+                    ks.psk_binder(key, ks.digest(hash_name, client_hello[:-cut]), hash_name),
+                    Finding(
+                        "truncation",
+                        f"you cut {cut} bytes; the whole binders list goes: its 2-byte length, and each binder with its 1-byte length",
+                    ),
+                )
+                for cut in {len(right), len(right) + 1, len(right) + 2}
+                - {len(offered.encode_binders())}
+            ),
             (
                 ks.psk_binder(key, ks.digest(hash_name, truncated[4:]), hash_name),
                 Finding(
