@@ -118,3 +118,17 @@ def test_key_updates_live_with_openssl() -> None:
     for _ in range(2):
         expected = ks.next_traffic_secret(expected, hash_name)
     assert client.write_secret == expected
+
+
+def test_key_update_names_the_wrong_hash() -> None:
+    # the notebook's suite is SHA-384; the stage functions default to SHA-256
+    secret_0 = bytes(range(48))
+    exercise = key_update_exercise(secret_0, updates=2, hash_name="sha384")
+    with_defaults = ks.next_traffic_secret(ks.next_traffic_secret(secret_0))
+    feedback = exercise.check(with_defaults)
+    assert [f.field for f in feedback.findings] == ["hash"]
+    assert "SHA384" in str(feedback)
+    right_length = secret_0
+    for _ in range(2):
+        right_length = ks.hkdf_expand_label(right_length, "traffic upd", b"", 48)
+    assert [f.field for f in exercise.check(right_length).findings] == ["hash"]

@@ -40,6 +40,15 @@ def test_right_content_passes() -> None:
         (b"\x20" * 32 + b"TLS 1.3, client CertificateVerify\x00" + TH, "padding"),
         (b"nonsense", "value"),
         (12, "answer"),
+        (b"\x00" * 64 + b"TLS 1.3, client CertificateVerify\x00" + TH, "padding"),
+        (PAD + b"tls 1.3, client CertificateVerify\x00" + TH, "context string"),
+        (digest("sha256", PAD + b"TLS 1.3, client CertificateVerify\x00" + TH), "hashing"),
+        (
+            PAD + b"TLS 1.3, client CertificateVerify\x00" + digest("sha384", b"a transcript"),
+            "transcript hash",
+        ),
+        (" " * 64 + "TLS 1.3, client CertificateVerify", "answer"),
+        ([0x20] * 64, "answer"),
     ],
 )
 def test_each_content_mistake_is_named(answer: object, field: str) -> None:
@@ -53,6 +62,15 @@ def test_wrong_space_count_says_how_many() -> None:
         b"\x20" * 32 + b"TLS 1.3, client CertificateVerify\x00" + TH
     )
     assert "32 spaces" in str(feedback)
+
+
+def test_text_and_list_answers_say_how_to_make_bytes() -> None:
+    exercise = client_certificate_verify_exercise(TH)
+    assert "b'...'" in str(exercise.check(" " * 64 + "TLS 1.3, client CertificateVerify"))
+    assert "bytes(...)" in str(exercise.check([0x20] * 64))
+    assert "0x20, the space" in str(
+        exercise.check(b"\x00" * 64 + b"TLS 1.3, client CertificateVerify\x00" + TH)
+    )
 
 
 @pytest.mark.interop

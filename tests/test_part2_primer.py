@@ -54,6 +54,8 @@ def test_right_answer_passes(puzzle) -> None:  # type: ignore[no-untyped-def]
         ("plus tag", "tag", "16 more"),
         ("short", "length", "32 bytes"),
         ("not bytes", "answer", "expected bytes"),
+        ("c2^p1", "first ciphertext", "XOR in c1"),
+        ("text", "answer", "right message, as text"),
     ],
 )
 def test_each_mistake_is_named(puzzle, mistake: str, field: str, words: str) -> None:  # type: ignore[no-untyped-def]
@@ -68,6 +70,8 @@ def test_each_mistake_is_named(puzzle, mistake: str, field: str, words: str) -> 
         "plus tag": right + c2[n:],
         "short": right[:10],
         "not bytes": 42,
+        "c2^p1": _xor(c2[:n], p1),
+        "text": right.decode(),
     }[mistake]
     feedback = puzzle.exercise.check(answer)
     assert not feedback

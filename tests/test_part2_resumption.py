@@ -71,6 +71,8 @@ def test_the_wire_binder_is_the_right_answer(resumed_hello: tuple[bytes, bytes])
     [
         ("ext binder", "label"),
         ("whole hello", "truncation"),
+        ("cut only the hmac", "truncation"),
+        ("kept the list length", "truncation"),
         ("no header", "handshake header"),
         ("no finished key", "finished_key"),
         ("early secret as key", "binder_key"),
@@ -90,6 +92,8 @@ def test_each_binder_mistake_is_named(
             ks.binder_key(early, external=True), ks.digest("sha256", truncated)
         ),
         "whole hello": ks.psk_binder(key, ks.digest("sha256", hello)),
+        "cut only the hmac": ks.psk_binder(key, ks.digest("sha256", hello[:-32])),
+        "kept the list length": ks.psk_binder(key, ks.digest("sha256", hello[:-33])),
         "no header": ks.psk_binder(key, ks.digest("sha256", truncated[4:])),
         "no finished key": ks.hmac_digest("sha256", key, ks.digest("sha256", truncated)),
         "early secret as key": ks.psk_binder(early, ks.digest("sha256", truncated)),

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import x25519
 from tlslab import ExtensionType, decode_handshake, seeded_rng
 from tlslab.lab.ech import ENCRYPTED_CLIENT_HELLO, EchSketch, sketch_ech
 from tlslab.lab.exercises_part2 import OBSERVER_ITEMS, ech_observer_exercise
-from tlslab.net.sockets import capture_client_hello
+from tlslab.net.openssl_lab import capture_client_hello
 
-VISIBLE = {name for name, (seen, _) in OBSERVER_ITEMS.items() if seen}
+VISIBLE = {name for name, (seen, _, _) in OBSERVER_ITEMS.items() if seen}
 
 
 @pytest.mark.interop
@@ -50,7 +50,14 @@ def test_ech_sketch_needs_the_servers_key() -> None:
 
 
 def test_right_observer_answer_passes() -> None:
-    assert len(VISIBLE) == 5
+    # ECH with DNS over HTTPS: the IP address, the outer SNI, the ECH extension itself, sizes and
+    # timing (ECH, RFC 9849, encrypts only the inner ClientHello)
+    assert {
+        "server IP address",
+        "outer SNI (the client-facing server's public_name)",
+        "that ECH is being used",
+        "approximate sizes and timing of records",
+    } == VISIBLE
     assert ech_observer_exercise().check(VISIBLE)
     assert ech_observer_exercise().check(sorted(VISIBLE))
 
@@ -59,10 +66,31 @@ def test_each_wrong_item_is_named_with_its_reason() -> None:
     answer = (VISIBLE - {"that ECH is being used"}) | {"real SNI (the site you want)"}
     feedback = ech_observer_exercise().check(answer)
     fields = sorted(f.field for f in feedback.findings)
-    assert fields == ["real SNI (the site you want)", "that ECH is being used"]
+    assert fields == ["missing", "real SNI (the site you want)"]
     text = str(feedback)
     assert "hidden: it travels only in ClientHelloInner" in text
-    assert "still leaks: the encrypted_client_hello extension is visible" in text
+    assert (
+        "missing: one more item still leaks: look at the outer ClientHello's list of extensions"
+        in text
+    )
+
+
+def test_missed_items_get_a_clue_not_the_answer() -> None:
+    feedback = ech_observer_exercise().check(set())
+    assert not feedback
+    assert [f.field for f in feedback.findings] == ["missing"] * len(VISIBLE)
+    for name in VISIBLE:  # an empty answer must not print the solution
+        assert name not in str(feedback)
+
+
+def test_copying_the_figures_ech_column_is_caught_on_dns() -> None:
+    # the figure above the exercise shows DNS "visible" (plain DNS); the exercise's client uses DoH
+    from tlslab.lab.viz_part2 import OBSERVER_VIEW
+
+    assert ("DNS query (without DoH/DoT)", True, True, True) in OBSERVER_VIEW
+    feedback = ech_observer_exercise().check(VISIBLE | {"the DNS lookup of secret-project.example"})
+    assert [f.field for f in feedback.findings] == ["the DNS lookup of secret-project.example"]
+    assert "DNS goes over HTTPS" in str(feedback)
 
 
 @pytest.mark.parametrize("answer", ["server IP address", 7, {"not an item"}])

@@ -31,9 +31,16 @@ def _as_bytes(answer: Any) -> bytes | list[Finding]:
         try:
             return bytes.fromhex(answer)
         except ValueError:
-            return [Finding("answer", "a string answer must be hex")]
+            return [
+                Finding(
+                    "answer",
+                    "a str that is not hex: build bytes (b'...' literals, or text.encode()), or give the answer as hex",
+                )
+            ]
     if isinstance(answer, (bytes, bytearray, memoryview)):
         return bytes(answer)
+    if isinstance(answer, (list, tuple)) and all(isinstance(x, int) for x in answer):
+        return [Finding("answer", "a list of numbers: wrap it in bytes(...)")]
     return [Finding("answer", f"expected bytes (or hex), got {type(answer).__name__}")]
 
 
@@ -83,6 +90,8 @@ def nonce_reuse_puzzle(seed: str = "nonce reuse") -> NonceReusePuzzle:
     keystream = _xor(c1[:n], known)
 
     def check(answer: Any) -> list[Finding]:
+        if isinstance(answer, str) and answer.encode() == secret:
+            return [Finding("answer", "the right message, as text: give it as bytes (.encode())")]
         got = _as_bytes(answer)
         if isinstance(got, list):
             return got
@@ -122,6 +131,13 @@ def nonce_reuse_puzzle(seed: str = "nonce reuse") -> NonceReusePuzzle:
                 Finding("answer", "that is the plaintext you were given; recover the *other* one"),
             ),
             (c2[:n], Finding("answer", "that is still ciphertext: XOR it with the keystream")),
+            (
+                _xor(c2[:n], known),
+                Finding(
+                    "first ciphertext",
+                    "c2 XOR p1 leaves the keystream in: XOR in c1 too (c1 XOR p1 is the keystream)",
+                ),
+            ),
         ]
         found = _first_match(got, mistakes)
         if found:
@@ -188,6 +204,17 @@ def binder_exercise(client_hello: bytes, psk: bytes, hash_name: str = "sha256") 
                     "truncation",
                     "you hashed the whole ClientHello, binders included: the binder cannot cover itself; cut the ClientHello before the binders list",
                 ),
+            ),
+            *(
+                (
+                    ks.psk_binder(key, ks.digest(hash_name, client_hello[:-cut]), hash_name),
+                    Finding(
+                        "truncation",
+                        f"you cut {cut} bytes; the whole binders list goes: its 2-byte length, and each binder with its 1-byte length",
+                    ),
+                )
+                for cut in {len(right), len(right) + 1, len(right) + 2}
+                - {len(offered.encode_binders())}
             ),
             (
                 ks.psk_binder(key, ks.digest(hash_name, truncated[4:]), hash_name),
@@ -314,6 +341,34 @@ def client_certificate_verify_exercise(
         if got.startswith(b"\x20") and not got.startswith(pad):
             spaces = len(got) - len(got.lstrip(b"\x20"))
             return [Finding("padding", f"{spaces} spaces; RFC 8446 §4.4.3 says exactly 64")]
+        if got.startswith(b"\x00" * 64):
+            return [
+                Finding(
+                    "padding", "64 bytes of 0x00; the padding byte is 0x20, the space character"
+                )
+            ]
+        if got == ks.digest(hash_name, right):
+            return [
+                Finding(
+                    "hashing",
+                    "you hashed the content: give the content itself; the signature scheme hashes it when signing",
+                )
+            ]
+        if got.startswith(pad) and not got[64:].startswith(CLIENT_CONTEXT):
+            seen = got[64 : 64 + len(CLIENT_CONTEXT)]
+            return [
+                Finding(
+                    "context string",
+                    f"after the 64 spaces comes exactly {CLIENT_CONTEXT!r} (case and spacing matter); you have {seen!r}",
+                )
+            ]
+        if got.startswith(pad + CLIENT_CONTEXT + b"\x00"):
+            return [
+                Finding(
+                    "transcript hash",
+                    f"the prefix is right; what follows the 0x00 must be transcript_hash itself ({len(transcript_hash)} bytes)",
+                )
+            ]
         return [
             Finding(
                 "value",
@@ -369,7 +424,29 @@ def key_update_exercise(secret_0: bytes, updates: int = 2, hash_name: str = "sha
         for _ in range(updates):
             wrong_label = step(wrong_label, "traffic update")
             derived = ks.derive_secret(derived, "traffic upd", ks.empty_hash(hash_name), hash_name)
+        other_hash = "sha256" if hash_name == "sha384" else "sha384"
+        wrong_hash = secret_0
+        for _ in range(updates):
+            wrong_hash = ks.hkdf_expand_label(wrong_hash, "traffic upd", b"", size, other_hash)
+        wrong_hash_length = secret_0
+        for _ in range(updates):
+            wrong_hash_length = ks.next_traffic_secret(wrong_hash_length, other_hash)
         mistakes = [
+            (
+                wrong_hash_length,
+                Finding(
+                    "hash",
+                    f"you used {other_hash.upper()} (the default of next_traffic_secret and hkdf_expand_label is SHA256); "
+                    f"this suite's hash is {hash_name.upper()}: pass hash_name",
+                ),
+            ),
+            (
+                wrong_hash,
+                Finding(
+                    "hash",
+                    f"you used {other_hash.upper()}; this suite's hash is {hash_name.upper()} (pass it to every HKDF call)",
+                ),
+            ),
             (
                 wrong_label,
                 Finding(
@@ -433,45 +510,68 @@ def _suite_for(hash_name: str) -> Any:
 
 # -- 14: what an observer sees with ECH -----------------------------------------------------------
 
-# Each item: (still visible to an on-path observer when ECH is used, why).
-OBSERVER_ITEMS: dict[str, tuple[bool, str]] = {
-    "server IP address": (True, "the IP header is outside TLS; ECH cannot hide where packets go"),
+#: The scenario of the notebook-14 exercise. It differs from the figure above the exercise on
+#: purpose (DNS is encrypted here), so that the answer has to be reasoned out, not copied.
+OBSERVER_SCENARIO = (
+    "Alice's browser reaches secret-project.example, one of many sites behind the CDN whose ECH "
+    "public_name is cover.example. It uses ECH, and it resolves names with DNS over HTTPS (DoH). "
+    "What can a passive observer on her Wi-Fi still learn?"
+)
+
+# Each item: (still visible to the on-path observer in OBSERVER_SCENARIO, why, a clue that points
+# at the item without naming it, shown when the learner leaves a visible item out).
+OBSERVER_ITEMS: dict[str, tuple[bool, str, str]] = {
+    "server IP address": (
+        True,
+        "the IP header is outside TLS; ECH cannot hide where packets go",
+        "something outside TLS altogether still leaks: every packet needs an address",
+    ),
     "outer SNI (the client-facing server's public_name)": (
         True,
         "ClientHelloOuter carries the public_name from the ECHConfig in the clear, so it still leaks which provider",
+        "the outer ClientHello is still in the clear, and it still has a server_name",
     ),
     "real SNI (the site you want)": (
         False,
         "it travels only in ClientHelloInner, encrypted with HPKE to the client-facing server's ECH key",
+        "",
     ),
     "real ALPN list": (
         False,
         "ClientHelloInner holds the real extensions; the outer ALPN may differ",
+        "",
     ),
     "that ECH is being used": (
         True,
         "the encrypted_client_hello extension is visible (clients send GREASE ECH so that this says less)",
+        "look at the outer ClientHello's list of extensions: is anything there new?",
     ),
     "server certificate (TLS 1.3)": (
         False,
         "in TLS 1.3 the Certificate is already encrypted under handshake keys, with or without ECH",
+        "",
     ),
     "approximate sizes and timing of records": (
         True,
         "encryption hides content, not lengths and timing; padding only blurs them",
+        "encryption hides what is sent; think of what it cannot hide about *how much* and *when*",
     ),
-    "the DNS query for the site": (
-        True,
-        "unless DNS itself is encrypted (DoH/DoT), the lookup names the site; ECH needs the HTTPS record anyway",
+    "the DNS lookup of secret-project.example": (
+        False,
+        "in this scenario DNS goes over HTTPS: the observer sees an encrypted connection to the resolver, "
+        "not the name (the resolver itself does see it; over plain DNS the lookup would leak the name)",
+        "",
     ),
-    "HTTP request path": (False, "application data is encrypted in every TLS version"),
+    "HTTP request path": (False, "application data is encrypted in every TLS version", ""),
 }
 
 
 def ech_observer_exercise() -> Exercise:
-    """Choose, from :data:`OBSERVER_ITEMS`, everything an on-path observer still learns when the
-    client uses Encrypted Client Hello (RFC 9849). Answer: a set (or list) of item names."""
-    visible = {name for name, (seen, _) in OBSERVER_ITEMS.items() if seen}
+    """Choose, from :data:`OBSERVER_ITEMS`, everything an on-path observer still learns in
+    :data:`OBSERVER_SCENARIO` (ECH and DNS over HTTPS, RFC 9849). Answer: a set (or list) of item
+    names. A wrongly chosen item is named with the reason it is hidden; a visible item left out is
+    pointed at by a clue, not named, so that one empty answer does not print the solution."""
+    visible = {name for name, (seen, _, _) in OBSERVER_ITEMS.items() if seen}
 
     def check(answer: Any) -> list[Finding]:
         if isinstance(answer, str) or not hasattr(answer, "__iter__"):
@@ -487,18 +587,18 @@ def ech_observer_exercise() -> Exercise:
             Finding(name, f"hidden: {OBSERVER_ITEMS[name][1]}") for name in sorted(chosen - visible)
         ]
         findings += [
-            Finding(name, f"still leaks: {OBSERVER_ITEMS[name][1]}")
+            Finding("missing", f"one more item still leaks: {OBSERVER_ITEMS[name][2]}")
             for name in sorted(visible - chosen)
         ]
         return findings
 
     return Exercise(
         name="14.1 what ECH does not hide",
-        prompt="Which of OBSERVER_ITEMS can a passive observer on the path still learn when the client uses ECH?",
+        prompt=OBSERVER_SCENARIO,
         checker=check,
         hints=(
-            "ECH encrypts one thing: the inner ClientHello. Everything outside TLS is untouched.",
-            "Five items still leak.",
+            "ECH encrypts one thing: the inner ClientHello. Everything outside TLS is untouched; DoH covers DNS.",
+            f"{len(visible)} items still leak.",
         ),
         praise="Correct: ECH hides which site behind a provider you visit, not that you visit the provider.",
     )

@@ -92,7 +92,8 @@ def plot_nonce_reuse(
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 0.55 * len(rows) + 1))
     grid = [list(r[:n]) for _, r in rows]
-    ax.imshow(grid, aspect="auto", cmap="viridis", vmin=0, vmax=255)
+    image = ax.imshow(grid, aspect="auto", cmap="viridis", vmin=0, vmax=255)
+    ax.figure.colorbar(image, ax=ax, label="byte value", fraction=0.03, pad=0.01)
     ax.set_yticks(range(len(rows)), [label for label, _ in rows])
     ax.set_xlabel("byte position")
     for y, (_, data) in enumerate(rows):
