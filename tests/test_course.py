@@ -129,12 +129,6 @@ def test_every_notebook_header_shows_where_it_is_in_the_six_steps() -> None:
         assert bold == sorted(STEPS[entry["file"]]), entry["file"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RFC 8446 §4.1.4 says unexpected_message; the engine (owned by the engine helper) "
-    "still answers a second HelloRetryRequest with illegal_parameter. Notebook 02 states the "
-    "RFC's rule; remove this mark when tlslab/engine/client.py follows it.",
-)
 def test_second_hello_retry_request_is_unexpected_message() -> None:
     from tlslab import ContentType, NamedGroup, explain, seeded_rng
     from tlslab.engine.client import ClientConfig, TLSClient

@@ -717,7 +717,8 @@ def plot_state_machine(role: str = "client", *, ax: Any = None) -> Any:
     loops: dict[Any, list[str]] = {}
     for start, message, end in edges:
         if start == end:
-            loops.setdefault(start, []).append(message)
+            if message not in loops.setdefault(start, []):
+                loops[start].append(message)
         elif message not in grouped.setdefault((start, end), []):
             grouped[(start, end)].append(message)
     for (start, end), messages in grouped.items():
