@@ -187,6 +187,52 @@ def test_an_idle_client_after_the_handshake_is_closed_cleanly(running: type[_Run
     assert session.ok and session.error is None
 
 
+def test_a_long_echo_connection_keeps_bounded_memory(running: type[_Running]) -> None:
+    """8 MiB echoed through one connection: the client gets every byte back, and the server's
+    Session keeps at most KEPT_BYTES of it (and a bounded number of events) while counting all of
+    it. It used to keep everything twice (``received`` and the events), and ``received += ...``
+    copied the whole history on every record: one client could pin a core and grow the heap."""
+    from tlslab.engine.client import TLSClient
+    from tlslab.net.sockets import KEPT_BYTES, KEPT_EVENTS
+
+    total, piece = 8 * 2**20, 2**16
+    r = running(idle_timeout=30.0)
+    client = TLSClient(_client_config())
+    echoed = 0
+    with socket.create_connection(("127.0.0.1", r.server.port)) as sock:
+        sock.settimeout(60)
+        client.start()
+        sock.sendall(client.data_to_send())
+        while not client.handshake_complete:
+            client.receive_data(sock.recv(65536))
+        sock.sendall(client.data_to_send())
+
+        def read_back() -> None:
+            nonlocal echoed
+            while echoed < total:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return
+                for event in client.receive_data(chunk):
+                    if type(event).__name__ == "ApplicationData":
+                        echoed += len(event.data)
+
+        reader = threading.Thread(target=read_back, daemon=True)
+        reader.start()
+        for _ in range(total // piece):
+            client.send_application_data(b"e" * piece)
+            sock.sendall(client.data_to_send())
+        reader.join(120)
+        client.close()
+        sock.sendall(client.data_to_send())
+        (session,) = r.wait_for(1, timeout=60)
+    assert echoed == total
+    assert session.ok and session.received_bytes == total
+    assert session.received == b"e" * KEPT_BYTES
+    assert len(session.events) <= KEPT_EVENTS
+    assert session.summary().endswith(f"ok, {total} bytes received")
+
+
 def test_max_connections_queues_the_rest_and_serves_them_later(running: type[_Running]) -> None:
     r = running(max_connections=1, handshake_timeout=1.0)
     hog = socket.create_connection(("127.0.0.1", r.server.port))  # holds the only slot for 1 s
