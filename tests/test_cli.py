@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from tlslab.__main__ import build_parser
+from tlslab.__main__ import build_parser, main
 from tlslab.pki.certificates import build_chain
 
 from .openssl_peers import HOST, files_for
@@ -269,6 +269,29 @@ def test_server_rejects_bad_options_in_one_line(tmp_path: Path) -> None:
     assert lonely.returncode == 1 and "--cafile" in lonely.stderr
     unknown = tlslab("client", "127.0.0.1", "1", "--groups", "x25519,bogus")
     assert unknown.returncode == 2 and "unknown group 'bogus'" in unknown.stderr
+
+
+SERVER = ["server", "--cert", "c.pem", "--key", "k.pem"]
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        # port 70000 used to wrap silently to 70000 - 65536 = 4464 in the client (getaddrinfo) and
+        # end the server with an OverflowError traceback
+        (["client", "127.0.0.1", "70000"], "invalid port '70000': a number from 1 to 65535"),
+        (["client", "127.0.0.1", "0"], "invalid port '0': a number from 1 to 65535"),
+        ([*SERVER, "--port", "70000"], "invalid port '70000': a number from 0 to 65535"),
+        ([*SERVER, "--port", "-1"], "invalid port '-1': a number from 0 to 65535"),
+    ],
+)
+def test_ports_out_of_range_are_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and message in err and "Traceback" not in err
 
 
 # -- the client against servers that misbehave ---------------------------------------------------

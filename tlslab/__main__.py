@@ -50,6 +50,24 @@ def _names(enum: Any, what: str) -> Callable[[str], tuple[int, ...]]:
     return parse
 
 
+def _port(lowest: int) -> Callable[[str], int]:
+    """An argparse type: a TCP port from ``lowest`` to 65535 (the client cannot connect to 0)."""
+
+    def parse(text: str) -> int:
+        try:
+            port = int(text)
+        except ValueError:
+            port = -1
+        if not lowest <= port <= 65535:
+            # out of range, getaddrinfo would silently take the port modulo 65536
+            raise argparse.ArgumentTypeError(
+                f"invalid port {text!r}: a number from {lowest} to 65535"
+            )
+        return port
+
+    return parse
+
+
 def _alpn(text: str) -> tuple[str, ...]:
     return tuple(a.strip() for a in text.split(",") if a.strip())
 
@@ -120,7 +138,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def add_client(sub: Any) -> None:
     p = sub.add_parser("client", help="connect, send, print the reply")
     p.add_argument("host")
-    p.add_argument("port", type=int)
+    p.add_argument("port", type=_port(1))
     p.add_argument("--tls", choices=["1.2", "1.3"], help="offer only this version")
     p.add_argument(
         "--cafile",
@@ -261,7 +279,11 @@ def add_server(sub: Any) -> None:
     )
     p.add_argument("--key", required=True, metavar="PEM", help="the leaf's private key (PEM)")
     p.add_argument(
-        "--port", type=int, default=4433, metavar="P", help="0 picks a free port (default 4433)"
+        "--port",
+        type=_port(0),
+        default=4433,
+        metavar="P",
+        help="0 picks a free port (default 4433)",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--tls", choices=["1.2", "1.3"], help="accept only this version")
