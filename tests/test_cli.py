@@ -294,6 +294,30 @@ def test_ports_out_of_range_are_usage_errors(
     assert stop.value.code == 2 and message in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        # NaN and infinity ended in ValueError/OverflowError tracebacks from settimeout; a negative
+        # deadline gave "no result within the -1 s deadline"; --max-connections -1 a ValueError
+        # traceback, and 0 a server that never accepts anyone
+        (["client", "127.0.0.1", "1", "--timeout", "nan"], "invalid seconds 'nan'"),
+        (["client", "127.0.0.1", "1", "--timeout", "-1"], "invalid seconds '-1'"),
+        ([*SERVER, "--timeout", "inf"], "invalid seconds 'inf'"),
+        ([*SERVER, "--idle-timeout", "0"], "invalid seconds '0'"),
+        ([*SERVER, "--max-connections", "0"], "invalid count '0': a whole number from 1"),
+        ([*SERVER, "--max-connections", "-1"], "invalid count '-1': a whole number from 1"),
+        ([*SERVER, "--tickets", "-1"], "invalid count '-1': a whole number from 0"),
+    ],
+)
+def test_bad_numbers_are_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and message in err and "Traceback" not in err
+
+
 # -- the client against servers that misbehave ---------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import datetime as dt
+import math
 import socket
 import ssl
 import sys
@@ -64,6 +65,36 @@ def _port(lowest: int) -> Callable[[str], int]:
                 f"invalid port {text!r}: a number from {lowest} to 65535"
             )
         return port
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a deadline, more than 0 and at most a day (no NaN, no infinity)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 86400:  # False for NaN too
+        raise argparse.ArgumentTypeError(
+            f"invalid seconds {text!r}: a number more than 0 and at most 86400"
+        )
+    return seconds
+
+
+def _count(lowest: int) -> Callable[[str], int]:
+    """An argparse type: a whole number, at least ``lowest``."""
+
+    def parse(text: str) -> int:
+        try:
+            count = int(text)
+        except ValueError:
+            count = lowest - 1
+        if count < lowest:
+            raise argparse.ArgumentTypeError(
+                f"invalid count {text!r}: a whole number from {lowest}"
+            )
+        return count
 
     return parse
 
@@ -168,7 +199,7 @@ def add_client(sub: Any) -> None:
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=10.0,
         metavar="S",
         help="one deadline in seconds for connect + handshake (default 10)",
@@ -312,27 +343,31 @@ def add_server(sub: Any) -> None:
         "--cafile", metavar="PEM", help="roots that client certificates must chain to (PEM)"
     )
     p.add_argument(
-        "--tickets", type=int, default=0, metavar="N", help="TLS 1.3 session tickets per connection"
+        "--tickets",
+        type=_count(0),
+        default=0,
+        metavar="N",
+        help="TLS 1.3 session tickets per connection",
     )
     p.add_argument("--keylog", metavar="FILE", help="append NSS key log lines to FILE")
     p.add_argument("--once", action="store_true", help="serve one connection, then exit")
     p.add_argument(
         "--max-connections",
-        type=int,
+        type=_count(1),
         default=128,
         metavar="N",
         help="connections served at once (default 128)",
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=10.0,
         metavar="S",
         help="deadline in seconds for each handshake (default 10)",
     )
     p.add_argument(
         "--idle-timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="S",
         help="close a connection after this many seconds without data (default 30)",
