@@ -318,6 +318,15 @@ def test_bad_numbers_are_usage_errors(
     assert stop.value.code == 2 and message in err and "Traceback" not in err
 
 
+def test_a_bad_escape_in_send_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--send 'ab\\x'` used to end in a ValueError traceback from codecs.escape_decode."""
+    with pytest.raises(SystemExit) as stop:
+        main(["client", "127.0.0.1", "1", "--send", "ab\\x"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "Traceback" not in err
+    assert "argument --send: invalid escape in 'ab\\\\x': invalid \\x escape at position 2" in err
+
+
 # -- the client against servers that misbehave ---------------------------------------------------
 
 

@@ -99,6 +99,14 @@ def _count(lowest: int) -> Callable[[str], int]:
     return parse
 
 
+def _escaped(text: str) -> bytes:
+    """An argparse type: text with Python escapes (``\\r\\n``, ``\\x00``) turned into bytes."""
+    try:
+        return bytes(codecs.escape_decode(text.encode())[0])
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"invalid escape in {text!r}: {error}") from None
+
+
 def _alpn(text: str) -> tuple[str, ...]:
     return tuple(a.strip() for a in text.split(",") if a.strip())
 
@@ -195,7 +203,10 @@ def add_client(sub: Any) -> None:
         "--keylog", metavar="FILE", help="append NSS key log lines (SSLKEYLOGFILE format) to FILE"
     )
     p.add_argument(
-        "--send", metavar="TEXT", help="text to send after the handshake (\\r\\n escapes allowed)"
+        "--send",
+        type=_escaped,
+        metavar="TEXT",
+        help="text to send after the handshake (\\r\\n escapes allowed)",
     )
     p.add_argument(
         "--timeout",
@@ -270,7 +281,7 @@ def cmd_client(args: argparse.Namespace) -> int:
         return _fail("client", f"cannot load the certificates or key: {error}")
     if args.insecure:
         print("WARNING: --insecure: the server's certificate is NOT validated", file=sys.stderr)
-    send = codecs.escape_decode(args.send.encode())[0] if args.send is not None else None
+    send = args.send
     try:
         session = connect(
             args.host,
