@@ -327,6 +327,17 @@ def test_a_bad_escape_in_send_is_a_usage_error(capsys: pytest.CaptureFixture[str
     assert "argument --send: invalid escape in 'ab\\\\x': invalid \\x escape at position 2" in err
 
 
+@pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".example"])
+def test_a_host_name_that_cannot_be_encoded_is_one_line(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty or over-long DNS label used to end in a UnicodeError traceback (the idna codec)."""
+    assert main(["client", host, "443", "--cafile", str(files_for("ecdsa")[2])]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tlslab client: cannot resolve the host name (invalid host name ")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
 # -- the client against servers that misbehave ---------------------------------------------------
 
 

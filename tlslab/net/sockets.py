@@ -268,6 +268,9 @@ def connect(
         sock = socket.create_connection((host, port), timeout=deadline.remaining())
     except TimeoutError:
         raise deadline.expired() from None
+    except UnicodeError as error:  # the idna codec: an empty or over-long label, say
+        reason = error.__cause__ or error  # the codec's own reason, without its wrapping
+        raise socket.gaierror(socket.EAI_NONAME, f"invalid host name {host!r}: {reason}") from None
     with sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # whole flights, no Nagle delay
         client.start()
