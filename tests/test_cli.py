@@ -338,6 +338,25 @@ def test_a_host_name_that_cannot_be_encoded_is_one_line(
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_an_unwritable_keylog_is_named_before_connecting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to be found only after a good handshake, and reported as "network error: No such
+    file or directory". Nothing listens on the port: the key log is checked before connecting."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    keylog = tmp_path / "missing" / "keys.log"
+    assert main([*client_args(port), "--keylog", str(keylog)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"tlslab client: cannot append to {keylog}: No such file or directory\n"
+    chain, key, _ = files_for("ecdsa")
+    server = ["server", "--cert", str(chain), "--key", str(key), "--port", "0"]
+    assert main([*server, "--keylog", str(keylog), "--once"]) == 1  # not one error per connection
+    err = capsys.readouterr().err
+    assert err == f"tlslab server: cannot append to {keylog}: No such file or directory\n"
+
+
 # -- the client against servers that misbehave ---------------------------------------------------
 
 

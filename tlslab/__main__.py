@@ -266,8 +266,11 @@ def _report(session: Any, args: argparse.Namespace) -> None:
     if session.received:
         print(session.received.decode(errors="replace"))
     if args.keylog:
-        with open(args.keylog, "a") as handle:
-            handle.write(session.trace.keylog().dumps())
+        try:
+            with open(args.keylog, "a") as handle:
+                handle.write(session.trace.keylog().dumps())
+        except OSError as error:
+            _fail("client", f"cannot append to {args.keylog}: {error.strerror or error}")
     if args.trace:
         print(session.trace)
 
@@ -279,6 +282,11 @@ def cmd_client(args: argparse.Namespace) -> int:
         config = _client_config(args)
     except (OSError, ValueError, TypeError) as error:
         return _fail("client", f"cannot load the certificates or key: {error}")
+    if args.keylog:  # find out now, not after the handshake
+        try:
+            open(args.keylog, "a").close()
+        except OSError as error:
+            return _fail("client", f"cannot append to {args.keylog}: {error.strerror or error}")
     if args.insecure:
         print("WARNING: --insecure: the server's certificate is NOT validated", file=sys.stderr)
     send = args.send
@@ -423,6 +431,11 @@ def cmd_server(args: argparse.Namespace) -> int:
         client_trust_roots=tuple(client_roots),
         tickets=args.tickets,
     )
+    if args.keylog:  # find out now, not once per connection
+        try:
+            open(args.keylog, "a").close()
+        except OSError as error:
+            return _fail("server", f"cannot append to {args.keylog}: {error.strerror or error}")
     keylog_lock = threading.Lock()
 
     def log(session: Session) -> None:
@@ -432,7 +445,7 @@ def cmd_server(args: argparse.Namespace) -> int:
                 with keylog_lock, open(args.keylog, "a") as handle:
                     handle.write(session.trace.keylog().dumps())
             except OSError as error:
-                print(f"tlslab server: cannot append to {args.keylog}: {error}", file=sys.stderr)
+                _fail("server", f"cannot append to {args.keylog}: {error.strerror or error}")
 
     try:
         listener = socket.create_server((args.host, args.port), backlog=128)
