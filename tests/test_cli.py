@@ -357,6 +357,23 @@ def test_an_unwritable_keylog_is_named_before_connecting(
     assert err == f"tlslab server: cannot append to {keylog}: No such file or directory\n"
 
 
+def test_a_key_that_does_not_match_the_certificate_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The root's certificate with the leaf's key: the server used to start and then fail every
+    handshake (the client sees a bad CertificateVerify); OpenSSL refuses such a pair at start."""
+    chain, key, root = files_for("ecdsa")
+    assert main(["server", "--cert", str(root), "--key", str(key), "--port", "0", "--once"]) == 1
+    message = f"the private key in {key} does not match the certificate in {root}"
+    assert (
+        capsys.readouterr().err
+        == f"tlslab server: cannot load the certificates or key: {message}\n"
+    )
+    client = ["client", "127.0.0.1", "1", "--insecure", "--cert", str(root), "--key", str(key)]
+    assert main(client) == 1
+    assert capsys.readouterr().err.endswith(f"cannot load the certificates or key: {message}\n")
+
+
 # -- the client against servers that misbehave ---------------------------------------------------
 
 

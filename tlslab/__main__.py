@@ -111,6 +111,24 @@ def _alpn(text: str) -> tuple[str, ...]:
     return tuple(a.strip() for a in text.split(",") if a.strip())
 
 
+def _identity(cert: str, key: str) -> Any:
+    """The chain and key from PEM files, refused at once if the key is not the leaf's (as OpenSSL
+    does), instead of failing every handshake's CertificateVerify later."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from .engine.server import ServerIdentity
+
+    identity = ServerIdentity.from_pem(Path(cert).read_bytes(), Path(key).read_bytes())
+    spki = (Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    leaf = x509.load_der_x509_certificate(identity.certificates[0])
+    if leaf.public_key().public_bytes(*spki) != identity.private_key.public_key().public_bytes(
+        *spki
+    ):
+        raise ValueError(f"the private key in {key} does not match the certificate in {cert}")
+    return identity
+
+
 def _fail(command: str, message: str) -> int:
     print(f"tlslab {command}: {message}", file=sys.stderr)
     return 1
@@ -229,7 +247,6 @@ def add_client(sub: Any) -> None:
 
 def _client_config(args: argparse.Namespace) -> Any:
     from .engine.client import ClientConfig
-    from .engine.server import ServerIdentity
     from .net.trust import load_trust_roots, system_trust_roots
     from .stages.hello import DEFAULT_CIPHER_SUITES, DEFAULT_GROUPS
 
@@ -242,9 +259,7 @@ def _client_config(args: argparse.Namespace) -> Any:
     if args.cert or args.key:
         if not (args.cert and args.key):
             raise ValueError("--cert and --key go together")
-        identity = ServerIdentity.from_pem(
-            Path(args.cert).read_bytes(), Path(args.key).read_bytes()
-        )
+        identity = _identity(args.cert, args.key)
         chain, key = identity.certificates, identity.private_key
     return ClientConfig(
         server_name=args.servername or args.host,
@@ -407,7 +422,6 @@ def _key_kind(key: Any) -> str:
 
 
 def cmd_server(args: argparse.Namespace) -> int:
-    from .engine.server import ServerIdentity
     from .net.sockets import Server, Session
     from .net.trust import load_trust_roots
     from .stages.negotiation import DEFAULT_SERVER_SUITES, ServerConfig
@@ -415,9 +429,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     if args.require_client_cert and not args.cafile:
         return _fail("server", "--require-client-cert needs --cafile (the roots clients chain to)")
     try:
-        identity = ServerIdentity.from_pem(
-            Path(args.cert).read_bytes(), Path(args.key).read_bytes()
-        )
+        identity = _identity(args.cert, args.key)
         client_roots = load_trust_roots(args.cafile).roots if args.cafile else ()
     except (OSError, ValueError, TypeError) as error:
         return _fail("server", f"cannot load the certificates or key: {error}")
