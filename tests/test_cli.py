@@ -436,6 +436,30 @@ def test_client_fails_in_one_line_within_its_deadline(behaviour: object, expecte
     assert elapsed < 2 + 25  # the 2 s deadline plus a generous margin for starting Python
 
 
+def test_ctrl_c_stops_the_client_in_one_line() -> None:
+    """Ctrl-C while the client waits for a silent server: one line and exit code 130 (128 +
+    SIGINT, as shells report it), not a KeyboardInterrupt traceback."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(60)
+        port = str(listener.getsockname()[1])
+        client = subprocess.Popen(
+            [sys.executable, "-m", "tlslab", *client_args(port, "--timeout", "120")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            conn, _ = listener.accept()  # the client is now waiting for a ServerHello
+            with conn:
+                conn.recv(65536)
+                client.send_signal(signal.SIGINT)
+                out, err = client.communicate(timeout=60)
+        finally:
+            client.kill()
+    assert client.returncode == 130
+    assert err == "tlslab client: interrupted\n" and out == ""
+
+
 # -- mutual TLS ----------------------------------------------------------------------------------
 
 

@@ -521,7 +521,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except KeyboardInterrupt:  # Ctrl-C: one line and 128 + SIGINT, as a shell reports it
+        _fail(args.command, "interrupted")
+        return 130
 
 
 if __name__ == "__main__":
