@@ -233,6 +233,47 @@ def test_a_long_echo_connection_keeps_bounded_memory(running: type[_Running]) ->
     assert session.summary().endswith(f"ok, {total} bytes received")
 
 
+def test_a_failing_on_session_callback_is_one_line_not_a_thread_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI's callback prints; with its stdout gone (``tlslab server | head -1``) print raises
+    BrokenPipeError, which used to escape the connection's thread as a traceback. Now: one line
+    on stderr, and the server goes on serving."""
+    escaped: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hook: escaped.append(hook.exc_value))
+    calls: list[Session] = []
+
+    def broken(session: Session) -> None:
+        calls.append(session)
+        raise BrokenPipeError(32, "Broken pipe")
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = Server(
+        listener, ServerConfig(), ServerIdentity.from_chain(chain_for("ecdsa")), on_session=broken
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for text in (b"one", b"two"):
+            got = connect("127.0.0.1", server.port, _client_config(), send=text, timeout=30)
+            assert got.received == text
+        deadline = time.monotonic() + 30
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.join(30)
+    finally:
+        server.close()
+        thread.join(5)
+        listener.close()
+    assert len(calls) == 2 and escaped == []
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and all(
+        line.startswith("tlslab server: on_session failed for 127.0.0.1:")
+        and line.endswith(": BrokenPipeError: [Errno 32] Broken pipe")
+        for line in lines
+    ), lines
+
+
 def test_max_connections_queues_the_rest_and_serves_them_later(running: type[_Running]) -> None:
     r = running(max_connections=1, handshake_timeout=1.0)
     hog = socket.create_connection(("127.0.0.1", r.server.port))  # holds the only slot for 1 s

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -460,7 +461,16 @@ class Server:
                 idle_timeout=self.idle_timeout,
             )
             if self.on_session is not None:
-                self.on_session(session)
+                try:
+                    self.on_session(session)
+                except Exception as error:  # e.g. print() to a closed pipe: not this thread's end
+                    with contextlib.suppress(Exception):
+                        print(
+                            f"tlslab server: on_session failed for {peer}: "
+                            f"{type(error).__name__}: {error}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
         finally:
             self._slots.release()
             with self._lock:
