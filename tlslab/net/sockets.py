@@ -43,11 +43,19 @@ KEPT_BYTES = 2**20
 """A :class:`Session` keeps at most this much application data in ``received``; the rest is only
 counted (``received_bytes``), so an echo connection that runs for hours keeps flat memory."""
 KEPT_EVENTS = 256
+HANDSHAKE_BYTES = 2**20
+"""What a peer may send before its handshake completes. A handshake header may announce a 16 MiB
+message (RFC 8446 §4), and the engine would buffer it all; real flights are a few KiB (OpenSSL caps a
+ClientHello at about 128 KiB and a certificate list at 100 KiB), so a peer past this is ended."""
 """...and at most this many events (the handshake's come first, so they are always kept)."""
 
 
 class PeerClosed(TLSError):
     """The peer closed the TCP connection before the handshake completed."""
+
+
+class HandshakeTooLarge(TLSError):
+    """The peer sent more than :data:`HANDSHAKE_BYTES` without completing the handshake."""
 
 
 class Deadline:
@@ -78,7 +86,8 @@ class Session:
 
     ``connection`` is the engine object (its ``trace`` has every step), ``events`` what
     ``receive_data`` reported (the first :data:`KEPT_EVENTS`), ``received`` the application data
-    (the first :data:`KEPT_BYTES`; ``received_bytes`` counts all of it). A failed connection has ``error``
+    (the first :data:`KEPT_BYTES`; ``received_bytes`` counts all of it), ``wire_bytes`` what was read
+    from the socket. A failed connection has ``error``
     (one line) and, when an alert was involved, ``alert`` (its name) and ``alert_sent`` (True if
     tlslab sent it, False if the peer did).
     """
@@ -87,6 +96,7 @@ class Session:
     events: list[Any] = field(default_factory=list)
     received: bytes = b""
     received_bytes: int = 0
+    wire_bytes: int = 0
     peer: str = ""
     error: str | None = None
     alert: str | None = None
@@ -207,6 +217,7 @@ def _exchange(
         raise deadline.expired() from None
     if not chunk:
         return None
+    session.wire_bytes += len(chunk)
     try:
         new: list[Any] = connection.receive_data(chunk)
     finally:
@@ -223,6 +234,10 @@ def _handshake(sock: socket.socket, connection: Any, session: Session, deadline:
     while not connection.handshake_complete:
         if _exchange(sock, connection, session, deadline) is None:
             raise PeerClosed("the peer closed the connection during the handshake")
+        if session.wire_bytes > HANDSHAKE_BYTES and not connection.handshake_complete:
+            raise HandshakeTooLarge(
+                f"the peer sent more than {HANDSHAKE_BYTES} bytes without completing the handshake"
+            )
 
 
 def _send(sock: socket.socket, connection: Any, deadline: Deadline) -> None:
