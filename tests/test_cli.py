@@ -242,6 +242,26 @@ def test_server_flags_choose_what_is_negotiated_and_once_exits() -> None:
     )
 
 
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.create_server(("::1", 0), family=socket.AF_INET6):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_server_listens_on_the_ipv6_loopback() -> None:
+    """`--host ::1` used to fail: "Address family for hostname not supported" (an IPv4 socket)."""
+    with cli_server("--host", "::1", "--once") as server:
+        args = client_args(server.port, "--send", "six")
+        args[1] = "::1"
+        out = tlslab(*args)
+        (line,) = server.wait_for_lines(1)
+    assert out.returncode == 0, out.stderr
+    assert "six" in out.stdout and line.startswith("::1:") and line.endswith("ok, 3 bytes received")
+
+
 def test_ctrl_c_stops_the_server_without_a_traceback() -> None:
     with cli_server() as server:
         time.sleep(0.5)

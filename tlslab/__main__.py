@@ -460,7 +460,9 @@ def cmd_server(args: argparse.Namespace) -> int:
                 _fail("server", f"cannot append to {args.keylog}: {error.strerror or error}")
 
     try:
-        listener = socket.create_server((args.host, args.port), backlog=128)
+        # the address family follows --host (::1 needs an IPv6 socket)
+        family = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)[0][0]
+        listener = socket.create_server((args.host, args.port), family=family, backlog=128)
     except OSError as error:
         return _fail("server", f"cannot listen on {args.host}:{args.port}: {error.strerror}")
     with listener:
