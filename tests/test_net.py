@@ -314,6 +314,48 @@ def test_a_handshake_that_never_ends_is_cut_off_at_the_byte_budget(running: type
     assert HANDSHAKE_BYTES < OVERSIZED_HELLO_LENGTH // 8
 
 
+def test_a_thread_that_cannot_start_costs_one_connection_not_the_listener(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`RuntimeError: can't start new thread` (a process at its thread limit) used to escape
+    serve_forever and end the listener with a traceback. Now that one client is closed, its slot
+    freed, one line printed, and the next client is served."""
+    import types
+
+    from tlslab.net import sockets
+
+    class Refused(threading.Thread):
+        refusals = 1
+
+        def start(self) -> None:
+            if Refused.refusals:
+                Refused.refusals -= 1
+                raise RuntimeError("can't start new thread")
+            super().start()
+
+    monkeypatch.setattr(sockets, "threading", types.SimpleNamespace(**vars(threading)))
+    monkeypatch.setattr(sockets.threading, "Thread", Refused)
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = Server(
+        listener, ServerConfig(), ServerIdentity.from_chain(chain_for("ecdsa")), max_connections=1
+    )
+    runner = threading.Thread(target=server.serve_forever, daemon=True)
+    runner.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as first:
+            assert first.recv(1) == b""  # closed unanswered
+        second = connect("127.0.0.1", server.port, _client_config(), send=b"2", timeout=30)
+        assert runner.is_alive()
+    finally:
+        server.close()
+        runner.join(5)
+        listener.close()
+    assert second.received == b"2"
+    err = capsys.readouterr().err
+    assert err.startswith("tlslab server: cannot serve 127.0.0.1:") and err.count("\n") == 1
+    assert err.endswith(": RuntimeError: can't start new thread\n")
+
+
 def test_max_connections_queues_the_rest_and_serves_them_later(running: type[_Running]) -> None:
     r = running(max_connections=1, handshake_timeout=1.0)
     hog = socket.create_connection(("127.0.0.1", r.server.port))  # holds the only slot for 1 s

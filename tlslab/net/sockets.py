@@ -453,7 +453,19 @@ class Server:
                 )
                 with self._lock:
                     self._threads.add(thread)
-                thread.start()
+                try:
+                    thread.start()
+                except RuntimeError as error:  # at the process's thread limit: refuse this one
+                    with self._lock:
+                        self._threads.discard(thread)
+                    self._slots.release()
+                    conn.close()
+                    with contextlib.suppress(Exception):
+                        print(
+                            f"tlslab server: cannot serve {peer}: RuntimeError: {error}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the connections in progress."""
