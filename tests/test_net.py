@@ -356,6 +356,28 @@ def test_a_thread_that_cannot_start_costs_one_connection_not_the_listener(
     assert err.endswith(": RuntimeError: can't start new thread\n")
 
 
+def test_the_servers_ticket_store_is_bounded_oldest_first() -> None:
+    """Every connection of `tlslab server --tickets N` adds N tickets to one shared store; it keeps
+    the newest ``limit`` so a server that runs for weeks does not grow, and 8 threads adding at
+    once never push it past its limit."""
+    from tlslab.net.sockets import _TicketStore
+
+    store = _TicketStore(limit=64)
+
+    def add(worker: int) -> None:
+        for i in range(500):
+            store[b"%d-%d" % (worker, i)] = (b"psk", 0x1301)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(add, range(8)))
+    assert len(store) == 64
+    store[b"newest"] = (b"psk", 0x1301)
+    assert len(store) == 64 and b"newest" in store
+    with socket.socket() as unused:
+        default = Server(unused, ServerConfig(), None).tickets
+    assert isinstance(default, _TicketStore) and default.limit == 4096
+
+
 def test_max_connections_queues_the_rest_and_serves_them_later(running: type[_Running]) -> None:
     r = running(max_connections=1, handshake_timeout=1.0)
     hog = socket.create_connection(("127.0.0.1", r.server.port))  # holds the only slot for 1 s
