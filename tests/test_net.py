@@ -378,6 +378,39 @@ def test_the_servers_ticket_store_is_bounded_oldest_first() -> None:
     assert isinstance(default, _TicketStore) and default.limit == 4096
 
 
+def test_serve_survives_a_client_that_gives_up_before_accept() -> None:
+    """accept() can fail for one client (ECONNABORTED when it reset while queued); serve() used to
+    let that OSError out and stop serving everyone else."""
+
+    class Aborting(socket.socket):
+        aborts = 1
+
+        def accept(self) -> tuple[socket.socket, object]:
+            if Aborting.aborts:
+                Aborting.aborts -= 1
+                super().accept()[0].close()
+                raise ConnectionAbortedError(103, "Software caused connection abort")
+            return super().accept()
+
+    with Aborting(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        result: list[list[Session]] = []
+        identity = ServerIdentity.from_chain(chain_for("ecdsa"))
+        thread = threading.Thread(
+            target=lambda: result.append(serve(listener, ServerConfig(), identity, timeout=30)),
+            daemon=True,
+        )
+        thread.start()
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as gone:
+            assert gone.recv(1) == b""
+        session = connect("127.0.0.1", port, _client_config(), send=b"next", timeout=30)
+        thread.join(60)
+    assert session.received == b"next"
+    assert [s.ok for s in result[0]] == [True]
+
+
 def test_max_connections_queues_the_rest_and_serves_them_later(running: type[_Running]) -> None:
     r = running(max_connections=1, handshake_timeout=1.0)
     hog = socket.create_connection(("127.0.0.1", r.server.port))  # holds the only slot for 1 s

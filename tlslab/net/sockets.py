@@ -531,10 +531,16 @@ def serve(
     )
     with selectors.DefaultSelector() as selector:
         selector.register(listener, selectors.EVENT_READ)
-        for _ in range(connections):
+        accepted = 0
+        while accepted < connections:
             if not selector.select(timeout):
                 break
-            conn, address = listener.accept()
+            try:
+                conn, address = listener.accept()
+            except OSError:  # that client gave up while queued (or no descriptors left): wait
+                time.sleep(0.05)
+                continue
+            accepted += 1
             thread = threading.Thread(
                 target=server._run, args=(conn, f"{address[0]}:{address[1]}"), daemon=True
             )
