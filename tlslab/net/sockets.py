@@ -132,6 +132,7 @@ class Session:
     def fail(self, error: BaseException) -> None:
         """Record ``error`` as text and alert name (never the exception itself: see the module doc)."""
         self.error = describe_failure(error)
+        _drop_tracebacks(error)
         if isinstance(error, RemoteAlert):
             self.alert, self.alert_sent = _alert_name(error.description), False
         elif isinstance(error, AlertError):
@@ -162,6 +163,20 @@ class Session:
     def __repr__(self) -> str:
         outcome = f"failed: {self.error}" if self.error else f"received {self.received_bytes} bytes"
         return f"<Session {self.connection.role} {self.peer}: {len(self.events)} events, {outcome}>"
+
+
+def _drop_tracebacks(error: BaseException) -> None:
+    """Forget the frames ``error`` (and its causes) were raised through. An engine that keeps the
+    exception (``connection.error``) would otherwise hold itself through those frames: a cycle that
+    only the garbage collector frees, with every buffer of a failed connection in it."""
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
 
 
 def _name(enum: Any, value: int) -> str:
