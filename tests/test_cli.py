@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from tlslab.__main__ import build_parser
+from tlslab.__main__ import build_parser, main
 from tlslab.pki.certificates import build_chain
 
 from .openssl_peers import HOST, files_for
@@ -238,6 +238,26 @@ def test_server_flags_choose_what_is_negotiated_and_once_exits() -> None:
     )
 
 
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.create_server(("::1", 0), family=socket.AF_INET6):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no IPv6 loopback")
+def test_server_listens_on_the_ipv6_loopback() -> None:
+    """`--host ::1` used to fail: "Address family for hostname not supported" (an IPv4 socket)."""
+    with cli_server("--host", "::1", "--once") as server:
+        args = client_args(server.port, "--send", "six")
+        args[1] = "::1"
+        out = tlslab(*args)
+        (line,) = server.wait_for_lines(1)
+    assert out.returncode == 0, out.stderr
+    assert "six" in out.stdout and line.startswith("::1:") and line.endswith("ok, 3 bytes received")
+
+
 def test_ctrl_c_stops_the_server_without_a_traceback() -> None:
     with cli_server() as server:
         time.sleep(0.5)
@@ -265,6 +285,109 @@ def test_server_rejects_bad_options_in_one_line(tmp_path: Path) -> None:
     assert lonely.returncode == 1 and "--cafile" in lonely.stderr
     unknown = tlslab("client", "127.0.0.1", "1", "--groups", "x25519,bogus")
     assert unknown.returncode == 2 and "unknown group 'bogus'" in unknown.stderr
+
+
+SERVER = ["server", "--cert", "c.pem", "--key", "k.pem"]
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        # port 70000 used to wrap silently to 70000 - 65536 = 4464 in the client (getaddrinfo) and
+        # end the server with an OverflowError traceback
+        (["client", "127.0.0.1", "70000"], "invalid port '70000': a number from 1 to 65535"),
+        (["client", "127.0.0.1", "0"], "invalid port '0': a number from 1 to 65535"),
+        ([*SERVER, "--port", "70000"], "invalid port '70000': a number from 0 to 65535"),
+        ([*SERVER, "--port", "-1"], "invalid port '-1': a number from 0 to 65535"),
+    ],
+)
+def test_ports_out_of_range_are_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        # NaN and infinity ended in ValueError/OverflowError tracebacks from settimeout; a negative
+        # deadline gave "no result within the -1 s deadline"; --max-connections -1 a ValueError
+        # traceback, and 0 a server that never accepts anyone
+        (["client", "127.0.0.1", "1", "--timeout", "nan"], "invalid seconds 'nan'"),
+        (["client", "127.0.0.1", "1", "--timeout", "-1"], "invalid seconds '-1'"),
+        ([*SERVER, "--timeout", "inf"], "invalid seconds 'inf'"),
+        ([*SERVER, "--idle-timeout", "0"], "invalid seconds '0'"),
+        ([*SERVER, "--max-connections", "0"], "invalid count '0': a whole number from 1"),
+        ([*SERVER, "--max-connections", "-1"], "invalid count '-1': a whole number from 1"),
+        ([*SERVER, "--tickets", "-1"], "invalid count '-1': a whole number from 0"),
+    ],
+)
+def test_bad_numbers_are_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_bad_escape_in_send_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--send 'ab\\x'` used to end in a ValueError traceback from codecs.escape_decode."""
+    with pytest.raises(SystemExit) as stop:
+        main(["client", "127.0.0.1", "1", "--send", "ab\\x"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "Traceback" not in err
+    assert "argument --send: invalid escape in 'ab\\\\x': invalid \\x escape at position 2" in err
+
+
+@pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".example"])
+def test_a_host_name_that_cannot_be_encoded_is_one_line(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty or over-long DNS label used to end in a UnicodeError traceback (the idna codec)."""
+    assert main(["client", host, "443", "--cafile", str(files_for("ecdsa")[2])]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tlslab client: cannot resolve the host name (invalid host name ")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_an_unwritable_keylog_is_named_before_connecting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It used to be found only after a good handshake, and reported as "network error: No such
+    file or directory". Nothing listens on the port: the key log is checked before connecting."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    keylog = tmp_path / "missing" / "keys.log"
+    assert main([*client_args(port), "--keylog", str(keylog)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"tlslab client: cannot append to {keylog}: No such file or directory\n"
+    chain, key, _ = files_for("ecdsa")
+    server = ["server", "--cert", str(chain), "--key", str(key), "--port", "0"]
+    assert main([*server, "--keylog", str(keylog), "--once"]) == 1  # not one error per connection
+    err = capsys.readouterr().err
+    assert err == f"tlslab server: cannot append to {keylog}: No such file or directory\n"
+
+
+def test_a_key_that_does_not_match_the_certificate_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The root's certificate with the leaf's key: the server used to start and then fail every
+    handshake (the client sees a bad CertificateVerify); OpenSSL refuses such a pair at start."""
+    chain, key, root = files_for("ecdsa")
+    assert main(["server", "--cert", str(root), "--key", str(key), "--port", "0", "--once"]) == 1
+    message = f"the private key in {key} does not match the certificate in {root}"
+    assert (
+        capsys.readouterr().err
+        == f"tlslab server: cannot load the certificates or key: {message}\n"
+    )
+    client = ["client", "127.0.0.1", "1", "--insecure", "--cert", str(root), "--key", str(key)]
+    assert main(client) == 1
+    assert capsys.readouterr().err.endswith(f"cannot load the certificates or key: {message}\n")
 
 
 # -- the client against servers that misbehave ---------------------------------------------------
@@ -327,6 +450,30 @@ def test_client_fails_in_one_line_within_its_deadline(behaviour: object, expecte
     assert out.stderr == f"tlslab client: {expected}\n"
     assert out.stdout == ""
     assert elapsed < 2 + 25  # the 2 s deadline plus a generous margin for starting Python
+
+
+def test_ctrl_c_stops_the_client_in_one_line() -> None:
+    """Ctrl-C while the client waits for a silent server: one line and exit code 130 (128 +
+    SIGINT, as shells report it), not a KeyboardInterrupt traceback."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(60)
+        port = str(listener.getsockname()[1])
+        client = subprocess.Popen(
+            [sys.executable, "-m", "tlslab", *client_args(port, "--timeout", "120")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            conn, _ = listener.accept()  # the client is now waiting for a ServerHello
+            with conn:
+                conn.recv(65536)
+                client.send_signal(signal.SIGINT)
+                out, err = client.communicate(timeout=60)
+        finally:
+            client.kill()
+    assert client.returncode == 130
+    assert err == "tlslab client: interrupted\n" and out == ""
 
 
 # -- mutual TLS ----------------------------------------------------------------------------------

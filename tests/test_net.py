@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import tracemalloc
+import unittest.mock
 import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ import pytest
 from tlslab.constants import ProtocolVersion as V
 from tlslab.engine.client import ClientConfig
 from tlslab.engine.server import ServerIdentity
-from tlslab.errors import RemoteAlert
+from tlslab.errors import RemoteAlert, TLSError
 from tlslab.net.sockets import (
     Deadline,
     PeerClosed,
@@ -187,6 +188,273 @@ def test_an_idle_client_after_the_handshake_is_closed_cleanly(running: type[_Run
     assert session.ok and session.error is None
 
 
+def test_a_long_echo_connection_keeps_bounded_memory(running: type[_Running]) -> None:
+    """8 MiB echoed through one connection: the client gets every byte back, and the server's
+    Session keeps at most KEPT_BYTES of it (and a bounded number of events) while counting all of
+    it. It used to keep everything twice (``received`` and the events), and ``received += ...``
+    copied the whole history on every record: one client could pin a core and grow the heap."""
+    from tlslab.engine.client import TLSClient
+    from tlslab.net.sockets import KEPT_BYTES, KEPT_EVENTS
+
+    total, piece = 8 * 2**20, 2**16
+    r = running(idle_timeout=30.0)
+    client = TLSClient(_client_config())
+    echoed = 0
+    with socket.create_connection(("127.0.0.1", r.server.port)) as sock:
+        sock.settimeout(60)
+        client.start()
+        sock.sendall(client.data_to_send())
+        while not client.handshake_complete:
+            client.receive_data(sock.recv(65536))
+        sock.sendall(client.data_to_send())
+
+        def read_back() -> None:
+            nonlocal echoed
+            while echoed < total:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return
+                for event in client.receive_data(chunk):
+                    if type(event).__name__ == "ApplicationData":
+                        echoed += len(event.data)
+
+        reader = threading.Thread(target=read_back, daemon=True)
+        reader.start()
+        for _ in range(total // piece):
+            client.send_application_data(b"e" * piece)
+            sock.sendall(client.data_to_send())
+        reader.join(120)
+        client.close()
+        sock.sendall(client.data_to_send())
+        (session,) = r.wait_for(1, timeout=60)
+    assert echoed == total
+    assert session.ok and session.received_bytes == total
+    assert session.received == b"e" * KEPT_BYTES
+    assert len(session.events) <= KEPT_EVENTS
+    assert session.summary().endswith(f"ok, {total} bytes received")
+
+
+def test_a_failing_on_session_callback_is_one_line_not_a_thread_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI's callback prints; with its stdout gone (``tlslab server | head -1``) print raises
+    BrokenPipeError, which used to escape the connection's thread as a traceback. Now: one line
+    on stderr, and the server goes on serving."""
+    escaped: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hook: escaped.append(hook.exc_value))
+    calls: list[Session] = []
+
+    def broken(session: Session) -> None:
+        calls.append(session)
+        raise BrokenPipeError(32, "Broken pipe")
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = Server(
+        listener, ServerConfig(), ServerIdentity.from_chain(chain_for("ecdsa")), on_session=broken
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for text in (b"one", b"two"):
+            got = connect("127.0.0.1", server.port, _client_config(), send=text, timeout=30)
+            assert got.received == text
+        deadline = time.monotonic() + 30
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.join(30)
+    finally:
+        server.close()
+        thread.join(5)
+        listener.close()
+    assert len(calls) == 2 and escaped == []
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and all(
+        line.startswith("tlslab server: on_session failed for 127.0.0.1:")
+        and line.endswith(": BrokenPipeError: [Errno 32] Broken pipe")
+        for line in lines
+    ), lines
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine (not net): each TLS 1.2 warning alert after the handshake adds a trace step and "
+    "the connection goes on, so a peer streaming warnings grows the server's memory for as long as "
+    "it likes (measured: +29 MiB RSS for 146,000 alerts in 20 s through `tlslab server`); OpenSSL "
+    "ends the connection after a few consecutive warnings. Still so in main's rewritten engine.",
+)
+def test_a_flood_of_tls12_warning_alerts_ends_the_connection() -> None:
+    from tlslab.engine.client import TLSClient
+    from tlslab.engine.memory import handshake_in_memory
+    from tlslab.engine.server import TLSServer
+
+    client = TLSClient(_client_config(versions=(V.TLS12,)))
+    server = TLSServer(ServerConfig(), ServerIdentity.from_chain(chain_for("ecdsa")))
+    assert handshake_in_memory(client, server).completed
+    server.receive_data(client.data_to_send())
+    steps = len(server.trace.events)
+    with pytest.raises(TLSError):
+        for _ in range(1000):
+            client._send_alert(90, 1)  # user_canceled, as a warning
+            server.receive_data(client.data_to_send())
+    assert len(server.trace.events) - steps < 100
+
+
+def test_a_handshake_that_never_ends_is_cut_off_at_the_byte_budget(running: type[_Running]) -> None:
+    """A ClientHello announcing 16 MiB, sent as fast as the socket takes it: the server used to
+    buffer all of it (16 MiB per connection, 2 GiB at the default 128 connections). Now it ends the
+    connection once the peer has sent HANDSHAKE_BYTES without finishing the handshake."""
+    from tlslab.net.sockets import HANDSHAKE_BYTES
+
+    r = running(handshake_timeout=60.0)
+    _oversized_hello(r.server.port)
+    (session,) = r.wait_for(1, timeout=60)
+    # cut off by the budget, or sooner by an engine that caps each handshake message (main's
+    # engine refuses a hello over 64 KiB with illegal_parameter, as OpenSSL does)
+    assert session.error is not None and not session.ok
+    assert session.wire_bytes <= HANDSHAKE_BYTES + 65536  # at most one read past the budget
+    assert HANDSHAKE_BYTES < OVERSIZED_HELLO_LENGTH // 8
+
+
+def test_a_thread_that_cannot_start_costs_one_connection_not_the_listener(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`RuntimeError: can't start new thread` (a process at its thread limit) used to escape
+    serve_forever and end the listener with a traceback. Now that one client is closed, its slot
+    freed, one line printed, and the next client is served."""
+    import types
+
+    from tlslab.net import sockets
+
+    class Refused(threading.Thread):
+        refusals = 1
+
+        def start(self) -> None:
+            if Refused.refusals:
+                Refused.refusals -= 1
+                raise RuntimeError("can't start new thread")
+            super().start()
+
+    monkeypatch.setattr(sockets, "threading", types.SimpleNamespace(**vars(threading)))
+    monkeypatch.setattr(sockets.threading, "Thread", Refused)
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = Server(
+        listener, ServerConfig(), ServerIdentity.from_chain(chain_for("ecdsa")), max_connections=1
+    )
+    runner = threading.Thread(target=server.serve_forever, daemon=True)
+    runner.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as first:
+            assert first.recv(1) == b""  # closed unanswered
+        second = connect("127.0.0.1", server.port, _client_config(), send=b"2", timeout=30)
+        assert runner.is_alive()
+    finally:
+        server.close()
+        runner.join(5)
+        listener.close()
+    assert second.received == b"2"
+    err = capsys.readouterr().err
+    assert err.startswith("tlslab server: cannot serve 127.0.0.1:") and err.count("\n") == 1
+    assert err.endswith(": RuntimeError: can't start new thread\n")
+
+
+def test_the_servers_ticket_store_is_bounded_oldest_first() -> None:
+    """Every connection of `tlslab server --tickets N` adds N tickets to one shared store; it keeps
+    the newest ``limit`` so a server that runs for weeks does not grow, and 8 threads adding at
+    once never push it past its limit."""
+    from tlslab.net.sockets import _TicketStore
+
+    store = _TicketStore(limit=64)
+
+    def add(worker: int) -> None:
+        for i in range(500):
+            store[b"%d-%d" % (worker, i)] = (b"psk", 0x1301)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(add, range(8)))
+    assert len(store) == 64
+    store[b"newest"] = (b"psk", 0x1301)
+    assert len(store) == 64 and b"newest" in store
+    with socket.socket() as unused:
+        default = Server(unused, ServerConfig(), None).tickets
+    assert isinstance(default, _TicketStore) and default.limit == 4096
+
+
+def test_serve_survives_a_client_that_gives_up_before_accept() -> None:
+    """accept() can fail for one client (ECONNABORTED when it reset while queued); serve() used to
+    let that OSError out and stop serving everyone else."""
+
+    class Aborting(socket.socket):
+        aborts = 1
+
+        def accept(self) -> tuple[socket.socket, object]:
+            if Aborting.aborts:
+                Aborting.aborts -= 1
+                super().accept()[0].close()
+                raise ConnectionAbortedError(103, "Software caused connection abort")
+            return super().accept()
+
+    with Aborting(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        result: list[list[Session]] = []
+        identity = ServerIdentity.from_chain(chain_for("ecdsa"))
+        thread = threading.Thread(
+            target=lambda: result.append(serve(listener, ServerConfig(), identity, timeout=30)),
+            daemon=True,
+        )
+        thread.start()
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as gone:
+            assert gone.recv(1) == b""
+        session = connect("127.0.0.1", port, _client_config(), send=b"next", timeout=30)
+        thread.join(60)
+    assert session.received == b"next"
+    assert [s.ok for s in result[0]] == [True]
+
+
+def test_a_failed_session_is_freed_even_if_the_engine_keeps_the_exception() -> None:
+    """An engine that stores the exception it raised (``self.error = error``, as the rewritten
+    engine on main does) makes a cycle: connection -> exception -> traceback -> the frames of
+    receive_data -> connection, so every failed connection waits for the garbage collector.
+    Session.fail drops the tracebacks, so reference counting frees it."""
+    from tlslab.net.sockets import serve_connection
+
+    class Keeping:
+        role = "server"
+        handshake_complete = False
+        closed = False
+        error: BaseException | None = None
+        buffers = bytes(2**20)
+
+        def receive_data(self, data: bytes) -> list[object]:
+            try:
+                raise TLSError(f"refused {len(data)} bytes")
+            except TLSError as error:
+                self.error = error
+                raise
+
+        def data_to_send(self) -> bytes:
+            return b""
+
+    made = [Keeping()]
+    ref = weakref.ref(made[0])
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        theirs = socket.create_connection(listener.getsockname())
+        ours, _ = listener.accept()
+    gc.collect()
+    gc.disable()
+    try:
+        with theirs:
+            theirs.sendall(b"hello")
+            with unittest.mock.patch("tlslab.engine.server.TLSServer", lambda *a, **k: made.pop()):
+                session = serve_connection(ours, None, None)
+        assert session.error == "refused 5 bytes"
+        del session
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
 def test_max_connections_queues_the_rest_and_serves_them_later(running: type[_Running]) -> None:
     r = running(max_connections=1, handshake_timeout=1.0)
     hog = socket.create_connection(("127.0.0.1", r.server.port))  # holds the only slot for 1 s
@@ -337,12 +605,13 @@ def test_memory_stays_flat_across_thousands_of_garbage_connections(
         assert "decode_error" in alerts  # the oversized and one-byte hellos
         r.sessions.clear()
         del served
-        after, peak = tracemalloc.get_traced_memory()
+        after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
         gc.enable()
     assert after - before < 2 * 2**20, f"{(after - before) / 2**20:.1f} MiB still held"
-    assert peak - before >= OVERSIZED_HELLO_LENGTH  # the 16 MiB hello really was buffered
+    # (the peak says nothing about the server: the sending side's own 16 MiB hello is traced too;
+    # test_a_handshake_that_never_ends_is_cut_off_at_the_byte_budget checks what the server read)
 
 
 def test_sessions_are_freed_without_the_garbage_collector() -> None:

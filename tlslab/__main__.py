@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import datetime as dt
+import math
 import socket
 import ssl
 import sys
@@ -50,8 +51,82 @@ def _names(enum: Any, what: str) -> Callable[[str], tuple[int, ...]]:
     return parse
 
 
+def _port(lowest: int) -> Callable[[str], int]:
+    """An argparse type: a TCP port from ``lowest`` to 65535 (the client cannot connect to 0)."""
+
+    def parse(text: str) -> int:
+        try:
+            port = int(text)
+        except ValueError:
+            port = -1
+        if not lowest <= port <= 65535:
+            # out of range, getaddrinfo would silently take the port modulo 65536
+            raise argparse.ArgumentTypeError(
+                f"invalid port {text!r}: a number from {lowest} to 65535"
+            )
+        return port
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a deadline, more than 0 and at most a day (no NaN, no infinity)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 86400:  # False for NaN too
+        raise argparse.ArgumentTypeError(
+            f"invalid seconds {text!r}: a number more than 0 and at most 86400"
+        )
+    return seconds
+
+
+def _count(lowest: int) -> Callable[[str], int]:
+    """An argparse type: a whole number, at least ``lowest``."""
+
+    def parse(text: str) -> int:
+        try:
+            count = int(text)
+        except ValueError:
+            count = lowest - 1
+        if count < lowest:
+            raise argparse.ArgumentTypeError(
+                f"invalid count {text!r}: a whole number from {lowest}"
+            )
+        return count
+
+    return parse
+
+
+def _escaped(text: str) -> bytes:
+    """An argparse type: text with Python escapes (``\\r\\n``, ``\\x00``) turned into bytes."""
+    try:
+        return bytes(codecs.escape_decode(text.encode())[0])
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"invalid escape in {text!r}: {error}") from None
+
+
 def _alpn(text: str) -> tuple[str, ...]:
     return tuple(a.strip() for a in text.split(",") if a.strip())
+
+
+def _identity(cert: str, key: str) -> Any:
+    """The chain and key from PEM files, refused at once if the key is not the leaf's (as OpenSSL
+    does), instead of failing every handshake's CertificateVerify later."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from .engine.server import ServerIdentity
+
+    identity = ServerIdentity.from_pem(Path(cert).read_bytes(), Path(key).read_bytes())
+    spki = (Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    leaf = x509.load_der_x509_certificate(identity.certificates[0])
+    if leaf.public_key().public_bytes(*spki) != identity.private_key.public_key().public_bytes(
+        *spki
+    ):
+        raise ValueError(f"the private key in {key} does not match the certificate in {cert}")
+    return identity
 
 
 def _fail(command: str, message: str) -> int:
@@ -120,7 +195,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def add_client(sub: Any) -> None:
     p = sub.add_parser("client", help="connect, send, print the reply")
     p.add_argument("host")
-    p.add_argument("port", type=int)
+    p.add_argument("port", type=_port(1))
     p.add_argument("--tls", choices=["1.2", "1.3"], help="offer only this version")
     p.add_argument(
         "--cafile",
@@ -149,11 +224,14 @@ def add_client(sub: Any) -> None:
         "--keylog", metavar="FILE", help="append NSS key log lines (SSLKEYLOGFILE format) to FILE"
     )
     p.add_argument(
-        "--send", metavar="TEXT", help="text to send after the handshake (\\r\\n escapes allowed)"
+        "--send",
+        type=_escaped,
+        metavar="TEXT",
+        help="text to send after the handshake (\\r\\n escapes allowed)",
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=10.0,
         metavar="S",
         help="one deadline in seconds for connect + handshake (default 10)",
@@ -172,7 +250,6 @@ def add_client(sub: Any) -> None:
 
 def _client_config(args: argparse.Namespace) -> Any:
     from .engine.client import ClientConfig
-    from .engine.server import ServerIdentity
     from .net.trust import load_trust_roots, system_trust_roots
     from .stages.hello import DEFAULT_CIPHER_SUITES, DEFAULT_GROUPS
 
@@ -185,9 +262,7 @@ def _client_config(args: argparse.Namespace) -> Any:
     if args.cert or args.key:
         if not (args.cert and args.key):
             raise ValueError("--cert and --key go together")
-        identity = ServerIdentity.from_pem(
-            Path(args.cert).read_bytes(), Path(args.key).read_bytes()
-        )
+        identity = _identity(args.cert, args.key)
         chain, key = identity.certificates, identity.private_key
     return ClientConfig(
         server_name=args.servername or args.host,
@@ -209,8 +284,11 @@ def _report(session: Any, args: argparse.Namespace) -> None:
     if session.received:
         print(session.received.decode(errors="replace"))
     if args.keylog:
-        with open(args.keylog, "a") as handle:
-            handle.write(session.trace.keylog().dumps())
+        try:
+            with open(args.keylog, "a") as handle:
+                handle.write(session.trace.keylog().dumps())
+        except OSError as error:
+            _fail("client", f"cannot append to {args.keylog}: {error.strerror or error}")
     if args.trace:
         print(session.trace)
 
@@ -222,9 +300,14 @@ def cmd_client(args: argparse.Namespace) -> int:
         config = _client_config(args)
     except (OSError, ValueError, TypeError) as error:
         return _fail("client", f"cannot load the certificates or key: {error}")
+    if args.keylog:  # find out now, not after the handshake
+        try:
+            open(args.keylog, "a").close()
+        except OSError as error:
+            return _fail("client", f"cannot append to {args.keylog}: {error.strerror or error}")
     if args.insecure:
         print("WARNING: --insecure: the server's certificate is NOT validated", file=sys.stderr)
-    send = codecs.escape_decode(args.send.encode())[0] if args.send is not None else None
+    send = args.send
     try:
         session = connect(
             args.host,
@@ -264,7 +347,11 @@ def add_server(sub: Any) -> None:
     )
     p.add_argument("--key", required=True, metavar="PEM", help="the leaf's private key (PEM)")
     p.add_argument(
-        "--port", type=int, default=4433, metavar="P", help="0 picks a free port (default 4433)"
+        "--port",
+        type=_port(0),
+        default=4433,
+        metavar="P",
+        help="0 picks a free port (default 4433)",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--tls", choices=["1.2", "1.3"], help="accept only this version")
@@ -296,27 +383,31 @@ def add_server(sub: Any) -> None:
         "--cafile", metavar="PEM", help="roots that client certificates must chain to (PEM)"
     )
     p.add_argument(
-        "--tickets", type=int, default=0, metavar="N", help="TLS 1.3 session tickets per connection"
+        "--tickets",
+        type=_count(0),
+        default=0,
+        metavar="N",
+        help="TLS 1.3 session tickets per connection",
     )
     p.add_argument("--keylog", metavar="FILE", help="append NSS key log lines to FILE")
     p.add_argument("--once", action="store_true", help="serve one connection, then exit")
     p.add_argument(
         "--max-connections",
-        type=int,
+        type=_count(1),
         default=128,
         metavar="N",
         help="connections served at once (default 128)",
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=10.0,
         metavar="S",
         help="deadline in seconds for each handshake (default 10)",
     )
     p.add_argument(
         "--idle-timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="S",
         help="close a connection after this many seconds without data (default 30)",
@@ -344,7 +435,6 @@ def _key_kind(key: Any) -> str:
 
 
 def cmd_server(args: argparse.Namespace) -> int:
-    from .engine.server import ServerIdentity
     from .net.sockets import Server, Session
     from .net.trust import load_trust_roots
     from .stages.negotiation import DEFAULT_SERVER_SUITES, ServerConfig
@@ -352,9 +442,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     if args.require_client_cert and not args.cafile:
         return _fail("server", "--require-client-cert needs --cafile (the roots clients chain to)")
     try:
-        identity = ServerIdentity.from_pem(
-            Path(args.cert).read_bytes(), Path(args.key).read_bytes()
-        )
+        identity = _identity(args.cert, args.key)
         client_roots = load_trust_roots(args.cafile).roots if args.cafile else ()
     except (OSError, ValueError, TypeError) as error:
         return _fail("server", f"cannot load the certificates or key: {error}")
@@ -368,6 +456,11 @@ def cmd_server(args: argparse.Namespace) -> int:
         client_trust_roots=tuple(client_roots),
         tickets=args.tickets,
     )
+    if args.keylog:  # find out now, not once per connection
+        try:
+            open(args.keylog, "a").close()
+        except OSError as error:
+            return _fail("server", f"cannot append to {args.keylog}: {error.strerror or error}")
     keylog_lock = threading.Lock()
 
     def log(session: Session) -> None:
@@ -377,10 +470,12 @@ def cmd_server(args: argparse.Namespace) -> int:
                 with keylog_lock, open(args.keylog, "a") as handle:
                     handle.write(session.trace.keylog().dumps())
             except OSError as error:
-                print(f"tlslab server: cannot append to {args.keylog}: {error}", file=sys.stderr)
+                _fail("server", f"cannot append to {args.keylog}: {error.strerror or error}")
 
     try:
-        listener = socket.create_server((args.host, args.port), backlog=128)
+        # the address family follows --host (::1 needs an IPv6 socket)
+        family = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)[0][0]
+        listener = socket.create_server((args.host, args.port), family=family, backlog=128)
     except OSError as error:
         return _fail("server", f"cannot listen on {args.host}:{args.port}: {error.strerror}")
     with listener:
@@ -486,7 +581,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except KeyboardInterrupt:  # Ctrl-C: one line and 128 + SIGINT, as a shell reports it
+        _fail(args.command, "interrupted")
+        return 130
 
 
 if __name__ == "__main__":

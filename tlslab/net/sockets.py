@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -38,10 +39,23 @@ from ..constants import AlertDescription, CipherSuite, NamedGroup
 from ..errors import AlertError, RemoteAlert, TLSError
 
 RECV_SIZE = 65536
+KEPT_BYTES = 2**20
+"""A :class:`Session` keeps at most this much application data in ``received``; the rest is only
+counted (``received_bytes``), so an echo connection that runs for hours keeps flat memory."""
+KEPT_EVENTS = 256
+HANDSHAKE_BYTES = 2**20
+"""What a peer may send before its handshake completes. A handshake header may announce a 16 MiB
+message (RFC 8446 §4), and the engine would buffer it all; real flights are a few KiB (OpenSSL caps a
+ClientHello at about 128 KiB and a certificate list at 100 KiB), so a peer past this is ended."""
+"""...and at most this many events (the handshake's come first, so they are always kept)."""
 
 
 class PeerClosed(TLSError):
     """The peer closed the TCP connection before the handshake completed."""
+
+
+class HandshakeTooLarge(TLSError):
+    """The peer sent more than :data:`HANDSHAKE_BYTES` without completing the handshake."""
 
 
 class Deadline:
@@ -71,7 +85,9 @@ class Session:
     """The outcome of :func:`connect` or of one connection a server handled.
 
     ``connection`` is the engine object (its ``trace`` has every step), ``events`` what
-    ``receive_data`` reported, ``received`` the application data. A failed connection has ``error``
+    ``receive_data`` reported (the first :data:`KEPT_EVENTS`), ``received`` the application data
+    (the first :data:`KEPT_BYTES`; ``received_bytes`` counts all of it), ``wire_bytes`` what was read
+    from the socket. A failed connection has ``error``
     (one line) and, when an alert was involved, ``alert`` (its name) and ``alert_sent`` (True if
     tlslab sent it, False if the peer did).
     """
@@ -79,6 +95,8 @@ class Session:
     connection: Any
     events: list[Any] = field(default_factory=list)
     received: bytes = b""
+    received_bytes: int = 0
+    wire_bytes: int = 0
     peer: str = ""
     error: str | None = None
     alert: str | None = None
@@ -102,9 +120,19 @@ class Session:
         """The TLS 1.3 session tickets received (RFC 8446 §4.6.1), for ``ClientConfig.session_ticket``."""
         return [e for e in self.events if type(e).__name__ == "SessionTicket"]
 
+    def keep(self, new: list[Any]) -> bytes:
+        """Record ``new`` events within the bounds above; returns all their application data."""
+        data = b"".join(e.data for e in new if type(e).__name__ == "ApplicationData")
+        self.received_bytes += len(data)
+        if len(self.received) < KEPT_BYTES:
+            self.received += data[: KEPT_BYTES - len(self.received)]
+        self.events.extend(new[: max(0, KEPT_EVENTS - len(self.events))])
+        return data
+
     def fail(self, error: BaseException) -> None:
         """Record ``error`` as text and alert name (never the exception itself: see the module doc)."""
         self.error = describe_failure(error)
+        _drop_tracebacks(error)
         if isinstance(error, RemoteAlert):
             self.alert, self.alert_sent = _alert_name(error.description), False
         elif isinstance(error, AlertError):
@@ -130,11 +158,25 @@ class Session:
                 parts.append("client certificate")
         if self.error is not None:
             return " ".join(parts) + f": failed: {self.error}"
-        return " ".join(parts) + f": ok, {len(self.received)} bytes received"
+        return " ".join(parts) + f": ok, {self.received_bytes} bytes received"
 
     def __repr__(self) -> str:
-        outcome = f"failed: {self.error}" if self.error else f"received {len(self.received)} bytes"
+        outcome = f"failed: {self.error}" if self.error else f"received {self.received_bytes} bytes"
         return f"<Session {self.connection.role} {self.peer}: {len(self.events)} events, {outcome}>"
+
+
+def _drop_tracebacks(error: BaseException) -> None:
+    """Forget the frames ``error`` (and its causes) were raised through. An engine that keeps the
+    exception (``connection.error``) would otherwise hold itself through those frames: a cycle that
+    only the garbage collector frees, with every buffer of a failed connection in it."""
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
 
 
 def _name(enum: Any, value: int) -> str:
@@ -176,10 +218,12 @@ def describe_failure(error: BaseException) -> str:
     return f"internal error: {type(error).__name__}: {error}"
 
 
-def _exchange(sock: socket.socket, connection: Any, session: Session, deadline: Deadline) -> bool:
+def _exchange(
+    sock: socket.socket, connection: Any, session: Session, deadline: Deadline
+) -> list[Any] | None:
     """One read: feed the peer's bytes to ``connection``, send what it queued, record the events.
 
-    Returns False when the peer closed its side. Whatever the connection queued is sent even when
+    Returns the new events, or None when the peer closed its side. Whatever the connection queued is sent even when
     ``receive_data`` raises, so the alert the engine chose reaches the peer."""
     sock.settimeout(deadline.remaining())
     try:
@@ -187,24 +231,28 @@ def _exchange(sock: socket.socket, connection: Any, session: Session, deadline: 
     except TimeoutError:
         raise deadline.expired() from None
     if not chunk:
-        return False
+        return None
+    session.wire_bytes += len(chunk)
     try:
-        new = connection.receive_data(chunk)
+        new: list[Any] = connection.receive_data(chunk)
     finally:
         out = connection.data_to_send()
         if out:
             with contextlib.suppress(OSError):
                 sock.settimeout(max(0.001, deadline.remaining()))
                 sock.sendall(out)
-    session.events.extend(new)
-    session.received += b"".join(e.data for e in new if type(e).__name__ == "ApplicationData")
-    return True
+    session.keep(new)
+    return new
 
 
 def _handshake(sock: socket.socket, connection: Any, session: Session, deadline: Deadline) -> None:
     while not connection.handshake_complete:
-        if not _exchange(sock, connection, session, deadline):
+        if _exchange(sock, connection, session, deadline) is None:
             raise PeerClosed("the peer closed the connection during the handshake")
+        if session.wire_bytes > HANDSHAKE_BYTES and not connection.handshake_complete:
+            raise HandshakeTooLarge(
+                f"the peer sent more than {HANDSHAKE_BYTES} bytes without completing the handshake"
+            )
 
 
 def _send(sock: socket.socket, connection: Any, deadline: Deadline) -> None:
@@ -217,8 +265,8 @@ def _send(sock: socket.socket, connection: Any, deadline: Deadline) -> None:
             raise deadline.expired() from None
 
 
-def _got(session: Session, kind: str, since: int) -> bool:
-    return any(type(e).__name__ == kind for e in session.events[since:])
+def _has(events: list[Any] | None, kind: str) -> bool:
+    return events is not None and any(type(e).__name__ == kind for e in events)
 
 
 def connect(
@@ -251,6 +299,9 @@ def connect(
         sock = socket.create_connection((host, port), timeout=deadline.remaining())
     except TimeoutError:
         raise deadline.expired() from None
+    except UnicodeError as error:  # the idna codec: an empty or over-long label, say
+        reason = error.__cause__ or error  # the codec's own reason, without its wrapping
+        raise socket.gaierror(socket.EAI_NONAME, f"invalid host name {host!r}: {reason}") from None
     with sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # whole flights, no Nagle delay
         client.start()
@@ -260,15 +311,16 @@ def connect(
             client.send_application_data(send)
             reply_deadline = Deadline(timeout, "waiting for the reply")
             _send(sock, client, reply_deadline)
-            since = len(session.events)
-            while expect_reply and not _got(session, "ApplicationData", since):
-                if not _exchange(sock, client, session, reply_deadline):
+            while expect_reply:
+                new = _exchange(sock, client, session, reply_deadline)
+                if new is None or _has(new, "ApplicationData"):
                     break
-        if wait_for_ticket and not _got(session, "SessionTicket", 0):
+        if wait_for_ticket and not session.tickets:
             ticket_deadline = Deadline(wait_for_ticket, "waiting for a session ticket")
             with contextlib.suppress(TimeoutError):
-                while not _got(session, "SessionTicket", 0):
-                    if not _exchange(sock, client, session, ticket_deadline):
+                while True:
+                    new = _exchange(sock, client, session, ticket_deadline)
+                    if new is None or _has(new, "SessionTicket"):
                         break
         if not client.closed:
             client.close()
@@ -325,15 +377,15 @@ def serve_connection(
                     f"{_version_name(server.version or 0)} handshake without a client "
                     "certificate, but this server requires one; connection closed"
                 )
-            echoed, seen = 0, 0
-            while not server.closed and not _got(session, "ConnectionClosed", seen):
-                if echo and len(session.received) > echoed:
-                    server.send_application_data(session.received[echoed:])
-                    echoed = len(session.received)
+            data = session.received  # what came with the client's Finished, if anything
+            while not server.closed:
+                if echo and data:  # echo each read as it comes: nothing accumulates
+                    server.send_application_data(data)
                     _send(sock, server, Deadline(idle_timeout, "sending"))
-                seen = len(session.events)
-                if not _exchange(sock, server, session, Deadline(idle_timeout, "idle")):
+                new = _exchange(sock, server, session, Deadline(idle_timeout, "idle"))
+                if new is None or _has(new, "ConnectionClosed"):
                     break
+                data = b"".join(e.data for e in new if type(e).__name__ == "ApplicationData")
         except TimeoutError as error:
             if server.handshake_complete:  # an idle client after a good handshake is not a failure
                 server.close()
@@ -416,7 +468,19 @@ class Server:
                 )
                 with self._lock:
                     self._threads.add(thread)
-                thread.start()
+                try:
+                    thread.start()
+                except RuntimeError as error:  # at the process's thread limit: refuse this one
+                    with self._lock:
+                        self._threads.discard(thread)
+                    self._slots.release()
+                    conn.close()
+                    with contextlib.suppress(Exception):
+                        print(
+                            f"tlslab server: cannot serve {peer}: RuntimeError: {error}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the connections in progress."""
@@ -439,7 +503,16 @@ class Server:
                 idle_timeout=self.idle_timeout,
             )
             if self.on_session is not None:
-                self.on_session(session)
+                try:
+                    self.on_session(session)
+                except Exception as error:  # e.g. print() to a closed pipe: not this thread's end
+                    with contextlib.suppress(Exception):
+                        print(
+                            f"tlslab server: on_session failed for {peer}: "
+                            f"{type(error).__name__}: {error}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
         finally:
             self._slots.release()
             with self._lock:
@@ -473,10 +546,16 @@ def serve(
     )
     with selectors.DefaultSelector() as selector:
         selector.register(listener, selectors.EVENT_READ)
-        for _ in range(connections):
+        accepted = 0
+        while accepted < connections:
             if not selector.select(timeout):
                 break
-            conn, address = listener.accept()
+            try:
+                conn, address = listener.accept()
+            except OSError:  # that client gave up while queued (or no descriptors left): wait
+                time.sleep(0.05)
+                continue
+            accepted += 1
             thread = threading.Thread(
                 target=server._run, args=(conn, f"{address[0]}:{address[1]}"), daemon=True
             )
