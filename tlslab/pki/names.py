@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -99,23 +100,47 @@ def ip_of(address: IPAny) -> IPAny:
 
 def _normalise(value: str | bytes) -> str | bytes:
     """RFC 5280 §7.1 / RFC 4518 in the part that matters for ASCII: leading and trailing spaces
-    removed, inner runs of spaces collapsed, ASCII case folded. Other characters compare exactly."""
+    removed, inner runs of spaces collapsed, ASCII case folded. Other characters compare exactly
+    (the narrow comparison, used for *permitted* subtrees: fewer names match)."""
     if isinstance(value, bytes):
         return value
     return ascii_fold(" ".join(value.split()))
 
 
-def _rdn_key(rdn: x509.RelativeDistinguishedName) -> frozenset[tuple[str, str | bytes]]:
-    return frozenset((a.oid.dotted_string, _normalise(a.value)) for a in rdn)
+# RFC 4518 §2.2: characters mapped to nothing (soft hyphen, joiners, variation selectors, ...).
+_MAPPED_TO_NOTHING = dict.fromkeys(
+    [0xAD, 0x34F, 0x1806, 0x180B, 0x180C, 0x180D, 0xFEFF, 0x200B, 0x200C, 0x200D, 0x2060]
+    + list(range(0xFE00, 0xFE10)),
+    None,
+)
 
 
-def dn_within(name: x509.Name, subtree: x509.Name) -> bool:
+def _normalise_broad(value: str | bytes) -> str | bytes:
+    """RFC 4518 caseIgnoreMatch as far as an *excluded* subtree needs it: characters mapped to
+    nothing dropped, NFKC, full Unicode case folding, spaces as in :func:`_normalise`. Used for
+    excluded subtrees, where matching more names is the safe side: ``O=\u00e9vil corp`` and
+    ``O=Ev\u00adil Corp`` are both ``O=\u00c9vil Corp``."""
+    if isinstance(value, bytes):
+        return value
+    text = unicodedata.normalize("NFKC", value.translate(_MAPPED_TO_NOTHING)).casefold()
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _rdn_key(
+    rdn: x509.RelativeDistinguishedName, broad: bool = False
+) -> frozenset[tuple[str, str | bytes]]:
+    norm = _normalise_broad if broad else _normalise
+    return frozenset((a.oid.dotted_string, norm(a.value)) for a in rdn)
+
+
+def dn_within(name: x509.Name, subtree: x509.Name, broad: bool = False) -> bool:
     """RFC 5280 §4.2.1.10: a directoryName is within a subtree when the subtree's RDNs are the
-    first RDNs of the name (each RDN compared as a set of normalised attribute values)."""
+    first RDNs of the name (each RDN compared as a set of normalised attribute values).
+    ``broad=True`` compares with RFC 4518's full case folding (for excluded subtrees)."""
     mine, theirs = list(name.rdns), list(subtree.rdns)
     if len(theirs) > len(mine):
         return False
-    return all(_rdn_key(a) == _rdn_key(b) for a, b in zip(mine, theirs, strict=False))
+    return all(_rdn_key(a, broad) == _rdn_key(b, broad) for a, b in zip(mine, theirs, strict=False))
 
 
 # -- rfc822Name (RFC 5280 §4.2.1.10) ------------------------------------------------------------
@@ -125,6 +150,8 @@ def _mailbox(address: str) -> tuple[str, str] | None:
     local, at, host = address.rpartition("@")
     if not address.isascii() or not at or not local or "@" in local or not valid_dns_name(host):
         return None
+    if host.endswith("."):
+        return None  # a mail domain has no trailing dot: "evil.example." would dodge "evil.example"
     return local, ascii_fold(host)
 
 
@@ -197,7 +224,7 @@ def malformed_subtree(tree: x509.GeneralName) -> str | None:
         return None if ok else f"iPAddress constraint {network} is not address/mask"
     if isinstance(tree, x509.RFC822Name):
         value = tree.value
-        ok = (
+        ok = not value.endswith(".") and (
             _mailbox(value) is not None if "@" in value else valid_dns_name(value.removeprefix("."))
         )
         return None if ok else f"malformed rfc822Name constraint {value!r}"
@@ -229,8 +256,9 @@ def constraint_verdict(nc: x509.NameConstraints, general: x509.GeneralName) -> s
         return problem
     if permitted and not any(within(general, t) for t in permitted):
         return f"{_show(general)} is outside the permitted subtrees"
+    excluded_within = _EXCLUDED_WITHIN.get(kind, within)
     for tree in excluded:
-        if within(general, tree) or (
+        if excluded_within(general, tree) or (
             isinstance(general, x509.DNSName) and wildcard_covers(general.value, tree.value)
         ):
             return f"{_show(general)} is in (or covers part of) an excluded subtree ({_show(tree)})"
@@ -281,6 +309,15 @@ def _dn(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
     )
 
 
+def _dn_excluded(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
+    return (
+        isinstance(name, x509.DirectoryName)
+        and isinstance(tree, x509.DirectoryName)
+        and (dn_within(name.value, tree.value) or dn_within(name.value, tree.value, broad=True))
+    )
+
+
+_EXCLUDED_WITHIN = {x509.DirectoryName: _dn_excluded}
 _WITHIN = {
     x509.DNSName: _dns,
     x509.IPAddress: _ip,
