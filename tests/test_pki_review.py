@@ -82,3 +82,41 @@ def test_permitted_directory_name_stays_narrow() -> None:
     folded = x509.Name.from_rfc4514_string(f"CN={HOST},O=\u00e9vil corp")
     assert not dn_within(folded, subtree)
     assert dn_within(folded, subtree, broad=True)
+
+
+# -- CRLs: the issuer name is compared as RFC 5280 §7.1 says, not attribute for attribute -------
+
+
+def test_crl_whose_issuer_name_differs_only_in_case_still_revokes() -> None:
+    """RFC 5280 §6.3.3 (b), §7.1: the CRL issuer matches the certificate issuer under
+    caseIgnoreMatch (OpenSSL's X509_NAME_cmp compares canonical, case-folded names). A CRL the CA
+    signed as ``CN=CRL ROOT`` revokes a certificate issued by ``CN=CRL Root``; tlslab ignored it
+    and accepted the revoked certificate."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    from tlslab.errors import CertificateRevoked
+
+    root = _ca("CRL Root")
+    leaf = issue_certificate(HOST, issuer=root)
+    shouted = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "CRL ROOT")])
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(shouted)
+        .last_update(LAB_NOW - dt.timedelta(days=1))
+        .next_update(LAB_NOW + dt.timedelta(days=6))
+        .add_extension(x509.CRLNumber(1), critical=False)
+        .add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(leaf.certificate.serial_number)
+            .revocation_date(LAB_NOW - dt.timedelta(days=1))
+            .build()
+        )
+        .sign(root.private_key, hashes.SHA256())
+    )
+    report = _check(leaf, [root], crls=[crl])
+    assert not report.valid
+    assert report.failure.alert is CertificateRevoked

@@ -143,6 +143,12 @@ def dn_within(name: x509.Name, subtree: x509.Name, broad: bool = False) -> bool:
     return all(_rdn_key(a, broad) == _rdn_key(b, broad) for a, b in zip(mine, theirs, strict=False))
 
 
+def same_name(a: x509.Name, b: x509.Name) -> bool:
+    """RFC 5280 §7.1: two distinguished names are equal when they have the same RDNs, each
+    compared as a set of normalised attribute values (see :func:`_normalise`)."""
+    return len(a.rdns) == len(b.rdns) and dn_within(a, b)
+
+
 # -- rfc822Name (RFC 5280 §4.2.1.10) ------------------------------------------------------------
 
 
