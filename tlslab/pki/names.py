@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Callable
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -323,7 +324,9 @@ def _dn_excluded(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
     )
 
 
-_EXCLUDED_WITHIN = {x509.DirectoryName: _dn_excluded}
+_EXCLUDED_WITHIN: dict[
+    type[x509.GeneralName], Callable[[x509.GeneralName, x509.GeneralName], bool]
+] = {x509.DirectoryName: _dn_excluded}
 _WITHIN = {
     x509.DNSName: _dns,
     x509.IPAddress: _ip,
