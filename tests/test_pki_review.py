@@ -120,3 +120,20 @@ def test_crl_whose_issuer_name_differs_only_in_case_still_revokes() -> None:
     report = _check(leaf, [root], crls=[crl])
     assert not report.valid
     assert report.failure.alert is CertificateRevoked
+
+
+# -- iPAddress: the IPv4-mapped spelling widens an excluded subtree, never a permitted one --------
+
+
+def test_ipv4_mapped_address_is_not_within_a_permitted_ipv4_subtree() -> None:
+    """Permitted ``10.0.0.0/8``, SAN ``::ffff:10.1.2.3`` (16 octets). RFC 5280 §4.2.1.10 compares
+    addresses of the same length; OpenSSL and cryptography both refuse. tlslab accepted it by
+    reading the mapped address as IPv4 (right for an *excluded* subtree, too loose here)."""
+    root = _ca("IP Permit Root", permitted_names=["10.0.0.0/8"])
+    mapped = issue_certificate(HOST, issuer=root, san=[HOST, "::ffff:10.1.2.3"])
+    report = _check(mapped, [root])
+    assert not report.valid
+    assert "outside the permitted subtrees" in report.failure.detail
+    assert report.production_verdict is False
+    plain = issue_certificate(HOST, issuer=root, san=[HOST, "10.1.2.3"])
+    assert _check(plain, [root]).valid

@@ -304,6 +304,17 @@ def _ip(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
     )
 
 
+def _ip_exact(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
+    """Permitted subtrees: the address as written, so ``::ffff:10.1.2.3`` is not within a
+    permitted ``10.0.0.0/8`` (RFC 5280 §4.2.1.10 compares addresses of one length; OpenSSL and
+    cryptography agree). Excluded subtrees use :func:`_ip`, both spellings."""
+    return (
+        isinstance(name.value, (ipaddress.IPv4Address, ipaddress.IPv6Address))
+        and isinstance(tree.value, (ipaddress.IPv4Network, ipaddress.IPv6Network))
+        and name.value in tree.value
+    )
+
+
 def _email(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
     return bool(email_within(str(name.value), str(tree.value)))
 
@@ -326,10 +337,10 @@ def _dn_excluded(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
 
 _EXCLUDED_WITHIN: dict[
     type[x509.GeneralName], Callable[[x509.GeneralName, x509.GeneralName], bool]
-] = {x509.DirectoryName: _dn_excluded}
+] = {x509.DirectoryName: _dn_excluded, x509.IPAddress: _ip}
 _WITHIN = {
     x509.DNSName: _dns,
-    x509.IPAddress: _ip,
+    x509.IPAddress: _ip_exact,
     x509.RFC822Name: _email,
     x509.DirectoryName: _dn,
 }
