@@ -137,3 +137,23 @@ def test_ipv4_mapped_address_is_not_within_a_permitted_ipv4_subtree() -> None:
     assert report.production_verdict is False
     plain = issue_certificate(HOST, issuer=root, san=[HOST, "10.1.2.3"])
     assert _check(plain, [root]).valid
+
+
+# -- host matching: a presented dNSName with a trailing dot matches nothing ----------------------
+
+
+def test_san_with_trailing_dot_does_not_match() -> None:
+    """SAN ``lab.example.`` for host ``lab.example``: OpenSSL (``-verify_hostname``) and
+    cryptography both refuse (a dNSName in a certificate has no trailing dot); tlslab stripped the
+    dot and accepted. A trailing dot on the *reference* name (what the client typed) is still
+    ignored, as browsers do."""
+    root = _ca("Dot Root")
+    leaf = issue_certificate("lab.example.", issuer=root, san=["lab.example."])
+    report = _check(leaf, [root])
+    assert not report.valid
+    assert report.failure.check == "server name"
+    assert report.production_verdict is False
+    from tlslab.pki.names import dns_name_matches
+
+    assert not dns_name_matches("*.lab.example.", "www.lab.example")
+    assert dns_name_matches("www.lab.example", "www.lab.example.")

@@ -74,9 +74,9 @@ def dns_name_matches(pattern: str, name: str) -> bool:
 
     Both strings must be ASCII *before* comparison; only ASCII is case-folded, so
     ``ban\\u212a.example`` (KELVIN SIGN) never matches ``bank.example``."""
-    if not (pattern.isascii() and name.isascii()):
-        return False
-    pattern, name = ascii_fold(pattern).removesuffix("."), ascii_fold(name).removesuffix(".")
+    if not (pattern.isascii() and name.isascii()) or pattern.endswith("."):
+        return False  # a presented dNSName ends without a dot (OpenSSL, cryptography agree)
+    pattern, name = ascii_fold(pattern), ascii_fold(name).removesuffix(".")
     if not valid_dns_name(name):
         return False
     if pattern.startswith("*."):
