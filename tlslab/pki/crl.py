@@ -24,6 +24,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
 from ..errors import AlertError, BadCertificate, CertificateRevoked
+from .names import same_name
 
 Record = Callable[[x509.Certificate, str, bool, str, "type[AlertError] | None", str], None]
 _UNDERSTOOD_CRL = {
@@ -38,8 +39,10 @@ def crls_for(
     crls: Sequence[x509.CertificateRevocationList], cert: x509.Certificate
 ) -> list[x509.CertificateRevocationList]:
     """The CRLs whose issuer is the certificate's issuer (RFC 5280 §6.3.3 (b)): a serial on a
-    list from another CA says nothing about this certificate."""
-    return [crl for crl in crls if crl.issuer == cert.issuer]
+    list from another CA says nothing about this certificate. Names compare as RFC 5280 §7.1
+    says (ASCII case and spaces folded, as OpenSSL does): a CRL the CA signed under a
+    differently-cased name is still its CRL (ignoring it would accept a revoked certificate)."""
+    return [crl for crl in crls if same_name(crl.issuer, cert.issuer)]
 
 
 def crl_signed_by_issuer(

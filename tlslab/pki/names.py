@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
+from collections.abc import Callable
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -72,9 +74,9 @@ def dns_name_matches(pattern: str, name: str) -> bool:
 
     Both strings must be ASCII *before* comparison; only ASCII is case-folded, so
     ``ban\\u212a.example`` (KELVIN SIGN) never matches ``bank.example``."""
-    if not (pattern.isascii() and name.isascii()):
-        return False
-    pattern, name = ascii_fold(pattern).removesuffix("."), ascii_fold(name).removesuffix(".")
+    if not (pattern.isascii() and name.isascii()) or pattern.endswith("."):
+        return False  # a presented dNSName ends without a dot (OpenSSL, cryptography agree)
+    pattern, name = ascii_fold(pattern), ascii_fold(name).removesuffix(".")
     if not valid_dns_name(name):
         return False
     if pattern.startswith("*."):
@@ -99,23 +101,53 @@ def ip_of(address: IPAny) -> IPAny:
 
 def _normalise(value: str | bytes) -> str | bytes:
     """RFC 5280 §7.1 / RFC 4518 in the part that matters for ASCII: leading and trailing spaces
-    removed, inner runs of spaces collapsed, ASCII case folded. Other characters compare exactly."""
+    removed, inner runs of spaces collapsed, ASCII case folded. Other characters compare exactly
+    (the narrow comparison, used for *permitted* subtrees: fewer names match)."""
     if isinstance(value, bytes):
         return value
     return ascii_fold(" ".join(value.split()))
 
 
-def _rdn_key(rdn: x509.RelativeDistinguishedName) -> frozenset[tuple[str, str | bytes]]:
-    return frozenset((a.oid.dotted_string, _normalise(a.value)) for a in rdn)
+# RFC 4518 §2.2: characters mapped to nothing (soft hyphen, joiners, variation selectors, ...).
+_MAPPED_TO_NOTHING = dict.fromkeys(
+    [0xAD, 0x34F, 0x1806, 0x180B, 0x180C, 0x180D, 0xFEFF, 0x200B, 0x200C, 0x200D, 0x2060]
+    + list(range(0xFE00, 0xFE10)),
+    None,
+)
 
 
-def dn_within(name: x509.Name, subtree: x509.Name) -> bool:
+def _normalise_broad(value: str | bytes) -> str | bytes:
+    """RFC 4518 caseIgnoreMatch as far as an *excluded* subtree needs it: characters mapped to
+    nothing dropped, NFKC, full Unicode case folding, spaces as in :func:`_normalise`. Used for
+    excluded subtrees, where matching more names is the safe side: ``O=\u00e9vil corp`` and
+    ``O=Ev\u00adil Corp`` are both ``O=\u00c9vil Corp``."""
+    if isinstance(value, bytes):
+        return value
+    text = unicodedata.normalize("NFKC", value.translate(_MAPPED_TO_NOTHING)).casefold()
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _rdn_key(
+    rdn: x509.RelativeDistinguishedName, broad: bool = False
+) -> frozenset[tuple[str, str | bytes]]:
+    norm = _normalise_broad if broad else _normalise
+    return frozenset((a.oid.dotted_string, norm(a.value)) for a in rdn)
+
+
+def dn_within(name: x509.Name, subtree: x509.Name, broad: bool = False) -> bool:
     """RFC 5280 §4.2.1.10: a directoryName is within a subtree when the subtree's RDNs are the
-    first RDNs of the name (each RDN compared as a set of normalised attribute values)."""
+    first RDNs of the name (each RDN compared as a set of normalised attribute values).
+    ``broad=True`` compares with RFC 4518's full case folding (for excluded subtrees)."""
     mine, theirs = list(name.rdns), list(subtree.rdns)
     if len(theirs) > len(mine):
         return False
-    return all(_rdn_key(a) == _rdn_key(b) for a, b in zip(mine, theirs, strict=False))
+    return all(_rdn_key(a, broad) == _rdn_key(b, broad) for a, b in zip(mine, theirs, strict=False))
+
+
+def same_name(a: x509.Name, b: x509.Name) -> bool:
+    """RFC 5280 §7.1: two distinguished names are equal when they have the same RDNs, each
+    compared as a set of normalised attribute values (see :func:`_normalise`)."""
+    return len(a.rdns) == len(b.rdns) and dn_within(a, b)
 
 
 # -- rfc822Name (RFC 5280 §4.2.1.10) ------------------------------------------------------------
@@ -125,6 +157,8 @@ def _mailbox(address: str) -> tuple[str, str] | None:
     local, at, host = address.rpartition("@")
     if not address.isascii() or not at or not local or "@" in local or not valid_dns_name(host):
         return None
+    if host.endswith("."):
+        return None  # a mail domain has no trailing dot: "evil.example." would dodge "evil.example"
     return local, ascii_fold(host)
 
 
@@ -197,7 +231,7 @@ def malformed_subtree(tree: x509.GeneralName) -> str | None:
         return None if ok else f"iPAddress constraint {network} is not address/mask"
     if isinstance(tree, x509.RFC822Name):
         value = tree.value
-        ok = (
+        ok = not value.endswith(".") and (
             _mailbox(value) is not None if "@" in value else valid_dns_name(value.removeprefix("."))
         )
         return None if ok else f"malformed rfc822Name constraint {value!r}"
@@ -229,8 +263,9 @@ def constraint_verdict(nc: x509.NameConstraints, general: x509.GeneralName) -> s
         return problem
     if permitted and not any(within(general, t) for t in permitted):
         return f"{_show(general)} is outside the permitted subtrees"
+    excluded_within = _EXCLUDED_WITHIN.get(kind, within)
     for tree in excluded:
-        if within(general, tree) or (
+        if excluded_within(general, tree) or (
             isinstance(general, x509.DNSName) and wildcard_covers(general.value, tree.value)
         ):
             return f"{_show(general)} is in (or covers part of) an excluded subtree ({_show(tree)})"
@@ -269,6 +304,17 @@ def _ip(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
     )
 
 
+def _ip_exact(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
+    """Permitted subtrees: the address as written, so ``::ffff:10.1.2.3`` is not within a
+    permitted ``10.0.0.0/8`` (RFC 5280 §4.2.1.10 compares addresses of one length; OpenSSL and
+    cryptography agree). Excluded subtrees use :func:`_ip`, both spellings."""
+    return (
+        isinstance(name.value, (ipaddress.IPv4Address, ipaddress.IPv6Address))
+        and isinstance(tree.value, (ipaddress.IPv4Network, ipaddress.IPv6Network))
+        and name.value in tree.value
+    )
+
+
 def _email(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
     return bool(email_within(str(name.value), str(tree.value)))
 
@@ -281,9 +327,20 @@ def _dn(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
     )
 
 
+def _dn_excluded(name: x509.GeneralName, tree: x509.GeneralName) -> bool:
+    return (
+        isinstance(name, x509.DirectoryName)
+        and isinstance(tree, x509.DirectoryName)
+        and (dn_within(name.value, tree.value) or dn_within(name.value, tree.value, broad=True))
+    )
+
+
+_EXCLUDED_WITHIN: dict[
+    type[x509.GeneralName], Callable[[x509.GeneralName, x509.GeneralName], bool]
+] = {x509.DirectoryName: _dn_excluded, x509.IPAddress: _ip}
 _WITHIN = {
     x509.DNSName: _dns,
-    x509.IPAddress: _ip,
+    x509.IPAddress: _ip_exact,
     x509.RFC822Name: _email,
     x509.DirectoryName: _dn,
 }
