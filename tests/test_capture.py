@@ -342,7 +342,7 @@ def test_openssl_sessions_in_a_capture() -> None:
     """OpenSSL on both ends (Python ssl, recorded on 127.0.0.1): the capture of their bytes,
     cut into segments, decrypts with OpenSSL's own key log in both versions."""
     from tlslab.engine.decrypt import decrypt_session
-    from tlslab.net.sockets import record_openssl_session
+    from tlslab.net.openssl_lab import record_openssl_session
 
     for version in ("1.3", "1.2"):
         captured = record_openssl_session(tls_version=version)
@@ -446,7 +446,8 @@ def _tcpdump_works() -> bool:
 def test_real_tcpdump_capture_of_tlslab_against_openssl(tmp_path: Path) -> None:
     """tcpdump on the loopback interface records tlslab's client talking to an OpenSSL server,
     in both versions; the capture decrypts with the client's key log, message for message."""
-    from tlslab.net.sockets import connect, openssl_echo_server
+    from tlslab.net.openssl_lab import openssl_echo_server
+    from tlslab.net.sockets import connect
 
     pcap = tmp_path / "loopback.pcap"
     with openssl_echo_server(CHAIN) as port:

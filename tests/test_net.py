@@ -698,13 +698,3 @@ def test_the_cli_servers_rss_stays_flat() -> None:
         process.kill()
         process.wait(10)
     assert after - before < 32, f"RSS grew from {before} MiB to {after} MiB"
-
-
-def test_the_openssl_harness_moved_but_old_imports_still_work() -> None:
-    from tlslab.net import openssl_lab
-
-    with pytest.warns(DeprecationWarning, match="moved to tlslab.net.openssl_lab"):
-        from tlslab.net.sockets import capture_client_hello  # type: ignore[attr-defined]
-    assert capture_client_hello is openssl_lab.capture_client_hello
-    with pytest.raises(ImportError):
-        from tlslab.net.sockets import no_such_name  # type: ignore[attr-defined]  # noqa: F401

@@ -24,7 +24,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tlslab.net.capture import open_capture
-from tlslab.net.sockets import openssl_echo_server
+from tlslab.net.openssl_lab import openssl_echo_server
 from tlslab.pki.certificates import build_chain
 
 OUT = Path(__file__).resolve().parent.parent / "tlslab" / "vectors"

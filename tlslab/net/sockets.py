@@ -33,10 +33,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..constants import AlertDescription, CipherSuite, NamedGroup
 from ..errors import AlertError, RemoteAlert, TLSError
+
+if TYPE_CHECKING:  # the engine loads lazily (connect/serve import it when called)
+    from ..engine.server import StoredTicket
 
 RECV_SIZE = 65536
 KEPT_BYTES = 2**20
@@ -329,8 +332,8 @@ def connect(
     return session
 
 
-class _TicketStore(dict[bytes, tuple[bytes, int]]):
-    """The server's tickets (ticket -> PSK, suite), shared by its connections so a ticket issued on
+class _TicketStore(dict[bytes, "StoredTicket"]):
+    """The server's tickets (ticket -> :class:`~tlslab.engine.server.StoredTicket`), shared by its connections so a ticket issued on
     one resumes on another. Bounded: the oldest ticket goes when a new one would exceed ``limit``,
     so a long-running server's memory stays flat."""
 
@@ -339,7 +342,7 @@ class _TicketStore(dict[bytes, tuple[bytes, int]]):
         self.limit = limit
         self._lock = threading.Lock()
 
-    def __setitem__(self, key: bytes, value: tuple[bytes, int]) -> None:
+    def __setitem__(self, key: bytes, value: StoredTicket) -> None:
         with self._lock:
             while len(self) >= self.limit:
                 del self[next(iter(self))]
@@ -354,7 +357,7 @@ def serve_connection(
     peer: str = "",
     echo: bool = True,
     rng: Any = None,
-    ticket_store: dict[bytes, tuple[bytes, int]] | None = None,
+    ticket_store: dict[bytes, StoredTicket] | None = None,
     handshake_timeout: float = 10.0,
     idle_timeout: float = 30.0,
 ) -> Session:
@@ -418,7 +421,7 @@ class Server:
         handshake_timeout: float = 10.0,
         idle_timeout: float = 30.0,
         max_connections: int = 128,
-        ticket_store: dict[bytes, tuple[bytes, int]] | None = None,
+        ticket_store: dict[bytes, StoredTicket] | None = None,
     ) -> None:
         self.listener = listener
         self.config = config
@@ -584,33 +587,3 @@ def serve_in_thread(
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return listener.getsockname()[1], sessions, thread
-
-
-# The OpenSSL harness lived here until it moved to openssl_lab; branches written before the move
-# still import it from here. Forwarded with a DeprecationWarning; remove once nothing does.
-_MOVED_TO_OPENSSL_LAB = frozenset(
-    {
-        "CapturedSession",
-        "ask_openssl_server",
-        "capture_client_hello",
-        "openssl_client_context",
-        "openssl_client_exchange",
-        "openssl_echo_server",
-        "record_openssl_session",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED_TO_OPENSSL_LAB:
-        import warnings
-
-        from . import openssl_lab
-
-        warnings.warn(
-            f"tlslab.net.sockets.{name} moved to tlslab.net.openssl_lab.{name}",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(openssl_lab, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
