@@ -368,3 +368,94 @@ def test_readme_hand_written_grader_survives_a_wrong_length_answer() -> None:
     long = grade_prf(_prf(truncate=False))
     assert long and all("bytes, expected" in p for p in long)
     assert grade_prf(_prf(flip=40))[0].endswith("first wrong byte at offset 40")
+
+
+# -- a grader that cannot be fooled by the easy tricks ------------------------------------------------
+
+
+class _AlwaysEqualBytes(bytes):
+    """A bytes object that says it equals anything (and converts to itself)."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    __hash__ = bytes.__hash__
+
+    def __bytes__(self) -> bytes:
+        return self
+
+
+class _AlwaysEqualInt(int):
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = int.__hash__
+
+
+class _AlwaysEqual:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+
+def test_objects_that_equal_everything_get_no_points() -> None:
+    """A result is graded on the data it holds (read through the built-in types), not on what its
+    own __eq__ or __bytes__ claims."""
+    result = grade("record_aad", lambda n: _AlwaysEqualBytes(b"x"), examples=20)
+    assert result.points == 0, str(result)
+    assert result.feedback[0].startswith("wrong length: returned 1 bytes, expected 5")
+    proxy = grade("dns_name_matches", lambda p, n: _AlwaysEqual(), examples=20)
+    assert proxy.points == 0 and "returned _AlwaysEqual, expected bool" in proxy.feedback[0]
+
+    def parse(data: bytes) -> dict[str, Any]:
+        suites = [_AlwaysEqualInt(0)] * 3
+        return {
+            "legacy_session_id": data[39 : 39 + data[38]],
+            "cipher_suites": suites,
+            "extensions": suites,
+        }
+
+    parsed = grade("parse_client_hello", parse, examples=20)
+    assert parsed.points == 0 and "cipher_suites is [0, 0, 0]" in parsed.feedback[0], str(parsed)
+    # An IntEnum is an honest int: tlslab's CipherSuite members are accepted as their values.
+    from tlslab import CipherSuite
+
+    def parse_enums(data: bytes) -> dict[str, Any]:
+        right = grading.ASSIGNMENTS["parse_client_hello"].reference(data)
+        return {**right, "cipher_suites": [CipherSuite(s) for s in right["cipher_suites"]]}
+
+    assert grading._plain(
+        parse_enums(bytes.fromhex((ROOT / "assignments" / "client_hello.hex").read_text()))
+    )["cipher_suites"] == [4865, 4867, 4866]
+
+
+def test_a_submission_that_calls_tlslabs_own_stage_gets_no_points() -> None:
+    from tlslab.stages import keyschedule, protection
+
+    wrapped = grade(
+        "prf", lambda s, label, seed, n, h="sha256": keyschedule.prf(s, label, seed, n, h)
+    )
+    assert wrapped.points == 0
+    assert "calls tlslab's own tlslab.stages.keyschedule.prf" in wrapped.feedback[0]
+    assert grade("record_nonce", protection.xor_nonce).points == 0  # the function itself
+    # The helpers the notebook imports are allowed, and so is tlslab's code they call.
+    assert grade("prf", _prf(), examples=20).passed
+
+
+def test_a_submission_that_patches_tlslab_gets_no_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tlslab.stages import keyschedule
+
+    def zeros(
+        secret: bytes, label: str, seed: bytes, length: int, hash_name: str = "sha256"
+    ) -> bytes:
+        return bytes(length)
+
+    monkeypatch.setattr(keyschedule, "prf", zeros)  # the reference now agrees with the student
+    result = grade("prf", zeros, examples=20)
+    assert result.points == 0
+    assert "tlslab.stages.keyschedule.prf was replaced" in result.feedback[0]
+    monkeypatch.undo()
+    monkeypatch.setattr(grading, "_same", lambda got, want: True)
+    assert grade("prf", zeros, examples=20).points == 0

@@ -123,6 +123,8 @@ class Assignment:
     strategy: Callable[[], Any]
     mistakes: Callable[[], Sequence[Mistake]] = lambda: ()
     show: Callable[..., str] | None = None
+    allowed: tuple[str, ...] = ()
+    """The tlslab functions the student may call (the helpers the notebook imports)."""
 
     def grade(self, student: Callable[..., Any], examples: int = RANDOM_EXAMPLES) -> Result:
         return grade(self.key, student, examples=examples)
@@ -141,11 +143,94 @@ def _show(value: Any) -> str:
 # -- diagnosis --------------------------------------------------------------------------------
 
 
+class _Unreadable(Exception):
+    """The function returned an object that is not plain data (bytes, int, bool, str, list, dict)."""
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """``value`` as plain built-in data, read through the built-in types' own methods, so an object
+    that overrides ``__eq__``, ``__bytes__``, ``__iter__`` or ``__len__`` is graded on what it holds,
+    not on what it claims (a bytes subclass equal to everything is its bytes)."""
+    kind = type(value)
+    if depth > 8:
+        raise _Unreadable("a structure nested too deep")
+    if kind is bool or value is None:
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(memoryview(value))
+    if isinstance(value, bool):  # a bool subclass cannot exist; kept for clarity
+        return bool(value)
+    if isinstance(value, int):
+        return int.__int__(value)  # an IntEnum or any int subclass: its value, nothing it overrides
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, list):
+        return [_plain(v, depth + 1) for v in list.copy(value)]
+    if isinstance(value, tuple):
+        return [_plain(v, depth + 1) for v in tuple.__getitem__(value, slice(None))]
+    if isinstance(value, dict):
+        return {_plain(k, depth + 1): _plain(v, depth + 1) for k, v in dict.items(value)}
+    raise _Unreadable(kind.__name__)
+
+
+class _UsesTlslab(Exception):
+    """The function called tlslab's own implementation of a stage (not an allowed helper)."""
+
+
+_TLSLAB = str(Path(__file__).resolve().parent.parent) + os.sep
+_ALWAYS_ALLOWED = ("tlslab.constants.",)
+
+
+class _Runner:
+    """Calls a student's function: catches its exceptions (feedback, not a crash), reads its result
+    as plain data, and watches (with ``sys.setprofile``) for calls into tlslab other than the
+    helpers the assignment allows, so wrapping tlslab's own stage gets no points."""
+
+    def __init__(self, student: Callable[..., Any], allowed: Sequence[str]) -> None:
+        self.student = student
+        self.allowed = tuple(allowed)
+        self.used: str | None = None
+        self.hook = self._hook  # one bound method, so sys.getprofile() can be compared with it
+
+    def _hook(self, frame: Any, event: str, arg: Any) -> None:
+        if event != "call" or self.used is not None:
+            return
+        code = frame.f_code
+        if not code.co_filename.startswith(_TLSLAB):
+            return
+        caller = frame.f_back
+        if (
+            caller is not None
+            and caller.f_code is not _Runner.__call__.__code__
+            and caller.f_code.co_filename.startswith(_TLSLAB)
+        ):
+            return  # tlslab calling itself, e.g. inside an allowed helper
+        name = f"{frame.f_globals.get('__name__', '?')}.{code.co_name}"
+        if name not in self.allowed and not name.startswith(_ALWAYS_ALLOWED):
+            self.used = f"calls tlslab's own {name}: write the stage yourself"
+
+    def __call__(self, args: tuple[Any, ...]) -> tuple[Any, BaseException | None]:
+        previous = sys.getprofile()
+        sys.setprofile(self.hook)
+        try:
+            got = self.student(*args)
+        except Exception as exc:  # a student's bug is feedback, not a crash
+            return None, exc
+        finally:
+            changed = sys.getprofile() is not self.hook
+            sys.setprofile(previous)
+        if changed and self.used is None:
+            self.used = "turned off the grader's watch on tlslab calls (sys.setprofile)"
+        if self.used is not None:
+            return None, _UsesTlslab(self.used)
+        try:
+            return _plain(got), None
+        except _Unreadable as exc:
+            return None, exc
+
+
 def _call(student: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, BaseException | None]:
-    try:
-        return student(*args), None
-    except Exception as exc:  # a student's bug is feedback, not a crash
-        return None, exc
+    return _Runner(student, ())(args)
 
 
 def _same(got: Any, want: Any) -> bool:
@@ -192,6 +277,8 @@ def _diagnose(
     where = f"(input: {case.name}: {inputs})"
     if isinstance(error, NotImplementedError):
         return f"{task.function} is not written yet: it still raises NotImplementedError"
+    if isinstance(error, _Unreadable):
+        return f"{task.function} returned {error}, expected {type(want).__name__} {where}"
     if error is not None:
         return f"{task.function} raised {type(error).__name__}({error}) {where}"
     if isinstance(want, bytes) and not isinstance(got, (bytes, bytearray)):
@@ -238,42 +325,64 @@ def _diagnose(
 
 def grade(key: str, student: Callable[..., Any], *, examples: int = RANDOM_EXAMPLES) -> Result:
     """Grade ``student`` for assignment ``key``: half the points for the published vectors, half
-    for agreeing with tlslab on ``examples`` random inputs (Hypothesis, derandomized)."""
+    for agreeing with tlslab on ``examples`` random inputs (Hypothesis, derandomized).
+
+    No points, whatever the answers, when the function calls tlslab's own implementation of the
+    stage (only the helpers the assignment's notebook imports are allowed) or when tlslab itself
+    was changed at run time (a replaced reference or grader function); see instructor/GUIDE.md
+    for what this does and does not prevent."""
     task = ASSIGNMENTS[key]
+    tampered = _tampered()
+    if tampered is not None:
+        return Result(task.key, 0, task.points, (_tamper_message(tampered),))
     if not callable(student):
         return Result(task.key, 0, task.points, (f"{task.function} is not a function yet",))
+    run = _Runner(student, task.allowed)
     feedback: list[str] = []
     points = 0.0
     cases = task.vectors()
     failed = None
     for case in cases:
-        got, error = _call(student, case.args)
+        got, error = run(case.args)
         if error is not None or not _same(got, task.reference(*case.args)):
             failed = (case, got, error)
             break
     if failed is None:
         points += task.points / 2
-    else:
+    elif run.used is None:
         feedback.append(_diagnose(task, *failed, student))
-    random_case = _first_random_failure(task, student, examples)
+    random_case = None if run.used else _first_random_failure(task, run, examples)
     if random_case is None:
         points += task.points / 2
-    else:
-        got, error = _call(student, random_case.args)
+    elif run.used is None:
+        got, error = run(random_case.args)
         line = _diagnose(task, random_case, got, error, student)
         if line not in feedback:
             feedback.append(line)
+    if run.used is not None:
+        allowed = ", ".join(a.rsplit(".", 1)[1] for a in task.allowed) or "none"
+        return Result(
+            task.key,
+            0,
+            task.points,
+            (f"{task.function} {run.used} (the tlslab helpers allowed here: {allowed})",),
+        )
+    tampered = _tampered()
+    if tampered is not None:
+        return Result(task.key, 0, task.points, (_tamper_message(tampered),))
     return Result(task.key, points, task.points, tuple(feedback))
 
 
 def _first_random_failure(
-    task: Assignment, student: Callable[..., Any], examples: int
+    task: Assignment,
+    run: Callable[[tuple[Any, ...]], tuple[Any, BaseException | None]],
+    examples: int,
 ) -> Case | None:
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis.errors import NoSuchExample
 
     def differs(args: tuple[Any, ...]) -> bool:
-        got, error = _call(student, args)
+        got, error = run(args)
         return error is not None or not _same(got, task.reference(*args))
 
     try:
@@ -914,6 +1023,10 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _prf_vectors,
             _prf_strategy,
             _prf_mistakes,
+            allowed=(
+                "tlslab.stages.keyschedule.hmac_digest",
+                "tlslab.stages.keyschedule.hash_length",
+            ),
         ),
         Assignment(
             "verify_data_12",
@@ -925,6 +1038,10 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _vd12_vectors,
             _vd12_strategy,
             _vd12_mistakes,
+            allowed=(
+                "tlslab.stages.keyschedule.hmac_digest",
+                "tlslab.stages.keyschedule.hash_length",
+            ),
         ),
         Assignment(
             "hkdf_expand_label",
@@ -936,6 +1053,11 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _hkdf_vectors,
             _hkdf_strategy,
             _hkdf_mistakes,
+            allowed=(
+                "tlslab.stages.keyschedule.digest",
+                "tlslab.stages.keyschedule.hash_algorithm",
+                "tlslab.stages.keyschedule.hash_length",
+            ),
         ),
         Assignment(
             "derive_secret",
@@ -947,6 +1069,11 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _derive_vectors,
             _derive_strategy,
             _derive_mistakes,
+            allowed=(
+                "tlslab.stages.keyschedule.digest",
+                "tlslab.stages.keyschedule.hash_algorithm",
+                "tlslab.stages.keyschedule.hash_length",
+            ),
         ),
         Assignment(
             "transcript_hash",
@@ -958,6 +1085,11 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _transcript_vectors,
             _transcript_strategy,
             _transcript_mistakes,
+            allowed=(
+                "tlslab.stages.keyschedule.digest",
+                "tlslab.stages.keyschedule.hash_length",
+                "tlslab.stages.keyschedule.hmac_digest",
+            ),
         ),
         Assignment(
             "verify_data_13",
@@ -969,6 +1101,12 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _vd13_vectors,
             _vd13_strategy,
             _vd13_mistakes,
+            allowed=(
+                "tlslab.stages.keyschedule.digest",
+                "tlslab.stages.keyschedule.hash_length",
+                "tlslab.stages.keyschedule.hkdf_expand_label",
+                "tlslab.stages.keyschedule.hmac_digest",
+            ),
         ),
         Assignment(
             "certificate_verify_content",
@@ -1026,6 +1164,59 @@ ASSIGNMENTS: dict[str, Assignment] = {
         ),
     )
 }
+
+
+# -- tampering: tlslab changed at run time ---------------------------------------------------------
+
+
+def _is_own_code(value: Any) -> bool:
+    """A function or class defined in tlslab."""
+    return (inspect.isfunction(value) or isinstance(value, type)) and str(
+        getattr(value, "__module__", "")
+    ).startswith("tlslab")
+
+
+def _snapshot() -> dict[tuple[str, str], Any]:
+    """Every module-level name of the tlslab modules loaded now, the class attributes of this
+    module's classes, and the assignment table: what a monkeypatch would have to replace."""
+    out: dict[tuple[str, str], Any] = {}
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "tlslab" or name.startswith("tlslab.")):
+            continue
+        for attr, value in list(vars(module).items()):
+            if attr.startswith("__") or not _is_own_code(value):
+                continue  # module state (caches, lazily imported names) may change legitimately
+            out[(name, attr)] = value
+            if isinstance(value, type) and value.__module__ == __name__:
+                for cattr, cvalue in list(vars(value).items()):
+                    out[(f"{name}.{attr}", cattr)] = cvalue
+    for key, task in ASSIGNMENTS.items():
+        out[(f"{__name__}.ASSIGNMENTS", key)] = task
+    return out
+
+
+def _tampered() -> str | None:
+    """The first tlslab name that no longer holds what it held when this module was imported."""
+    for (where, attr), value in _SNAPSHOT.items():
+        now: Any
+        if where.endswith(".ASSIGNMENTS"):
+            now = ASSIGNMENTS.get(attr)
+        else:
+            holder = sys.modules.get(where) or _SNAPSHOT_CLASSES.get(where)
+            now = vars(holder).get(attr, _MISSING) if holder is not None else _MISSING
+        if now is not value:
+            return f"{where}.{attr}"
+    return None
+
+
+def _tamper_message(name: str | None) -> str:
+    return (
+        f"not graded: {name} was replaced while the submission ran; a submission must not change "
+        "tlslab (reload it in a fresh kernel: Kernel > Restart)"
+    )
+
+
+_MISSING = object()
 
 
 # -- notebooks and progress -------------------------------------------------------------------------
@@ -1165,6 +1356,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report)
     return 0 if all(r.passed for r in report.results) else 1
 
+
+_SNAPSHOT = _snapshot()
+_SNAPSHOT_CLASSES: dict[str, type] = {
+    f"{__name__}.{name}": value
+    for name, value in list(globals().items())
+    if isinstance(value, type) and value.__module__ == __name__
+}
 
 if __name__ == "__main__":
     raise SystemExit(main())
