@@ -459,3 +459,197 @@ def test_a_submission_that_patches_tlslab_gets_no_points(monkeypatch: pytest.Mon
     monkeypatch.undo()
     monkeypatch.setattr(grading, "_same", lambda got, want: True)
     assert grade("prf", zeros, examples=20).points == 0
+
+
+# -- more of the mistakes students make, each named in the feedback -----------------------------------
+
+_HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+
+
+def _is_hrr(message: bytes) -> bool:
+    return len(message) >= 38 and message[0] == 2 and message[6:38] == _HRR_RANDOM
+
+
+def _synthetic(message: bytes, h: str) -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    d = digest(h, message)
+    return bytes([254, 0, 0, len(d)]) + d
+
+
+def _th_always(ms: list[bytes], h: str = "sha256") -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    if not ms:
+        return digest(h, b"")
+    return digest(h, _synthetic(ms[0], h) + b"".join(ms[1:]))
+
+
+def _th_right(ms: list[bytes], h: str = "sha256") -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    if len(ms) >= 2 and _is_hrr(ms[1]):
+        return digest(h, _synthetic(ms[0], h) + b"".join(ms[1:]))
+    return digest(h, b"".join(ms))
+
+
+def _th_keeps_ch1(ms: list[bytes], h: str = "sha256") -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    if len(ms) >= 2 and _is_hrr(ms[1]):
+        return digest(h, _synthetic(ms[0], h) + b"".join(ms))
+    return digest(h, b"".join(ms))
+
+
+def _th_hashes_hrr(ms: list[bytes], h: str = "sha256") -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    if len(ms) >= 2 and _is_hrr(ms[1]):
+        return digest(h, ms[0] + _synthetic(ms[1], h) + b"".join(ms[2:]))
+    return digest(h, b"".join(ms))
+
+
+def _hkdf_info(secret: bytes, info: bytes, length: int, h: str, *, extract: bool = False) -> bytes:
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    if extract:
+        return HKDF(hash_algorithm(h), length, None, info).derive(secret)
+    return HKDFExpand(hash_algorithm(h), length, info).derive(secret)
+
+
+def _label(
+    label: str, ctx: bytes, n: int, *, label_len: int | None = None, ctx_len: int = 1
+) -> bytes:
+    full = b"tls13 " + label.encode()
+    size = len(full) if label_len is None else label_len
+    return n.to_bytes(2, "big") + bytes([size]) + full + len(ctx).to_bytes(ctx_len, "big") + ctx
+
+
+def _prf_chain(
+    secret: bytes,
+    label: str,
+    seed: bytes,
+    n: int,
+    h: str,
+    *,
+    a0: bytes | None = None,
+    swap: bool = False,
+) -> bytes:
+    full = label.encode() + seed
+    out, a = b"", full if a0 is None else a0
+    mac = (lambda k, d: hmac_digest(h, d, k)) if swap else (lambda k, d: hmac_digest(h, k, d))
+    while len(out) < n:
+        a = mac(secret, a)
+        out += mac(secret, a + full)
+    return out[:n]
+
+
+@pytest.mark.parametrize(
+    ("key", "student", "expected"),
+    [
+        (
+            "prf",
+            lambda s, lab, se, n, h="sha256": _prf_chain(s, lab, se, n, h, a0=lab.encode()),
+            "A(0)",
+        ),
+        (
+            "prf",
+            lambda s, lab, se, n, h="sha256": _prf_chain(s, lab, se, n, h, swap=True),
+            "the secret is the HMAC key",
+        ),
+        (
+            "prf",
+            lambda s, lab, se, n, h="sha256": _prf_chain(s, lab + "\0", se, n, h),
+            "terminating zero",
+        ),
+        (
+            "hkdf_expand_label",
+            lambda s, lab, c, n, h="sha256": _hkdf_info(
+                s, _label(lab, c, n, label_len=len(lab)), n, h
+            ),
+            "counts 'tls13 ' + Label",
+        ),
+        (
+            "hkdf_expand_label",
+            lambda s, lab, c, n, h="sha256": _hkdf_info(s, _label(lab, c, n, ctx_len=2), n, h),
+            "one length byte; yours is two",
+        ),
+        (
+            "hkdf_expand_label",
+            lambda s, lab, c, n, h="sha256": _hkdf_info(s, _label(lab, c, n), n, h, extract=True),
+            "HKDF-Expand only",
+        ),
+        (
+            "derive_secret",
+            lambda s, lab, m, h="sha256": _hkdf_info(s, _label(lab, _dig(h, m), 32), 32, h),
+            "Hash.length",
+        ),
+        (
+            "derive_secret",
+            lambda s, lab, m, h="sha256": _hkdf_info(
+                s,
+                _label(lab, _dig("sha256", m), 48 if h == "sha384" else 32),
+                48 if h == "sha384" else 32,
+                h,
+            ),
+            "hash the messages with hash_name",
+        ),
+        ("transcript_hash", _th_always, "only after a HelloRetryRequest"),
+        ("transcript_hash", _th_keeps_ch1, "replaces ClientHello1"),
+        ("transcript_hash", _th_hashes_hrr, "Hash(ClientHello1), not Hash(HelloRetryRequest)"),
+        (
+            "transcript_hash",
+            lambda ms, h="sha256": _dig(h, b"".join(ms[:-1])),
+            "leaves out the last",
+        ),
+        ("transcript_hash", lambda ms, h="sha256": _th_right(ms, "sha256"), "wrong hash"),
+        (
+            "verify_data_13",
+            lambda k, th, h="sha256": hmac_digest(
+                h,
+                _hkdf_info(
+                    k,
+                    _label("finished", th, 48 if h == "sha384" else 32),
+                    48 if h == "sha384" else 32,
+                    h,
+                ),
+                th,
+            ),
+            "the context is empty",
+        ),
+        (
+            "record_nonce",
+            lambda iv, q: bytes(
+                a ^ b for a, b in zip(iv, q.to_bytes(8, "big") + bytes(4), strict=True)
+            ),
+            "left-padded",
+        ),
+        (
+            "record_nonce",
+            lambda iv, q: ((int.from_bytes(iv, "big") + q) % 2**96).to_bytes(12, "big"),
+            "XOR, not addition",
+        ),
+        (
+            "record_aad",
+            lambda n: bytes([23, 3, 3]) + (n + 16).to_bytes(2, "big"),
+            "already includes the 16-byte tag",
+        ),
+        (
+            "record_aad",
+            lambda n: bytes([23, 3, 3]) + (n - 16).to_bytes(2, "big"),
+            "not the plaintext",
+        ),
+        ("record_aad", lambda n: bytes([23, 3, 3]) + (n + 5).to_bytes(2, "big"), "5-byte header"),
+        ("record_aad", lambda n: bytes([23, 3, 1]) + n.to_bytes(2, "big"), "0x0301"),
+    ],
+)
+def test_more_mistakes_are_named(key: str, student: Callable[..., Any], expected: str) -> None:
+    result = grade(key, student, examples=60)
+    assert result.points < result.max_points
+    assert any(expected in line for line in result.feedback), str(result)
+
+
+def _dig(h: str, data: bytes) -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    return digest(h, data)

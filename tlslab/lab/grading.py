@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 
 from ..constants import HELLO_RETRY_REQUEST_RANDOM, ContentType, HandshakeType
 from ..errors import TLSError
@@ -179,6 +179,11 @@ class _UsesTlslab(Exception):
 
 _TLSLAB = str(Path(__file__).resolve().parent.parent) + os.sep
 _ALWAYS_ALLOWED = ("tlslab.constants.",)
+_PRIMITIVES = tuple(
+    f"tlslab.stages.keyschedule.{name}"
+    for name in ("digest", "hash_algorithm", "hash_length", "hmac_digest")
+)
+"""Thin wrappers of pyca/cryptography (a hash, an HMAC, a digest size): allowed everywhere."""
 
 
 class _Runner:
@@ -206,7 +211,8 @@ class _Runner:
         ):
             return  # tlslab calling itself, e.g. inside an allowed helper
         name = f"{frame.f_globals.get('__name__', '?')}.{code.co_name}"
-        if name not in self.allowed and not name.startswith(_ALWAYS_ALLOWED):
+        allowed = name in self.allowed or name in _PRIMITIVES
+        if not allowed and not name.startswith(_ALWAYS_ALLOWED):
             self.used = f"calls tlslab's own {name}: write the stage yourself"
 
     def __call__(self, args: tuple[Any, ...]) -> tuple[Any, BaseException | None]:
@@ -360,7 +366,7 @@ def grade(key: str, student: Callable[..., Any], *, examples: int = RANDOM_EXAMP
         if line not in feedback:
             feedback.append(line)
     if run.used is not None:
-        allowed = ", ".join(a.rsplit(".", 1)[1] for a in task.allowed) or "none"
+        allowed = ", ".join(a.rsplit(".", 1)[1] for a in (*_PRIMITIVES, *task.allowed))
         return Result(
             task.key,
             0,
@@ -465,6 +471,24 @@ def _prf_mistakes() -> list[Mistake]:
             out += a
         return out[:length]
 
+    def chain(
+        secret: bytes,
+        label: str,
+        seed: bytes,
+        length: int,
+        h: str,
+        *,
+        a0: bytes | None = None,
+        swap: bool = False,
+    ) -> bytes:
+        full = label.encode() + seed
+        out, a = b"", full if a0 is None else a0
+        while len(out) < length:
+            a = ks.hmac_digest(h, a, secret) if swap else ks.hmac_digest(h, secret, a)
+            block = a + full
+            out += ks.hmac_digest(h, block, secret) if swap else ks.hmac_digest(h, secret, block)
+        return out[:length]
+
     return [
         Mistake(
             "wrong label: this is P_hash(secret, seed) without the label; PRF feeds label + seed",
@@ -482,6 +506,26 @@ def _prf_mistakes() -> list[Mistake]:
             "wrong hash: you used SHA-256, but hash_name asked for SHA-384",
             lambda s, label, seed, n, h: ks.prf(s, label, seed, n, "sha256"),
             lambda s, label, seed, n, h: h != "sha256",
+        ),
+        Mistake(
+            "wrong A(0): the chain starts from the whole PRF seed, A(0) = label + seed; yours "
+            "starts from the label alone",
+            lambda s, label, seed, n, h: chain(s, label, seed, n, h, a0=label.encode()),
+            lambda s, label, seed, n, h: bool(seed),
+        ),
+        Mistake(
+            "wrong A(0): the chain starts from the whole PRF seed, A(0) = label + seed; yours "
+            "starts from the seed without the label",
+            lambda s, label, seed, n, h: chain(s, label, seed, n, h, a0=seed),
+        ),
+        Mistake(
+            "HMAC(secret, data): the secret is the HMAC key and A(i) + seed the data; yours has "
+            "them swapped",
+            lambda s, label, seed, n, h: chain(s, label, seed, n, h, swap=True),
+        ),
+        Mistake(
+            "the label is ASCII without a terminating zero; yours ends with a 0x00 byte",
+            lambda s, label, seed, n, h: ks.prf(s, label + "\0", seed, n, h),
         ),
     ]
 
@@ -610,6 +654,33 @@ def _hkdf_mistakes() -> list[Mistake]:
             ),
             lambda s, lab, c, n, h: n % 256 != n // 256,
         ),
+        Mistake(
+            "the label's length byte counts 'tls13 ' + Label (len(Label) + 6); yours counts Label alone",
+            lambda s, lab, c, n, h: _expand(
+                s,
+                n.to_bytes(2, "big")
+                + bytes([len(lab)])
+                + b"tls13 "
+                + lab.encode()
+                + bytes([len(c)])
+                + c,
+                n,
+                h,
+            ),
+        ),
+        Mistake(
+            "opaque context<0..255> has one length byte; yours is two",
+            lambda s, lab, c, n, h: _expand(
+                s, ks.hkdf_label(lab, b"", n)[:-1] + len(c).to_bytes(2, "big") + c, n, h
+            ),
+        ),
+        Mistake(
+            "HKDF-Expand-Label is HKDF-Expand only: no HKDF-Extract step (the secret is already a "
+            "pseudorandom key); you called HKDF, which extracts first",
+            lambda s, lab, c, n, h: HKDF(
+                ks.hash_algorithm(h), n, None, ks.hkdf_label(lab, c, n)
+            ).derive(s),
+        ),
     ]
 
 
@@ -661,6 +732,16 @@ def _derive_mistakes() -> list[Mistake]:
             "the context must be the *hash* of the messages, not the messages themselves",
             lambda s, lab, msgs, h: ks.hkdf_expand_label(s, lab, msgs, ks.hash_length(h), h),
             lambda s, lab, msgs, h: len(msgs) < 256,
+        ),
+        Mistake(
+            "the output is Hash.length bytes: 48 for SHA-384; yours is 32",
+            lambda s, lab, msgs, h: ks.hkdf_expand_label(s, lab, ks.digest(h, msgs), 32, h),
+            lambda s, lab, msgs, h: h == "sha384",
+        ),
+        Mistake(
+            "wrong hash: hash the messages with hash_name (SHA-384 here), not SHA-256",
+            lambda s, lab, msgs, h: ks.derive_secret(s, lab, ks.digest("sha256", msgs), h),
+            lambda s, lab, msgs, h: h != "sha256",
         ),
     ]
 
@@ -729,7 +810,9 @@ def _transcript_mistakes() -> list[Mistake]:
     def hash_only(messages: list[bytes], h: str) -> bytes:
         return ks.digest(h, ks.digest(h, messages[0]) + b"".join(messages[1:]))
 
-    hrr = lambda messages, h: len(messages) >= 2 and _is_hrr(messages[1])  # noqa: E731
+    def hrr(messages: list[bytes], h: str) -> bool:
+        return len(messages) >= 2 and _is_hrr(messages[1])
+
     return [
         Mistake(
             "the HelloRetryRequest rule is missing: after an HRR, ClientHello1 is replaced by the "
@@ -746,6 +829,40 @@ def _transcript_mistakes() -> list[Mistake]:
             "missing header: message_hash is a handshake message, 254 00 00 Hash.length before the hash",
             hash_only,
             hrr,
+        ),
+        Mistake(
+            "the synthetic message_hash replaces ClientHello1; yours keeps ClientHello1 after it",
+            lambda messages, h: ks.digest(h, message_hash(messages[0], h) + b"".join(messages)),
+            hrr,
+        ),
+        Mistake(
+            "message_hash carries Hash(ClientHello1), not Hash(HelloRetryRequest), and takes "
+            "ClientHello1's place",
+            lambda messages, h: ks.digest(
+                h, messages[0] + message_hash(messages[1], h) + b"".join(messages[2:])
+            ),
+            hrr,
+        ),
+        Mistake(
+            "the HelloRetryRequest rule applies only after a HelloRetryRequest; without one the "
+            "transcript is the hash of the messages as they are, but yours replaced ClientHello1",
+            lambda messages, h: ks.digest(h, message_hash(messages[0], h) + b"".join(messages[1:])),
+            lambda messages, h: bool(messages) and not hrr(messages, h),
+        ),
+        Mistake(
+            "the transcript covers every message given; yours leaves out the last one",
+            lambda messages, h: _transcript_reference(messages[:-1], h),
+            lambda messages, h: bool(messages),
+        ),
+        Mistake(
+            "the transcript covers every message given; yours leaves out the first one",
+            lambda messages, h: _transcript_reference(messages[1:], h),
+            lambda messages, h: bool(messages),
+        ),
+        Mistake(
+            "wrong hash: hash with hash_name (SHA-384 here), not SHA-256",
+            lambda messages, h: _transcript_reference(messages, "sha256"),
+            lambda messages, h: h != "sha256",
         ),
     ]
 
@@ -801,6 +918,13 @@ def _vd13_mistakes() -> list[Mistake]:
         Mistake(
             "TLS 1.3 verify_data is Hash.length bytes, not 12: that truncation is TLS 1.2",
             lambda k, th, h: ks.verify_data_13(k, th, h)[:12],
+        ),
+        Mistake(
+            "finished_key = HKDF-Expand-Label(BaseKey, 'finished', '', Hash.length): the context is "
+            "empty; yours puts the transcript hash there (it goes into the HMAC instead)",
+            lambda k, th, h: ks.hmac_digest(
+                h, ks.hkdf_expand_label(k, "finished", th, ks.hash_length(h), h), th
+            ),
         ),
     ]
 
@@ -880,6 +1004,19 @@ def _nonce_mistakes() -> list[Mistake]:
             "that is the padded sequence number alone: XOR it with the IV",
             lambda iv, seq: seq.to_bytes(12, "big"),
         ),
+        Mistake(
+            "the sequence number is left-padded with zeros to the IV's length, so it XORs the "
+            "*last* 8 bytes of the IV; yours XORs the first 8",
+            lambda iv, seq: bytes(
+                a ^ b for a, b in zip(iv, seq.to_bytes(8, "big") + bytes(4), strict=True)
+            ),
+            lambda iv, seq: seq != 0,
+        ),
+        Mistake(
+            "the nonce is the IV XOR the padded sequence number: XOR, not addition",
+            lambda iv, seq: ((int.from_bytes(iv, "big") + seq) % 2**96).to_bytes(12, "big"),
+            lambda iv, seq: seq != 0,
+        ),
     ]
 
 
@@ -911,6 +1048,25 @@ def _aad_mistakes() -> list[Mistake]:
             "the length is a uint16 in network order (big-endian)",
             lambda n: bytes([23, 3, 3]) + n.to_bytes(2, "little"),
             lambda n: n % 256 != n // 256,
+        ),
+        Mistake(
+            "legacy_record_version is 0x0303 on protected records, not 0x0301",
+            lambda n: bytes([23, 3, 1]) + n.to_bytes(2, "big"),
+        ),
+        Mistake(
+            "the length is that of the encrypted record (TLSCiphertext.length, the argument), which "
+            "already includes the 16-byte tag; yours adds 16",
+            lambda n: bytes([23, 3, 3]) + (n + 16).to_bytes(2, "big"),
+        ),
+        Mistake(
+            "the length is that of the encrypted record (ciphertext + tag, the argument), not the "
+            "plaintext's; yours subtracts 16",
+            lambda n: bytes([23, 3, 3]) + (n - 16).to_bytes(2, "big"),
+            lambda n: n >= 16,
+        ),
+        Mistake(
+            "the length counts the record's payload, not its 5-byte header; yours adds 5",
+            lambda n: bytes([23, 3, 3]) + (n + 5).to_bytes(2, "big"),
         ),
     ]
 
@@ -1023,10 +1179,6 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _prf_vectors,
             _prf_strategy,
             _prf_mistakes,
-            allowed=(
-                "tlslab.stages.keyschedule.hmac_digest",
-                "tlslab.stages.keyschedule.hash_length",
-            ),
         ),
         Assignment(
             "verify_data_12",
@@ -1038,10 +1190,6 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _vd12_vectors,
             _vd12_strategy,
             _vd12_mistakes,
-            allowed=(
-                "tlslab.stages.keyschedule.hmac_digest",
-                "tlslab.stages.keyschedule.hash_length",
-            ),
         ),
         Assignment(
             "hkdf_expand_label",
@@ -1053,11 +1201,6 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _hkdf_vectors,
             _hkdf_strategy,
             _hkdf_mistakes,
-            allowed=(
-                "tlslab.stages.keyschedule.digest",
-                "tlslab.stages.keyschedule.hash_algorithm",
-                "tlslab.stages.keyschedule.hash_length",
-            ),
         ),
         Assignment(
             "derive_secret",
@@ -1069,11 +1212,6 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _derive_vectors,
             _derive_strategy,
             _derive_mistakes,
-            allowed=(
-                "tlslab.stages.keyschedule.digest",
-                "tlslab.stages.keyschedule.hash_algorithm",
-                "tlslab.stages.keyschedule.hash_length",
-            ),
         ),
         Assignment(
             "transcript_hash",
@@ -1085,11 +1223,6 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _transcript_vectors,
             _transcript_strategy,
             _transcript_mistakes,
-            allowed=(
-                "tlslab.stages.keyschedule.digest",
-                "tlslab.stages.keyschedule.hash_length",
-                "tlslab.stages.keyschedule.hmac_digest",
-            ),
         ),
         Assignment(
             "verify_data_13",
@@ -1101,12 +1234,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _vd13_vectors,
             _vd13_strategy,
             _vd13_mistakes,
-            allowed=(
-                "tlslab.stages.keyschedule.digest",
-                "tlslab.stages.keyschedule.hash_length",
-                "tlslab.stages.keyschedule.hkdf_expand_label",
-                "tlslab.stages.keyschedule.hmac_digest",
-            ),
+            allowed=("tlslab.stages.keyschedule.hkdf_expand_label",),
         ),
         Assignment(
             "certificate_verify_content",
