@@ -653,3 +653,36 @@ def _dig(h: str, data: bytes) -> bytes:
     from tlslab.stages.keyschedule import digest
 
     return digest(h, data)
+
+
+def test_a_function_that_never_returns_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endless loop (``while len(out) != length`` past the length) must not hang a grading run
+    of a whole class: the call is stopped after CALL_TIME_LIMIT seconds, and not retried."""
+    monkeypatch.setattr(grading, "CALL_TIME_LIMIT", 0.3)
+    calls = []
+
+    def prf(
+        secret: bytes, label: str, seed: bytes, length: int, hash_name: str = "sha256"
+    ) -> bytes:
+        calls.append(length)
+        out = b""
+        while len(out) != length:
+            out += hmac_digest(hash_name, secret, label.encode() + seed + out)
+        return out
+
+    result = grade("prf", prf)
+    assert result.points == 0
+    assert "did not return within 0.3 s" in result.feedback[0]
+    assert "length=100" in result.feedback[0] and len(calls) == 1
+
+
+def test_a_cell_that_defines_and_grades_is_still_graded(tmp_path: Path) -> None:
+    """A student who puts the feedback call in the same cell as the function (or leaves it in a
+    comment) is graded on the function: only the grade()/summary() calls are left out."""
+    body = (
+        "    return bytes(a ^ b for a, b in zip(iv, seq.to_bytes(len(iv), 'big')))\n\n"
+        'grade("record_nonce", record_nonce)  # and summary(globals())'
+    )
+    path = _submission(tmp_path, "record_nonce", body)
+    (result,) = grading.grade_functions(grading.load_notebook_functions(path), ["record_nonce"])
+    assert result.passed, str(result)

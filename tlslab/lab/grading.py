@@ -24,11 +24,15 @@ pytest (``assignments/test_submission.py``).
 
 from __future__ import annotations
 
+import ast
 import html
 import inspect
 import json
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +52,10 @@ from ..wire.messages import ClientHello, decode_handshake
 
 RANDOM_EXAMPLES = 150
 """How many random inputs Hypothesis tries per assignment (deterministic: derandomized)."""
+
+CALL_TIME_LIMIT = 10.0
+"""Seconds one call of a student's function may take (a right answer takes milliseconds); after
+that it is stopped, reported, and not called again (Unix, main thread: SIGALRM)."""
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -173,6 +181,19 @@ def _plain(value: Any, depth: int = 0) -> Any:
     raise _Unreadable(kind.__name__)
 
 
+class _Stopped(Exception):
+    """The function did not return within CALL_TIME_LIMIT seconds."""
+
+
+class _TimeLimit(BaseException):
+    """Raised into a student's function by the alarm (a BaseException: ``except Exception`` in
+    the student's code does not swallow it)."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _TimeLimit()
+
+
 class _UsesTlslab(Exception):
     """The function called tlslab's own implementation of a stage (not an allowed helper)."""
 
@@ -196,6 +217,7 @@ class _Runner:
         self.allowed = tuple(allowed)
         self.used: str | None = None
         self.hook = self._hook  # one bound method, so sys.getprofile() can be compared with it
+        self.stopped: tuple[tuple[Any, ...], _Stopped] | None = None
 
     def _hook(self, frame: Any, event: str, arg: Any) -> None:
         if event != "call" or self.used is not None:
@@ -206,7 +228,7 @@ class _Runner:
         caller = frame.f_back
         if (
             caller is not None
-            and caller.f_code is not _Runner.__call__.__code__
+            and caller.f_code is not _Runner._call.__code__
             and caller.f_code.co_filename.startswith(_TLSLAB)
         ):
             return  # tlslab calling itself, e.g. inside an allowed helper
@@ -216,15 +238,42 @@ class _Runner:
             self.used = f"calls tlslab's own {name}: write the stage yourself"
 
     def __call__(self, args: tuple[Any, ...]) -> tuple[Any, BaseException | None]:
+        if self.stopped is not None:
+            return None, self.stopped[1]  # an endless loop is not run again
+        try:
+            return self._call(args)
+        except _TimeLimit:  # the alarm went off just as the function returned
+            return self._stop(args)
+
+    def _stop(self, args: tuple[Any, ...]) -> tuple[Any, BaseException | None]:
+        self.stopped = (args, _Stopped(f"did not return within {CALL_TIME_LIMIT:g} s"))
+        return None, self.stopped[1]
+
+    def _call(self, args: tuple[Any, ...]) -> tuple[Any, BaseException | None]:
+        alarm = threading.current_thread() is threading.main_thread() and hasattr(
+            signal, "setitimer"
+        )
+        if alarm:  # keep any timer already running (pytest-timeout, ...) and put it back after
+            handler = signal.signal(signal.SIGALRM, _on_alarm)
+            outer = signal.setitimer(signal.ITIMER_REAL, CALL_TIME_LIMIT)
+            started = time.monotonic()
         previous = sys.getprofile()
         sys.setprofile(self.hook)
         try:
             got = self.student(*args)
+        except _TimeLimit:
+            return self._stop(args)
         except Exception as exc:  # a student's bug is feedback, not a crash
             return None, exc
         finally:
             changed = sys.getprofile() is not self.hook
             sys.setprofile(previous)
+            if alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, handler)
+                if outer[0] > 0:
+                    left = max(outer[0] - (time.monotonic() - started), 0.001)
+                    signal.setitimer(signal.ITIMER_REAL, left, outer[1])
         if changed and self.used is None:
             self.used = "turned off the grader's watch on tlslab calls (sys.setprofile)"
         if self.used is not None:
@@ -283,6 +332,11 @@ def _diagnose(
     where = f"(input: {case.name}: {inputs})"
     if isinstance(error, NotImplementedError):
         return f"{task.function} is not written yet: it still raises NotImplementedError"
+    if isinstance(error, _Stopped):
+        return (
+            f"{task.function} {error} {where}: an endless loop? (for example a loop that waits for "
+            "len(out) == length but steps past it)"
+        )
     if isinstance(error, _Unreadable):
         return f"{task.function} returned {error}, expected {type(want).__name__} {where}"
     if error is not None:
@@ -357,8 +411,14 @@ def grade(key: str, student: Callable[..., Any], *, examples: int = RANDOM_EXAMP
         points += task.points / 2
     elif run.used is None:
         feedback.append(_diagnose(task, *failed, student))
+    if run.stopped is not None:
+        return Result(task.key, points, task.points, tuple(feedback))
     random_case = None if run.used else _first_random_failure(task, run, examples)
-    if random_case is None:
+    if run.stopped is not None and run.used is None:
+        args, stop = run.stopped
+        case = Case("a random input", args)
+        feedback.append(_diagnose(task, case, None, stop, student))
+    elif random_case is None:
         points += task.points / 2
     elif run.used is None:
         got, error = run(random_case.args)
@@ -1374,13 +1434,29 @@ def _run_cells(notebook: dict[str, Any], namespace: dict[str, Any], path: str) -
         if cell.get("cell_type") != "code" or _is_test_cell(cell):
             continue
         source = "".join(cell.get("source", ""))
-        if "grade(" in source:
-            continue
         lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
         try:
-            exec(compile("\n".join(lines), str(path), "exec"), namespace)
+            tree = _without_grading_calls(ast.parse("\n".join(lines), str(path)))
+            exec(compile(tree, str(path), "exec"), namespace)
         except Exception:  # an unfinished stub raises NotImplementedError: graded as missing
             continue
+
+
+def _without_grading_calls(tree: ast.Module) -> ast.Module:
+    """The cell without its top-level statements that call grade() or summary() (the student's
+    own feedback calls): the functions are graded once, by the caller, whatever cell they share."""
+
+    def grades(node: ast.stmt) -> bool:
+        return any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _FEEDBACK
+            for n in ast.walk(node)
+        )
+
+    tree.body = [n for n in tree.body if isinstance(n, ast.FunctionDef) or not grades(n)]
+    return tree
+
+
+_FEEDBACK = ("grade", "summary")
 
 
 _STUDENT_MODULES = ("__main__", "__submission__")
