@@ -686,3 +686,30 @@ def test_a_cell_that_defines_and_grades_is_still_graded(tmp_path: Path) -> None:
     path = _submission(tmp_path, "record_nonce", body)
     (result,) = grading.grade_functions(grading.load_notebook_functions(path), ["record_nonce"])
     assert result.passed, str(result)
+
+
+def test_a_solution_cell_without_markers_is_replaced_whole() -> None:
+    """nbgrader replaces a solution cell that has no BEGIN/END SOLUTION markers entirely; so must
+    the generator, or an instructor who forgets the markers hands out the answer."""
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {"nbgrader": {"solution": True, "grade": False, "grade_id": "x"}},
+                "source": "def f(x):\n    return x * 42  # the answer\n",
+                "outputs": [],
+                "execution_count": None,
+            },
+            {
+                "cell_type": "markdown",
+                "metadata": {"nbgrader": {"solution": True, "grade": True, "grade_id": "y"}},
+                "source": "The nonce is unique because the sequence number never repeats.",
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    code, prose = make_assignments.student_notebook(notebook)["cells"]
+    assert code["source"] == "# YOUR CODE HERE\nraise NotImplementedError()"
+    assert prose["source"] == "YOUR ANSWER HERE"
