@@ -713,3 +713,20 @@ def test_a_solution_cell_without_markers_is_replaced_whole() -> None:
     code, prose = make_assignments.student_notebook(notebook)["cells"]
     assert code["source"] == "# YOUR CODE HERE\nraise NotImplementedError()"
     assert prose["source"] == "YOUR ANSWER HERE"
+
+
+def test_without_hypothesis_the_grader_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`pip install tlslab` alone has no Hypothesis (it is in the lab extra): the vectors are still
+    graded and the feedback says what to install, instead of a ModuleNotFoundError."""
+    monkeypatch.setitem(sys.modules, "hypothesis", None)
+    result = grade("prf", _prf())
+    assert result.points == 5
+    assert "pip install 'tlslab[lab]'" in result.feedback[0]
+
+
+def test_readme_tells_students_to_install_the_extra_with_hypothesis() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(`pip install tlslab`)" not in readme
+    assert 'pip install "tlslab[lab]"' in readme
