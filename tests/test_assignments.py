@@ -730,3 +730,19 @@ def test_readme_tells_students_to_install_the_extra_with_hypothesis() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "(`pip install tlslab`)" not in readme
     assert 'pip install "tlslab[lab]"' in readme
+
+
+def test_the_time_limit_is_not_mistaken_for_a_call_into_tlslab(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The alarm's handler (a tlslab function) runs inside the student's frame when it fires
+    there; it must be reported as the time limit, not as 'calls tlslab's own ...'."""
+    monkeypatch.setattr(grading, "CALL_TIME_LIMIT", 0.2)
+
+    def record_aad(length: int) -> bytes:
+        while True:  # no calls at all: the alarm can only interrupt this frame
+            length += 1
+
+    result = grade("record_aad", record_aad)
+    assert result.points == 0
+    assert len(result.feedback) == 1 and "did not return within 0.2 s" in result.feedback[0]
