@@ -368,3 +368,381 @@ def test_readme_hand_written_grader_survives_a_wrong_length_answer() -> None:
     long = grade_prf(_prf(truncate=False))
     assert long and all("bytes, expected" in p for p in long)
     assert grade_prf(_prf(flip=40))[0].endswith("first wrong byte at offset 40")
+
+
+# -- a grader that cannot be fooled by the easy tricks ------------------------------------------------
+
+
+class _AlwaysEqualBytes(bytes):
+    """A bytes object that says it equals anything (and converts to itself)."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    __hash__ = bytes.__hash__
+
+    def __bytes__(self) -> bytes:
+        return self
+
+
+class _AlwaysEqualInt(int):
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = int.__hash__
+
+
+class _AlwaysEqual:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+
+def test_objects_that_equal_everything_get_no_points() -> None:
+    """A result is graded on the data it holds (read through the built-in types), not on what its
+    own __eq__ or __bytes__ claims."""
+    result = grade("record_aad", lambda n: _AlwaysEqualBytes(b"x"), examples=20)
+    assert result.points == 0, str(result)
+    assert result.feedback[0].startswith("wrong length: returned 1 bytes, expected 5")
+    proxy = grade("dns_name_matches", lambda p, n: _AlwaysEqual(), examples=20)
+    assert proxy.points == 0 and "returned _AlwaysEqual, expected bool" in proxy.feedback[0]
+
+    def parse(data: bytes) -> dict[str, Any]:
+        suites = [_AlwaysEqualInt(0)] * 3
+        return {
+            "legacy_session_id": data[39 : 39 + data[38]],
+            "cipher_suites": suites,
+            "extensions": suites,
+        }
+
+    parsed = grade("parse_client_hello", parse, examples=20)
+    assert parsed.points == 0 and "cipher_suites is [0, 0, 0]" in parsed.feedback[0], str(parsed)
+    # An IntEnum is an honest int: tlslab's CipherSuite members are accepted as their values.
+    from tlslab import CipherSuite
+
+    def parse_enums(data: bytes) -> dict[str, Any]:
+        right = grading.ASSIGNMENTS["parse_client_hello"].reference(data)
+        return {**right, "cipher_suites": [CipherSuite(s) for s in right["cipher_suites"]]}
+
+    assert grading._plain(
+        parse_enums(bytes.fromhex((ROOT / "assignments" / "client_hello.hex").read_text()))
+    )["cipher_suites"] == [4865, 4867, 4866]
+
+
+def test_a_submission_that_calls_tlslabs_own_stage_gets_no_points() -> None:
+    from tlslab.stages import keyschedule, protection
+
+    wrapped = grade(
+        "prf", lambda s, label, seed, n, h="sha256": keyschedule.prf(s, label, seed, n, h)
+    )
+    assert wrapped.points == 0
+    assert "calls tlslab's own tlslab.stages.keyschedule.prf" in wrapped.feedback[0]
+    assert grade("record_nonce", protection.xor_nonce).points == 0  # the function itself
+    # The helpers the notebook imports are allowed, and so is tlslab's code they call.
+    assert grade("prf", _prf(), examples=20).passed
+
+
+def test_a_submission_that_patches_tlslab_gets_no_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tlslab.stages import keyschedule
+
+    def zeros(
+        secret: bytes, label: str, seed: bytes, length: int, hash_name: str = "sha256"
+    ) -> bytes:
+        return bytes(length)
+
+    monkeypatch.setattr(keyschedule, "prf", zeros)  # the reference now agrees with the student
+    result = grade("prf", zeros, examples=20)
+    assert result.points == 0
+    assert "tlslab.stages.keyschedule.prf was replaced" in result.feedback[0]
+    monkeypatch.undo()
+    monkeypatch.setattr(grading, "_same", lambda got, want: True)
+    assert grade("prf", zeros, examples=20).points == 0
+
+
+# -- more of the mistakes students make, each named in the feedback -----------------------------------
+
+_HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+
+
+def _is_hrr(message: bytes) -> bool:
+    return len(message) >= 38 and message[0] == 2 and message[6:38] == _HRR_RANDOM
+
+
+def _synthetic(message: bytes, h: str) -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    d = digest(h, message)
+    return bytes([254, 0, 0, len(d)]) + d
+
+
+def _th_always(ms: list[bytes], h: str = "sha256") -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    if not ms:
+        return digest(h, b"")
+    return digest(h, _synthetic(ms[0], h) + b"".join(ms[1:]))
+
+
+def _th_right(ms: list[bytes], h: str = "sha256") -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    if len(ms) >= 2 and _is_hrr(ms[1]):
+        return digest(h, _synthetic(ms[0], h) + b"".join(ms[1:]))
+    return digest(h, b"".join(ms))
+
+
+def _th_keeps_ch1(ms: list[bytes], h: str = "sha256") -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    if len(ms) >= 2 and _is_hrr(ms[1]):
+        return digest(h, _synthetic(ms[0], h) + b"".join(ms))
+    return digest(h, b"".join(ms))
+
+
+def _th_hashes_hrr(ms: list[bytes], h: str = "sha256") -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    if len(ms) >= 2 and _is_hrr(ms[1]):
+        return digest(h, ms[0] + _synthetic(ms[1], h) + b"".join(ms[2:]))
+    return digest(h, b"".join(ms))
+
+
+def _hkdf_info(secret: bytes, info: bytes, length: int, h: str, *, extract: bool = False) -> bytes:
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    if extract:
+        return HKDF(hash_algorithm(h), length, None, info).derive(secret)
+    return HKDFExpand(hash_algorithm(h), length, info).derive(secret)
+
+
+def _label(
+    label: str, ctx: bytes, n: int, *, label_len: int | None = None, ctx_len: int = 1
+) -> bytes:
+    full = b"tls13 " + label.encode()
+    size = len(full) if label_len is None else label_len
+    return n.to_bytes(2, "big") + bytes([size]) + full + len(ctx).to_bytes(ctx_len, "big") + ctx
+
+
+def _prf_chain(
+    secret: bytes,
+    label: str,
+    seed: bytes,
+    n: int,
+    h: str,
+    *,
+    a0: bytes | None = None,
+    swap: bool = False,
+) -> bytes:
+    full = label.encode() + seed
+    out, a = b"", full if a0 is None else a0
+    mac = (lambda k, d: hmac_digest(h, d, k)) if swap else (lambda k, d: hmac_digest(h, k, d))
+    while len(out) < n:
+        a = mac(secret, a)
+        out += mac(secret, a + full)
+    return out[:n]
+
+
+@pytest.mark.parametrize(
+    ("key", "student", "expected"),
+    [
+        (
+            "prf",
+            lambda s, lab, se, n, h="sha256": _prf_chain(s, lab, se, n, h, a0=lab.encode()),
+            "A(0)",
+        ),
+        (
+            "prf",
+            lambda s, lab, se, n, h="sha256": _prf_chain(s, lab, se, n, h, swap=True),
+            "the secret is the HMAC key",
+        ),
+        (
+            "prf",
+            lambda s, lab, se, n, h="sha256": _prf_chain(s, lab + "\0", se, n, h),
+            "terminating zero",
+        ),
+        (
+            "hkdf_expand_label",
+            lambda s, lab, c, n, h="sha256": _hkdf_info(
+                s, _label(lab, c, n, label_len=len(lab)), n, h
+            ),
+            "counts 'tls13 ' + Label",
+        ),
+        (
+            "hkdf_expand_label",
+            lambda s, lab, c, n, h="sha256": _hkdf_info(s, _label(lab, c, n, ctx_len=2), n, h),
+            "one length byte; yours is two",
+        ),
+        (
+            "hkdf_expand_label",
+            lambda s, lab, c, n, h="sha256": _hkdf_info(s, _label(lab, c, n), n, h, extract=True),
+            "HKDF-Expand only",
+        ),
+        (
+            "derive_secret",
+            lambda s, lab, m, h="sha256": _hkdf_info(s, _label(lab, _dig(h, m), 32), 32, h),
+            "Hash.length",
+        ),
+        (
+            "derive_secret",
+            lambda s, lab, m, h="sha256": _hkdf_info(
+                s,
+                _label(lab, _dig("sha256", m), 48 if h == "sha384" else 32),
+                48 if h == "sha384" else 32,
+                h,
+            ),
+            "hash the messages with hash_name",
+        ),
+        ("transcript_hash", _th_always, "only after a HelloRetryRequest"),
+        ("transcript_hash", _th_keeps_ch1, "replaces ClientHello1"),
+        ("transcript_hash", _th_hashes_hrr, "Hash(ClientHello1), not Hash(HelloRetryRequest)"),
+        (
+            "transcript_hash",
+            lambda ms, h="sha256": _dig(h, b"".join(ms[:-1])),
+            "leaves out the last",
+        ),
+        ("transcript_hash", lambda ms, h="sha256": _th_right(ms, "sha256"), "wrong hash"),
+        (
+            "verify_data_13",
+            lambda k, th, h="sha256": hmac_digest(
+                h,
+                _hkdf_info(
+                    k,
+                    _label("finished", th, 48 if h == "sha384" else 32),
+                    48 if h == "sha384" else 32,
+                    h,
+                ),
+                th,
+            ),
+            "the context is empty",
+        ),
+        (
+            "record_nonce",
+            lambda iv, q: bytes(
+                a ^ b for a, b in zip(iv, q.to_bytes(8, "big") + bytes(4), strict=True)
+            ),
+            "left-padded",
+        ),
+        (
+            "record_nonce",
+            lambda iv, q: ((int.from_bytes(iv, "big") + q) % 2**96).to_bytes(12, "big"),
+            "XOR, not addition",
+        ),
+        (
+            "record_aad",
+            lambda n: bytes([23, 3, 3]) + (n + 16).to_bytes(2, "big"),
+            "already includes the 16-byte tag",
+        ),
+        (
+            "record_aad",
+            lambda n: bytes([23, 3, 3]) + (n - 16).to_bytes(2, "big"),
+            "not the plaintext",
+        ),
+        ("record_aad", lambda n: bytes([23, 3, 3]) + (n + 5).to_bytes(2, "big"), "5-byte header"),
+        ("record_aad", lambda n: bytes([23, 3, 1]) + n.to_bytes(2, "big"), "0x0301"),
+    ],
+)
+def test_more_mistakes_are_named(key: str, student: Callable[..., Any], expected: str) -> None:
+    result = grade(key, student, examples=60)
+    assert result.points < result.max_points
+    assert any(expected in line for line in result.feedback), str(result)
+
+
+def _dig(h: str, data: bytes) -> bytes:
+    from tlslab.stages.keyschedule import digest
+
+    return digest(h, data)
+
+
+def test_a_function_that_never_returns_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endless loop (``while len(out) != length`` past the length) must not hang a grading run
+    of a whole class: the call is stopped after CALL_TIME_LIMIT seconds, and not retried."""
+    monkeypatch.setattr(grading, "CALL_TIME_LIMIT", 0.3)
+    calls = []
+
+    def prf(
+        secret: bytes, label: str, seed: bytes, length: int, hash_name: str = "sha256"
+    ) -> bytes:
+        calls.append(length)
+        out = b""
+        while len(out) != length:
+            out += hmac_digest(hash_name, secret, label.encode() + seed + out)
+        return out
+
+    result = grade("prf", prf)
+    assert result.points == 0
+    assert "did not return within 0.3 s" in result.feedback[0]
+    assert "length=100" in result.feedback[0] and len(calls) == 1
+
+
+def test_a_cell_that_defines_and_grades_is_still_graded(tmp_path: Path) -> None:
+    """A student who puts the feedback call in the same cell as the function (or leaves it in a
+    comment) is graded on the function: only the grade()/summary() calls are left out."""
+    body = (
+        "    return bytes(a ^ b for a, b in zip(iv, seq.to_bytes(len(iv), 'big')))\n\n"
+        'grade("record_nonce", record_nonce)  # and summary(globals())'
+    )
+    path = _submission(tmp_path, "record_nonce", body)
+    (result,) = grading.grade_functions(grading.load_notebook_functions(path), ["record_nonce"])
+    assert result.passed, str(result)
+
+
+def test_a_solution_cell_without_markers_is_replaced_whole() -> None:
+    """nbgrader replaces a solution cell that has no BEGIN/END SOLUTION markers entirely; so must
+    the generator, or an instructor who forgets the markers hands out the answer."""
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {"nbgrader": {"solution": True, "grade": False, "grade_id": "x"}},
+                "source": "def f(x):\n    return x * 42  # the answer\n",
+                "outputs": [],
+                "execution_count": None,
+            },
+            {
+                "cell_type": "markdown",
+                "metadata": {"nbgrader": {"solution": True, "grade": True, "grade_id": "y"}},
+                "source": "The nonce is unique because the sequence number never repeats.",
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    code, prose = make_assignments.student_notebook(notebook)["cells"]
+    assert code["source"] == "# YOUR CODE HERE\nraise NotImplementedError()"
+    assert prose["source"] == "YOUR ANSWER HERE"
+
+
+def test_without_hypothesis_the_grader_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`pip install tlslab` alone has no Hypothesis (it is in the lab extra): the vectors are still
+    graded and the feedback says what to install, instead of a ModuleNotFoundError."""
+    monkeypatch.setitem(sys.modules, "hypothesis", None)
+    result = grade("prf", _prf())
+    assert result.points == 5
+    assert "pip install 'tlslab[lab]'" in result.feedback[0]
+
+
+def test_readme_tells_students_to_install_the_extra_with_hypothesis() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(`pip install tlslab`)" not in readme
+    assert 'pip install "tlslab[lab]"' in readme
+
+
+def test_the_time_limit_is_not_mistaken_for_a_call_into_tlslab(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The alarm's handler (a tlslab function) runs inside the student's frame when it fires
+    there; it must be reported as the time limit, not as 'calls tlslab's own ...'."""
+    monkeypatch.setattr(grading, "CALL_TIME_LIMIT", 0.2)
+
+    def record_aad(length: int) -> bytes:
+        while True:  # no calls at all: the alarm can only interrupt this frame
+            length += 1
+
+    result = grade("record_aad", record_aad)
+    assert result.points == 0
+    assert len(result.feedback) == 1 and "did not return within 0.2 s" in result.feedback[0]

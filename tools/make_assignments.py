@@ -7,7 +7,8 @@ The instructor notebooks use nbgrader's markup, so the same files also work as a
 ``source/`` folder: a solution cell has ``metadata.nbgrader.solution = true`` and its answer between
 ``### BEGIN SOLUTION`` and ``### END SOLUTION``; that region becomes ``# YOUR CODE HERE`` and
 ``raise NotImplementedError()`` at the same indentation (what ``nbgrader generate_assignment``
-writes). ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` regions are dropped. Outputs and
+writes); a solution cell without the markers is replaced whole, as nbgrader does (code:
+the stub, markdown: ``YOUR ANSWER HERE``). ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` regions are dropped. Outputs and
 execution counts are cleared.
 """
 
@@ -55,7 +56,11 @@ def student_notebook(notebook: dict[str, Any]) -> dict[str, Any]:
         cell = json.loads(json.dumps(cell))
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution") or any(m in source for m in MARKERS):
+        if meta.get("solution") and BEGIN not in source:
+            # nbgrader's rule: a solution cell without markers is replaced whole
+            code = cell["cell_type"] == "code"
+            source = "# YOUR CODE HERE\nraise NotImplementedError()" if code else "YOUR ANSWER HERE"
+        elif meta.get("solution") or any(m in source for m in MARKERS):
             source = strip_source(source)
         cell["source"] = source
         if cell["cell_type"] == "code":

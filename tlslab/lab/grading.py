@@ -24,17 +24,21 @@ pytest (``assignments/test_submission.py``).
 
 from __future__ import annotations
 
+import ast
 import html
 import inspect
 import json
 import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 
 from ..constants import HELLO_RETRY_REQUEST_RANDOM, ContentType, HandshakeType
 from ..errors import TLSError
@@ -48,6 +52,10 @@ from ..wire.messages import ClientHello, decode_handshake
 
 RANDOM_EXAMPLES = 150
 """How many random inputs Hypothesis tries per assignment (deterministic: derandomized)."""
+
+CALL_TIME_LIMIT = 10.0
+"""Seconds one call of a student's function may take (a right answer takes milliseconds); after
+that it is stopped, reported, and not called again (Unix, main thread: SIGALRM)."""
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -123,6 +131,8 @@ class Assignment:
     strategy: Callable[[], Any]
     mistakes: Callable[[], Sequence[Mistake]] = lambda: ()
     show: Callable[..., str] | None = None
+    allowed: tuple[str, ...] = ()
+    """The tlslab functions the student may call (the helpers the notebook imports)."""
 
     def grade(self, student: Callable[..., Any], examples: int = RANDOM_EXAMPLES) -> Result:
         return grade(self.key, student, examples=examples)
@@ -141,11 +151,144 @@ def _show(value: Any) -> str:
 # -- diagnosis --------------------------------------------------------------------------------
 
 
+class _Unreadable(Exception):
+    """The function returned an object that is not plain data (bytes, int, bool, str, list, dict)."""
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """``value`` as plain built-in data, read through the built-in types' own methods, so an object
+    that overrides ``__eq__``, ``__bytes__``, ``__iter__`` or ``__len__`` is graded on what it holds,
+    not on what it claims (a bytes subclass equal to everything is its bytes)."""
+    kind = type(value)
+    if depth > 8:
+        raise _Unreadable("a structure nested too deep")
+    if kind is bool or value is None:
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(memoryview(value))
+    if isinstance(value, bool):  # a bool subclass cannot exist; kept for clarity
+        return bool(value)
+    if isinstance(value, int):
+        return int.__int__(value)  # an IntEnum or any int subclass: its value, nothing it overrides
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, list):
+        return [_plain(v, depth + 1) for v in list.copy(value)]
+    if isinstance(value, tuple):
+        return [_plain(v, depth + 1) for v in tuple.__getitem__(value, slice(None))]
+    if isinstance(value, dict):
+        return {_plain(k, depth + 1): _plain(v, depth + 1) for k, v in dict.items(value)}
+    raise _Unreadable(kind.__name__)
+
+
+class _Stopped(Exception):
+    """The function did not return within CALL_TIME_LIMIT seconds."""
+
+
+class _TimeLimit(BaseException):
+    """Raised into a student's function by the alarm (a BaseException: ``except Exception`` in
+    the student's code does not swallow it)."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _TimeLimit()
+
+
+class _UsesTlslab(Exception):
+    """The function called tlslab's own implementation of a stage (not an allowed helper)."""
+
+
+_TLSLAB = str(Path(__file__).resolve().parent.parent) + os.sep
+_ALWAYS_ALLOWED = ("tlslab.constants.",)
+_PRIMITIVES = tuple(
+    f"tlslab.stages.keyschedule.{name}"
+    for name in ("digest", "hash_algorithm", "hash_length", "hmac_digest")
+)
+"""Thin wrappers of pyca/cryptography (a hash, an HMAC, a digest size): allowed everywhere."""
+
+
+class _Runner:
+    """Calls a student's function: catches its exceptions (feedback, not a crash), reads its result
+    as plain data, and watches (with ``sys.setprofile``) for calls into tlslab other than the
+    helpers the assignment allows, so wrapping tlslab's own stage gets no points."""
+
+    def __init__(self, student: Callable[..., Any], allowed: Sequence[str]) -> None:
+        self.student = student
+        self.allowed = tuple(allowed)
+        self.used: str | None = None
+        self.hook = self._hook  # one bound method, so sys.getprofile() can be compared with it
+        self.stopped: tuple[tuple[Any, ...], _Stopped] | None = None
+
+    def _hook(self, frame: Any, event: str, arg: Any) -> None:
+        if event != "call" or self.used is not None:
+            return
+        code = frame.f_code
+        if not code.co_filename.startswith(_TLSLAB) or code is _on_alarm.__code__:
+            return  # the time limit's own signal handler runs in whatever frame it interrupts
+        caller = frame.f_back
+        if (
+            caller is not None
+            and caller.f_code is not _Runner._call.__code__
+            and caller.f_code.co_filename.startswith(_TLSLAB)
+        ):
+            return  # tlslab calling itself, e.g. inside an allowed helper
+        name = f"{frame.f_globals.get('__name__', '?')}.{code.co_name}"
+        allowed = name in self.allowed or name in _PRIMITIVES
+        if not allowed and not name.startswith(_ALWAYS_ALLOWED):
+            self.used = f"calls tlslab's own {name}: write the stage yourself"
+
+    def __call__(self, args: tuple[Any, ...]) -> tuple[Any, BaseException | None]:
+        if self.stopped is not None:
+            return None, self.stopped[1]  # an endless loop is not run again
+        try:
+            return self._call(args)
+        except _TimeLimit:  # the alarm went off just as the function returned
+            return self._stop(args)
+
+    def _stop(self, args: tuple[Any, ...]) -> tuple[Any, BaseException | None]:
+        self.stopped = (args, _Stopped(f"did not return within {CALL_TIME_LIMIT:g} s"))
+        return None, self.stopped[1]
+
+    def _call(self, args: tuple[Any, ...]) -> tuple[Any, BaseException | None]:
+        alarm = threading.current_thread() is threading.main_thread() and hasattr(
+            signal, "setitimer"
+        )
+        if alarm:  # keep any timer already running (pytest-timeout, ...) and put it back after
+            handler = signal.signal(signal.SIGALRM, _on_alarm)
+            outer = signal.setitimer(signal.ITIMER_REAL, CALL_TIME_LIMIT)
+            started = time.monotonic()
+        previous = sys.getprofile()
+        sys.setprofile(self.hook)
+        timed_out = False
+        try:
+            got = self.student(*args)
+        except _TimeLimit:
+            timed_out = True  # reported below, once the watch is off
+        except Exception as exc:  # a student's bug is feedback, not a crash
+            return None, exc
+        finally:
+            changed = sys.getprofile() is not self.hook
+            sys.setprofile(previous)
+            if alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, handler)
+                if outer[0] > 0:
+                    left = max(outer[0] - (time.monotonic() - started), 0.001)
+                    signal.setitimer(signal.ITIMER_REAL, left, outer[1])
+        if timed_out:
+            return self._stop(args)
+        if changed and self.used is None:
+            self.used = "turned off the grader's watch on tlslab calls (sys.setprofile)"
+        if self.used is not None:
+            return None, _UsesTlslab(self.used)
+        try:
+            return _plain(got), None
+        except _Unreadable as exc:
+            return None, exc
+
+
 def _call(student: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, BaseException | None]:
-    try:
-        return student(*args), None
-    except Exception as exc:  # a student's bug is feedback, not a crash
-        return None, exc
+    return _Runner(student, ())(args)
 
 
 def _same(got: Any, want: Any) -> bool:
@@ -192,6 +335,13 @@ def _diagnose(
     where = f"(input: {case.name}: {inputs})"
     if isinstance(error, NotImplementedError):
         return f"{task.function} is not written yet: it still raises NotImplementedError"
+    if isinstance(error, _Stopped):
+        return (
+            f"{task.function} {error} {where}: an endless loop? (for example a loop that waits for "
+            "len(out) == length but steps past it)"
+        )
+    if isinstance(error, _Unreadable):
+        return f"{task.function} returned {error}, expected {type(want).__name__} {where}"
     if error is not None:
         return f"{task.function} raised {type(error).__name__}({error}) {where}"
     if isinstance(want, bytes) and not isinstance(got, (bytes, bytearray)):
@@ -238,42 +388,77 @@ def _diagnose(
 
 def grade(key: str, student: Callable[..., Any], *, examples: int = RANDOM_EXAMPLES) -> Result:
     """Grade ``student`` for assignment ``key``: half the points for the published vectors, half
-    for agreeing with tlslab on ``examples`` random inputs (Hypothesis, derandomized)."""
+    for agreeing with tlslab on ``examples`` random inputs (Hypothesis, derandomized).
+
+    No points, whatever the answers, when the function calls tlslab's own implementation of the
+    stage (only the helpers the assignment's notebook imports are allowed) or when tlslab itself
+    was changed at run time (a replaced reference or grader function); see instructor/GUIDE.md
+    for what this does and does not prevent."""
     task = ASSIGNMENTS[key]
+    tampered = _tampered()
+    if tampered is not None:
+        return Result(task.key, 0, task.points, (_tamper_message(tampered),))
     if not callable(student):
         return Result(task.key, 0, task.points, (f"{task.function} is not a function yet",))
+    run = _Runner(student, task.allowed)
     feedback: list[str] = []
     points = 0.0
     cases = task.vectors()
     failed = None
     for case in cases:
-        got, error = _call(student, case.args)
+        got, error = run(case.args)
         if error is not None or not _same(got, task.reference(*case.args)):
             failed = (case, got, error)
             break
     if failed is None:
         points += task.points / 2
-    else:
+    elif run.used is None:
         feedback.append(_diagnose(task, *failed, student))
-    random_case = _first_random_failure(task, student, examples)
-    if random_case is None:
+    if run.stopped is not None:
+        return Result(task.key, points, task.points, tuple(feedback))
+    try:
+        random_case = None if run.used else _first_random_failure(task, run, examples)
+    except ImportError:  # `pip install tlslab` without the lab extra: no Hypothesis
+        feedback.append(
+            "the random inputs were not checked: Hypothesis is not installed "
+            "(pip install 'tlslab[lab]'); only the published vectors were graded"
+        )
+        return Result(task.key, points, task.points, tuple(feedback))
+    if run.stopped is not None and run.used is None:
+        args, stop = run.stopped
+        case = Case("a random input", args)
+        feedback.append(_diagnose(task, case, None, stop, student))
+    elif random_case is None:
         points += task.points / 2
-    else:
-        got, error = _call(student, random_case.args)
+    elif run.used is None:
+        got, error = run(random_case.args)
         line = _diagnose(task, random_case, got, error, student)
         if line not in feedback:
             feedback.append(line)
+    if run.used is not None:
+        allowed = ", ".join(a.rsplit(".", 1)[1] for a in (*_PRIMITIVES, *task.allowed))
+        return Result(
+            task.key,
+            0,
+            task.points,
+            (f"{task.function} {run.used} (the tlslab helpers allowed here: {allowed})",),
+        )
+    tampered = _tampered()
+    if tampered is not None:
+        return Result(task.key, 0, task.points, (_tamper_message(tampered),))
     return Result(task.key, points, task.points, tuple(feedback))
 
 
 def _first_random_failure(
-    task: Assignment, student: Callable[..., Any], examples: int
+    task: Assignment,
+    run: Callable[[tuple[Any, ...]], tuple[Any, BaseException | None]],
+    examples: int,
 ) -> Case | None:
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis.errors import NoSuchExample
 
     def differs(args: tuple[Any, ...]) -> bool:
-        got, error = _call(student, args)
+        got, error = run(args)
         return error is not None or not _same(got, task.reference(*args))
 
     try:
@@ -356,6 +541,24 @@ def _prf_mistakes() -> list[Mistake]:
             out += a
         return out[:length]
 
+    def chain(
+        secret: bytes,
+        label: str,
+        seed: bytes,
+        length: int,
+        h: str,
+        *,
+        a0: bytes | None = None,
+        swap: bool = False,
+    ) -> bytes:
+        full = label.encode() + seed
+        out, a = b"", full if a0 is None else a0
+        while len(out) < length:
+            a = ks.hmac_digest(h, a, secret) if swap else ks.hmac_digest(h, secret, a)
+            block = a + full
+            out += ks.hmac_digest(h, block, secret) if swap else ks.hmac_digest(h, secret, block)
+        return out[:length]
+
     return [
         Mistake(
             "wrong label: this is P_hash(secret, seed) without the label; PRF feeds label + seed",
@@ -373,6 +576,26 @@ def _prf_mistakes() -> list[Mistake]:
             "wrong hash: you used SHA-256, but hash_name asked for SHA-384",
             lambda s, label, seed, n, h: ks.prf(s, label, seed, n, "sha256"),
             lambda s, label, seed, n, h: h != "sha256",
+        ),
+        Mistake(
+            "wrong A(0): the chain starts from the whole PRF seed, A(0) = label + seed; yours "
+            "starts from the label alone",
+            lambda s, label, seed, n, h: chain(s, label, seed, n, h, a0=label.encode()),
+            lambda s, label, seed, n, h: bool(seed),
+        ),
+        Mistake(
+            "wrong A(0): the chain starts from the whole PRF seed, A(0) = label + seed; yours "
+            "starts from the seed without the label",
+            lambda s, label, seed, n, h: chain(s, label, seed, n, h, a0=seed),
+        ),
+        Mistake(
+            "HMAC(secret, data): the secret is the HMAC key and A(i) + seed the data; yours has "
+            "them swapped",
+            lambda s, label, seed, n, h: chain(s, label, seed, n, h, swap=True),
+        ),
+        Mistake(
+            "the label is ASCII without a terminating zero; yours ends with a 0x00 byte",
+            lambda s, label, seed, n, h: ks.prf(s, label + "\0", seed, n, h),
         ),
     ]
 
@@ -501,6 +724,33 @@ def _hkdf_mistakes() -> list[Mistake]:
             ),
             lambda s, lab, c, n, h: n % 256 != n // 256,
         ),
+        Mistake(
+            "the label's length byte counts 'tls13 ' + Label (len(Label) + 6); yours counts Label alone",
+            lambda s, lab, c, n, h: _expand(
+                s,
+                n.to_bytes(2, "big")
+                + bytes([len(lab)])
+                + b"tls13 "
+                + lab.encode()
+                + bytes([len(c)])
+                + c,
+                n,
+                h,
+            ),
+        ),
+        Mistake(
+            "opaque context<0..255> has one length byte; yours is two",
+            lambda s, lab, c, n, h: _expand(
+                s, ks.hkdf_label(lab, b"", n)[:-1] + len(c).to_bytes(2, "big") + c, n, h
+            ),
+        ),
+        Mistake(
+            "HKDF-Expand-Label is HKDF-Expand only: no HKDF-Extract step (the secret is already a "
+            "pseudorandom key); you called HKDF, which extracts first",
+            lambda s, lab, c, n, h: HKDF(
+                ks.hash_algorithm(h), n, None, ks.hkdf_label(lab, c, n)
+            ).derive(s),
+        ),
     ]
 
 
@@ -552,6 +802,16 @@ def _derive_mistakes() -> list[Mistake]:
             "the context must be the *hash* of the messages, not the messages themselves",
             lambda s, lab, msgs, h: ks.hkdf_expand_label(s, lab, msgs, ks.hash_length(h), h),
             lambda s, lab, msgs, h: len(msgs) < 256,
+        ),
+        Mistake(
+            "the output is Hash.length bytes: 48 for SHA-384; yours is 32",
+            lambda s, lab, msgs, h: ks.hkdf_expand_label(s, lab, ks.digest(h, msgs), 32, h),
+            lambda s, lab, msgs, h: h == "sha384",
+        ),
+        Mistake(
+            "wrong hash: hash the messages with hash_name (SHA-384 here), not SHA-256",
+            lambda s, lab, msgs, h: ks.derive_secret(s, lab, ks.digest("sha256", msgs), h),
+            lambda s, lab, msgs, h: h != "sha256",
         ),
     ]
 
@@ -620,7 +880,9 @@ def _transcript_mistakes() -> list[Mistake]:
     def hash_only(messages: list[bytes], h: str) -> bytes:
         return ks.digest(h, ks.digest(h, messages[0]) + b"".join(messages[1:]))
 
-    hrr = lambda messages, h: len(messages) >= 2 and _is_hrr(messages[1])  # noqa: E731
+    def hrr(messages: list[bytes], h: str) -> bool:
+        return len(messages) >= 2 and _is_hrr(messages[1])
+
     return [
         Mistake(
             "the HelloRetryRequest rule is missing: after an HRR, ClientHello1 is replaced by the "
@@ -637,6 +899,40 @@ def _transcript_mistakes() -> list[Mistake]:
             "missing header: message_hash is a handshake message, 254 00 00 Hash.length before the hash",
             hash_only,
             hrr,
+        ),
+        Mistake(
+            "the synthetic message_hash replaces ClientHello1; yours keeps ClientHello1 after it",
+            lambda messages, h: ks.digest(h, message_hash(messages[0], h) + b"".join(messages)),
+            hrr,
+        ),
+        Mistake(
+            "message_hash carries Hash(ClientHello1), not Hash(HelloRetryRequest), and takes "
+            "ClientHello1's place",
+            lambda messages, h: ks.digest(
+                h, messages[0] + message_hash(messages[1], h) + b"".join(messages[2:])
+            ),
+            hrr,
+        ),
+        Mistake(
+            "the HelloRetryRequest rule applies only after a HelloRetryRequest; without one the "
+            "transcript is the hash of the messages as they are, but yours replaced ClientHello1",
+            lambda messages, h: ks.digest(h, message_hash(messages[0], h) + b"".join(messages[1:])),
+            lambda messages, h: bool(messages) and not hrr(messages, h),
+        ),
+        Mistake(
+            "the transcript covers every message given; yours leaves out the last one",
+            lambda messages, h: _transcript_reference(messages[:-1], h),
+            lambda messages, h: bool(messages),
+        ),
+        Mistake(
+            "the transcript covers every message given; yours leaves out the first one",
+            lambda messages, h: _transcript_reference(messages[1:], h),
+            lambda messages, h: bool(messages),
+        ),
+        Mistake(
+            "wrong hash: hash with hash_name (SHA-384 here), not SHA-256",
+            lambda messages, h: _transcript_reference(messages, "sha256"),
+            lambda messages, h: h != "sha256",
         ),
     ]
 
@@ -692,6 +988,13 @@ def _vd13_mistakes() -> list[Mistake]:
         Mistake(
             "TLS 1.3 verify_data is Hash.length bytes, not 12: that truncation is TLS 1.2",
             lambda k, th, h: ks.verify_data_13(k, th, h)[:12],
+        ),
+        Mistake(
+            "finished_key = HKDF-Expand-Label(BaseKey, 'finished', '', Hash.length): the context is "
+            "empty; yours puts the transcript hash there (it goes into the HMAC instead)",
+            lambda k, th, h: ks.hmac_digest(
+                h, ks.hkdf_expand_label(k, "finished", th, ks.hash_length(h), h), th
+            ),
         ),
     ]
 
@@ -771,6 +1074,19 @@ def _nonce_mistakes() -> list[Mistake]:
             "that is the padded sequence number alone: XOR it with the IV",
             lambda iv, seq: seq.to_bytes(12, "big"),
         ),
+        Mistake(
+            "the sequence number is left-padded with zeros to the IV's length, so it XORs the "
+            "*last* 8 bytes of the IV; yours XORs the first 8",
+            lambda iv, seq: bytes(
+                a ^ b for a, b in zip(iv, seq.to_bytes(8, "big") + bytes(4), strict=True)
+            ),
+            lambda iv, seq: seq != 0,
+        ),
+        Mistake(
+            "the nonce is the IV XOR the padded sequence number: XOR, not addition",
+            lambda iv, seq: ((int.from_bytes(iv, "big") + seq) % 2**96).to_bytes(12, "big"),
+            lambda iv, seq: seq != 0,
+        ),
     ]
 
 
@@ -802,6 +1118,25 @@ def _aad_mistakes() -> list[Mistake]:
             "the length is a uint16 in network order (big-endian)",
             lambda n: bytes([23, 3, 3]) + n.to_bytes(2, "little"),
             lambda n: n % 256 != n // 256,
+        ),
+        Mistake(
+            "legacy_record_version is 0x0303 on protected records, not 0x0301",
+            lambda n: bytes([23, 3, 1]) + n.to_bytes(2, "big"),
+        ),
+        Mistake(
+            "the length is that of the encrypted record (TLSCiphertext.length, the argument), which "
+            "already includes the 16-byte tag; yours adds 16",
+            lambda n: bytes([23, 3, 3]) + (n + 16).to_bytes(2, "big"),
+        ),
+        Mistake(
+            "the length is that of the encrypted record (ciphertext + tag, the argument), not the "
+            "plaintext's; yours subtracts 16",
+            lambda n: bytes([23, 3, 3]) + (n - 16).to_bytes(2, "big"),
+            lambda n: n >= 16,
+        ),
+        Mistake(
+            "the length counts the record's payload, not its 5-byte header; yours adds 5",
+            lambda n: bytes([23, 3, 3]) + (n + 5).to_bytes(2, "big"),
         ),
     ]
 
@@ -969,6 +1304,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
             _vd13_vectors,
             _vd13_strategy,
             _vd13_mistakes,
+            allowed=("tlslab.stages.keyschedule.hkdf_expand_label",),
         ),
         Assignment(
             "certificate_verify_content",
@@ -1028,6 +1364,59 @@ ASSIGNMENTS: dict[str, Assignment] = {
 }
 
 
+# -- tampering: tlslab changed at run time ---------------------------------------------------------
+
+
+def _is_own_code(value: Any) -> bool:
+    """A function or class defined in tlslab."""
+    return (inspect.isfunction(value) or isinstance(value, type)) and str(
+        getattr(value, "__module__", "")
+    ).startswith("tlslab")
+
+
+def _snapshot() -> dict[tuple[str, str], Any]:
+    """Every module-level name of the tlslab modules loaded now, the class attributes of this
+    module's classes, and the assignment table: what a monkeypatch would have to replace."""
+    out: dict[tuple[str, str], Any] = {}
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "tlslab" or name.startswith("tlslab.")):
+            continue
+        for attr, value in list(vars(module).items()):
+            if attr.startswith("__") or not _is_own_code(value):
+                continue  # module state (caches, lazily imported names) may change legitimately
+            out[(name, attr)] = value
+            if isinstance(value, type) and value.__module__ == __name__:
+                for cattr, cvalue in list(vars(value).items()):
+                    out[(f"{name}.{attr}", cattr)] = cvalue
+    for key, task in ASSIGNMENTS.items():
+        out[(f"{__name__}.ASSIGNMENTS", key)] = task
+    return out
+
+
+def _tampered() -> str | None:
+    """The first tlslab name that no longer holds what it held when this module was imported."""
+    for (where, attr), value in _SNAPSHOT.items():
+        now: Any
+        if where.endswith(".ASSIGNMENTS"):
+            now = ASSIGNMENTS.get(attr)
+        else:
+            holder = sys.modules.get(where) or _SNAPSHOT_CLASSES.get(where)
+            now = vars(holder).get(attr, _MISSING) if holder is not None else _MISSING
+        if now is not value:
+            return f"{where}.{attr}"
+    return None
+
+
+def _tamper_message(name: str | None) -> str:
+    return (
+        f"not graded: {name} was replaced while the submission ran; a submission must not change "
+        "tlslab (reload it in a fresh kernel: Kernel > Restart)"
+    )
+
+
+_MISSING = object()
+
+
 # -- notebooks and progress -------------------------------------------------------------------------
 
 
@@ -1055,13 +1444,29 @@ def _run_cells(notebook: dict[str, Any], namespace: dict[str, Any], path: str) -
         if cell.get("cell_type") != "code" or _is_test_cell(cell):
             continue
         source = "".join(cell.get("source", ""))
-        if "grade(" in source:
-            continue
         lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
         try:
-            exec(compile("\n".join(lines), str(path), "exec"), namespace)
+            tree = _without_grading_calls(ast.parse("\n".join(lines), str(path)))
+            exec(compile(tree, str(path), "exec"), namespace)
         except Exception:  # an unfinished stub raises NotImplementedError: graded as missing
             continue
+
+
+def _without_grading_calls(tree: ast.Module) -> ast.Module:
+    """The cell without its top-level statements that call grade() or summary() (the student's
+    own feedback calls): the functions are graded once, by the caller, whatever cell they share."""
+
+    def grades(node: ast.stmt) -> bool:
+        return any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in _FEEDBACK
+            for n in ast.walk(node)
+        )
+
+    tree.body = [n for n in tree.body if isinstance(n, ast.FunctionDef) or not grades(n)]
+    return tree
+
+
+_FEEDBACK = ("grade", "summary")
 
 
 _STUDENT_MODULES = ("__main__", "__submission__")
@@ -1165,6 +1570,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report)
     return 0 if all(r.passed for r in report.results) else 1
 
+
+_SNAPSHOT = _snapshot()
+_SNAPSHOT_CLASSES: dict[str, type] = {
+    f"{__name__}.{name}": value
+    for name, value in list(globals().items())
+    if isinstance(value, type) and value.__module__ == __name__
+}
 
 if __name__ == "__main__":
     raise SystemExit(main())
