@@ -118,7 +118,10 @@ def record_connection(
     chain = build_chain("lab.example")
     # A TLS 1.3 client offers 1.2 as well, like every real client; "TLS 1.2" means a client
     # that offers only 1.2 (the server, which supports both, then sets the downgrade sentinel).
-    options: dict[str, Any] = {}
+    # x25519 alone: a seeded rng then fixes every byte. The hybrid X25519MLKEM768 that tlslab (like
+    # a browser) offers by default cannot be replayed: cryptography's ML-KEM encapsulation takes
+    # no randomness from us, so its ciphertext changes on every run (notebook 10 shows that group).
+    options: dict[str, Any] = {"groups": (NamedGroup.x25519,)}
     if version != ProtocolVersion.TLS13:
         options["versions"] = (version,)
     if cipher_suite is not None:
@@ -129,7 +132,12 @@ def record_connection(
         ),
         seeded_rng(f"{seed} client"),
     )
-    server_options: dict[str, Any] = {"tickets": 1 if version == ProtocolVersion.TLS13 else 0}
+    # MAC-then-encrypt for a CBC suite, the record layout RFC 5246 §6.2.3.2 describes (clients
+    # offer encrypt_then_mac, RFC 7366; this server declines so the classic layout can be shown).
+    server_options: dict[str, Any] = {
+        "tickets": 1 if version == ProtocolVersion.TLS13 else 0,
+        "encrypt_then_mac": False,
+    }
     if cipher_suite is not None:
         server_options["cipher_suites"] = (cipher_suite,)
     server = TLSServer(
@@ -391,6 +399,7 @@ class _Walker:
         self.labels: dict[str, str] = {}
         self.finished: dict[str, bool] = {"client": False, "server": False}
         self.cbc_seq: dict[str, int] = {"client": 0, "server": 0}
+        self.encrypt_then_mac = False  # RFC 7366, from the ServerHello
 
     # TLS 1.3: which secret protects the next record of ``sender``
     def _secret_13(self, sender: str) -> str:
@@ -434,6 +443,7 @@ class _Walker:
 
     def _server_hello(self, sh: ServerHello) -> None:
         self.server_random = sh.random
+        self.encrypt_then_mac = sh.extension(ExtensionType.encrypt_then_mac) is not None
         self.suite = suite_info(sh.cipher_suite)
         selected = sh.extension(ExtensionType.supported_versions)
         self.version = (
@@ -460,6 +470,7 @@ class _Walker:
             getattr(block, f"{prefix}_write_key"),
             getattr(block, f"{prefix}_write_IV"),
             getattr(block, f"{prefix}_write_MAC_key"),
+            encrypt_then_mac=self.encrypt_then_mac,
         )
 
     # -- TLS 1.3 ---------------------------------------------------------------------------------
@@ -608,7 +619,7 @@ class _Walker:
         ]
         if self.suite.is_aead:
             steps += self._aead_steps_12(sender, record, reader, seq, content)
-        else:
+        elif not self.encrypt_then_mac:  # the by-hand steps are those of MAC-then-encrypt
             steps += self._cbc_steps_12(sender, record, reader, seq, content)
         plaintext = _explain_content(record.type, content, self.version)
         names = _content_names(record.type, plaintext)

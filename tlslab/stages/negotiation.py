@@ -125,6 +125,9 @@ class ServerConfig:
     alpn: tuple[bytes, ...] = ()
     prefer_server_order: bool = True
     extended_master_secret: bool = True
+    # RFC 7366 for CBC suites when the client offers it (OpenSSL's default too); False gives the
+    # older MAC-then-encrypt records that notebook 00b opens by hand.
+    encrypt_then_mac: bool = True
     hello_retry_cookie: bytes | None = None
     client_auth: bool = False
     client_trust_roots: tuple[Any, ...] = ()
@@ -407,7 +410,11 @@ def _negotiate_12(ch: ClientHello, config: ServerConfig, why_version: str) -> Ne
         ch.extension(ExtensionType.renegotiation_info) is not None
         or CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV in ch.cipher_suites
     )
-    etm = not info.is_aead and ch.extension(ExtensionType.encrypt_then_mac) is not None
+    etm = (
+        config.encrypt_then_mac
+        and not info.is_aead
+        and ch.extension(ExtensionType.encrypt_then_mac) is not None
+    )
     if ems:
         reasons.append("extended master secret: the client asked for it (RFC 7627)")
     return Negotiated(
