@@ -547,7 +547,15 @@ class Capture:
         return f"<Capture {self.name}: {self.format}, {self.frames} frames, {len(self)} TLS connections>"
 
 
-def _load_keylog(keylog: str | os.PathLike[str] | KeyLog | None, embedded: str) -> KeyLog | None:
+def _load_keylog(
+    keylog: str | os.PathLike[str] | KeyLog | None, embedded: str, notes: list[str]
+) -> KeyLog | None:
+    """The key log to use: the file (or KeyLog) plus any embedded in the pcapng file.
+
+    A browser's SSLKEYLOGFILE holds lines tlslab has no use for: ECH_SECRET and ECH_CONFIG
+    (RFC 9850), labels of later drafts, a last line cut short when the browser stopped.
+    Like Wireshark, and as RFC 9850 asks of readers, such lines are skipped; one note on
+    the capture says how many and which."""
     text = embedded
     if isinstance(keylog, KeyLog):
         if not text:
@@ -557,7 +565,25 @@ def _load_keylog(keylog: str | os.PathLike[str] | KeyLog | None, embedded: str) 
         text += Path(keylog).read_text(encoding="utf-8", errors="replace")
     if not text:
         return None
-    return KeyLog.parse(text)
+    log = KeyLog()
+    skipped: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            one = KeyLog.parse([line])
+        except TLSError:
+            skipped.append((number, line.strip()[:40]))
+            continue
+        for client_random, secrets in one.entries.items():
+            log.entries[client_random].update(secrets)
+        log.rsa_pre_master_secrets.update(one.rsa_pre_master_secrets)
+    if skipped:
+        shown = ", ".join(f"line {n} ({line!r})" for n, line in skipped[:3])
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        notes.append(
+            f"key log: skipped {len(skipped)} line(s) tlslab cannot use (not "
+            f"'<LABEL> <client_random> <secret>' with a TLS 1.2/1.3 label): {shown}{more}"
+        )
+    return log
 
 
 def open_capture(
@@ -568,17 +594,18 @@ def open_capture(
 
     ``path`` is the capture file (or its bytes); ``keylog`` the ``SSLKEYLOGFILE`` (a path or
     a :class:`~tlslab.stages.keylog.KeyLog`); a key log embedded in a pcapng file is used too.
-    A damaged file raises :class:`CaptureFileError`; a bad line in the key log raises
-    ``DecodeError``; anything wrong inside one connection is a note on it.
+    A damaged file raises :class:`CaptureFileError`; key-log lines tlslab cannot use are
+    skipped with a note on the capture; anything wrong inside one connection is a note on it.
     """
     if isinstance(path, bytes):
         name, data = "capture", path
     else:
         name, data = Path(path).name, Path(path).read_bytes()
     file = read_capture(data, name)
-    log = _load_keylog(keylog, file.embedded_keylog)
+    keylog_notes: list[str] = []
+    log = _load_keylog(keylog, file.embedded_keylog, keylog_notes)
     decoded = tcp_segments(file.frames)
-    capture = Capture(name, file.format, len(file.frames), [], keylog=log)
+    capture = Capture(name, file.format, len(file.frames), [], keylog=log, notes=keylog_notes)
     for reason, count in sorted(decoded.skipped.items()):
         capture.notes.append(f"{count} frame(s) skipped: {reason}")
     for tcp in group_connections(decoded.segments):

@@ -78,7 +78,8 @@ def reassemble(segments: list[Segment], direction: str, isn: int | None = None) 
     pieces = []
     for arrival, seg in enumerate(segments):
         start = seg.seq + 1 if seg.syn else seg.seq  # data on a SYN follows the ISN
-        if seg.payload:
+        # RFC 9293 §3.5.3: data on a RST is diagnostic text, never delivered to the stream
+        if seg.payload and not seg.flags & TCP_RST:
             pieces.append((start, arrival, seg))
     if not pieces:
         return Reassembled(b"", [])
