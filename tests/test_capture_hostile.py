@@ -78,9 +78,8 @@ def test_a_tcp_header_shorter_than_20_bytes_is_skipped() -> None:
     its header bytes never become stream data."""
     flights, client, keys = _tls13()
     segs = conversation(flights)
-    from tests.capture_files import frame
+    from tests.capture_files import frame, write_pcap
     from tlslab.net._pcap import read_capture, tcp_segments
-    from tests.capture_files import write_pcap
 
     good = frame(segs[3])
     bad = bytearray(good)
@@ -88,3 +87,66 @@ def test_a_tcp_header_shorter_than_20_bytes_is_skipped() -> None:
     decoded = tcp_segments(read_capture(write_pcap([(1.0, bytes(bad)), (2.0, good)])).frames)
     assert len(decoded.segments) == 1 and decoded.segments[0].payload == segs[3].payload
     assert sum(decoded.skipped.values()) == 1
+
+
+def _hrr_conversation() -> tuple[list[tuple[str, bytes]], TLSClient]:
+    """TLS 1.3 with a HelloRetryRequest (the client offers an X25519 share, the server wants
+    P-256), with the middlebox-compatibility ChangeCipherSpec records OpenSSL sends around it
+    (RFC 8446 §D.4): the server's right after the HelloRetryRequest, the client's right
+    before its second ClientHello."""
+    from tlslab.engine.memory import handshake_in_memory
+    from tlslab.engine.server import ServerIdentity, TLSServer
+    from tlslab.pki.certificates import LAB_NOW, build_chain
+    from tlslab.rng import seeded_rng
+    from tlslab.stages.negotiation import ServerConfig
+
+    chain = build_chain()
+    config = ClientConfig(
+        server_name="lab.example",
+        trust_roots=tuple(chain.trust_roots),
+        now=LAB_NOW,
+        versions=(V.TLS13,),
+        key_share_groups=(NamedGroup.x25519,),
+    )
+    client = TLSClient(config, seeded_rng(21))
+    server = TLSServer(
+        ServerConfig(certificate_key="ecdsa-p256", groups=(NamedGroup.secp256r1,)),
+        ServerIdentity.from_chain(chain),
+        seeded_rng(22),
+    )
+    result = handshake_in_memory(client, server)
+    assert result.completed
+    flights = [(f.sender, f.data) for f in result.flights]
+    ccs = b"\x14\x03\x03\x00\x01\x01"
+    assert [s for s, _ in flights[:3]] == ["client", "server", "client"]
+    assert flights[1][1][5] == 2 and ccs not in flights[1][1]  # the HelloRetryRequest alone
+    flights[1] = ("server", flights[1][1] + ccs)
+    flights[2] = ("client", ccs + flights[2][1])
+    return flights, client
+
+
+def test_hello_retry_request_with_compatibility_ccs() -> None:
+    flights, client = _hrr_conversation()
+    # without keys: the second ClientHello and the real ServerHello are plaintext, read and named
+    conn = open_capture(capture_file(conversation(flights)))[0]
+    assert conn.version == V.TLS13 and conn.suite is not None, conn.notes
+    assert [n for _, n in conn.messages()] == [
+        "ClientHello",
+        "ServerHello",
+        "ClientHello",
+        "ServerHello",
+    ]
+    described = [r.describe() for r in conn.records[:6]]
+    assert described == [
+        "client_hello",
+        "server_hello (HelloRetryRequest)",
+        "ChangeCipherSpec",
+        "ChangeCipherSpec",
+        "client_hello",
+        "server_hello",
+    ], described
+    # with the key log: the whole handshake, both Finished checked on the HRR transcript
+    conn = open_capture(capture_file(conversation(flights)), client.trace.keylog())[0]
+    assert conn.decrypted, conn.notes
+    assert conn.handshake == endpoint_log(client)
+    assert conn.checks == ["server Finished verified", "client Finished verified"]

@@ -39,7 +39,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..constants import CipherSuite, ContentType, ExtensionType, HandshakeType, describe
+from ..constants import (
+    HELLO_RETRY_REQUEST_RANDOM,
+    CipherSuite,
+    ContentType,
+    ExtensionType,
+    HandshakeType,
+    describe,
+)
 from ..engine.decrypt import DecryptedSession, decrypt_session
 from ..engine.trace import Trace
 from ..errors import TLSError
@@ -174,6 +181,8 @@ def _label_handshake_records(records: list[CapturedRecord]) -> list[CapturedReco
                 names.append(f"{carried} (first part)")
                 left = offset + size - len(content)
                 break
+            if _is_hello_retry_request(content[offset : offset + size]):
+                carried = "server_hello (HelloRetryRequest)"
             names.append(carried)
             offset += size
         out.append(replace(rec, label=", ".join(names)))
@@ -343,25 +352,50 @@ _VERSION_NAMES = {
 }
 
 
-def _read_hellos(conn: CapturedConnection, by_direction: dict[str, list[CapturedRecord]]) -> None:
+def _is_hello_retry_request(message: bytes) -> bool:
+    """A ServerHello whose random is RFC 8446 §4.1.3's fixed HelloRetryRequest value."""
+    return message[:1] == b"\x02" and message[6:38] == HELLO_RETRY_REQUEST_RANDOM
+
+
+def _read_hellos(
+    conn: CapturedConnection, by_direction: dict[str, list[CapturedRecord]]
+) -> dict[str, int | None]:
     """The plaintext start of each direction: hellos (and TLS 1.2's first flights), in the
-    order the capture saw each message complete."""
+    order the capture saw each message complete.
+
+    Returns, per direction, the index of the ChangeCipherSpec after which records are
+    protected (``None`` if no ChangeCipherSpec ended the plaintext). After a
+    HelloRetryRequest the middlebox-compatibility ChangeCipherSpec (RFC 8446 §D.4) comes
+    *before* the second ClientHello and the real ServerHello, which are still plaintext."""
     found: list[tuple[float, int, int, str, bytes]] = []
-    for direction, records in by_direction.items():
+    protected_after: dict[str, int | None] = {}
+    retried = False
+    for direction in ("server", "client"):  # the server's side says whether there was an HRR
         reassembler = HandshakeReassembler()
-        for rec in records:
+        hellos = 0  # ClientHellos (client) or ServerHellos and HRRs (server) read so far
+        protected_after[direction] = None
+        for rec in by_direction[direction]:
+            if rec.record.type == ContentType.change_cipher_spec:
+                if retried and hellos == 1:
+                    continue  # the compatibility CCS around the HelloRetryRequest
+                protected_after[direction] = rec.index
+                break
             if rec.record.type != ContentType.handshake:
-                break  # ChangeCipherSpec or application_data: protection starts here
+                break  # alert or application_data: the plaintext handshake ends here
             try:
                 messages = reassembler.feed(rec.record.fragment)
             except TLSError as error:
                 conn.notes.append(f"{direction}: record {rec.index}: {error}")
                 break
             for message in messages:
+                if message[0] in (HandshakeType.client_hello, HandshakeType.server_hello):
+                    hellos += 1
+                    retried = retried or _is_hello_retry_request(message)
                 found.append((rec.time, rec.frame, len(found), direction, message))
     for *_, direction, message in sorted(found):
         conn.handshake.append((direction, message))
         _learn_from(conn, message)
+    return protected_after
 
 
 def _learn_from(conn: CapturedConnection, message: bytes) -> None:
@@ -444,14 +478,19 @@ def _decrypt(
             )
 
 
-def _plaintext_contents(records: list[CapturedRecord]) -> list[CapturedRecord]:
-    """Records nobody opened: plaintext types show their own fragment, ciphertext stays closed."""
+def _plaintext_contents(
+    records: list[CapturedRecord], protected_after: int | None
+) -> list[CapturedRecord]:
+    """Records nobody opened: plaintext types show their own fragment, ciphertext stays closed.
+
+    ``protected_after`` is the index of the ChangeCipherSpec that ends the plaintext (see
+    :func:`_read_hellos`); handshake and alert records after it are encrypted."""
     out = []
-    seen_ccs = False
     for rec in records:
-        plain = rec.record.type in (ContentType.handshake, ContentType.alert) and not seen_ccs
+        before = protected_after is None or rec.index < protected_after
+        plain = rec.record.type in (ContentType.handshake, ContentType.alert) and before
         if rec.record.type == ContentType.change_cipher_spec:
-            plain, seen_ccs = True, True
+            plain = True
         if rec.keys is None and plain:
             fragment = rec.record.fragment
             rec = replace(rec, content_type=rec.record.type, content=fragment, keys="plaintext")
@@ -479,10 +518,10 @@ def analyse_connection(
         by_direction[direction], wire[direction] = _frame_records(
             reassembled, direction, conn.notes
         )
-    _read_hellos(conn, by_direction)
+    protected_after = _read_hellos(conn, by_direction)
     _decrypt(conn, keylog, wire, by_direction)
     for direction in by_direction:
-        plain = _plaintext_contents(by_direction[direction])
+        plain = _plaintext_contents(by_direction[direction], protected_after[direction])
         by_direction[direction] = _label_handshake_records(plain)
     conn.records = sorted(
         by_direction["client"] + by_direction["server"],
