@@ -150,3 +150,22 @@ def test_hello_retry_request_with_compatibility_ccs() -> None:
     assert conn.decrypted, conn.notes
     assert conn.handshake == endpoint_log(client)
     assert conn.checks == ["server Finished verified", "client Finished verified"]
+
+
+def test_a_conflicting_overlap_note_names_the_copy_actually_kept() -> None:
+    """Frame 1 (captured first) holds bytes 5..9; frame 2 (captured later) holds 0..9 with
+    other bytes 5..9. Reassembly keeps what it placed first in sequence order (frame 2's
+    bytes): the note must say so, not claim the copy seen first was kept."""
+    from tlslab.net._pcap import Segment
+    from tlslab.net.capture import reassemble
+
+    def seg(number: int, seq: int, payload: bytes) -> Segment:
+        return Segment(number, float(number), "10.0.0.1", 1, "10.0.0.2", 2, seq, 0x18, payload)
+
+    out = reassemble([seg(1, 1005, b"XXXXX"), seg(2, 1000, b"abcdefghij")], "client", isn=999)
+    assert out.data == b"abcdefghij"
+    (note,) = out.notes
+    assert "frame 1" in note and "kept the bytes of frame 2" in note, note
+    # the common case, a retransmission with other content at the same place: first captured wins
+    out = reassemble([seg(1, 1000, b"abcde"), seg(2, 1000, b"vwxyz")], "client", isn=999)
+    assert out.data == b"abcde" and "kept the bytes of frame 1" in out.notes[0]

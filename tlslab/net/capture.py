@@ -8,7 +8,7 @@ tcpdump, dumpcap or Wireshark save the packets. :func:`open_capture` reads both:
    down to its TCP segments;
 2. groups the segments into TCP connections and **reassembles each direction by
    sequence number** (``tlslab.net.tcp``, RFC 9293 §3.4): retransmitted and overlapping segments are
-   merged (first copy wins, a disagreement is noted), out-of-order segments are put in
+   merged (the copy placed first wins, a disagreement is noted), out-of-order segments are put in
    place, and a lost segment becomes a reported *gap*: the direction is read up to it;
 3. cuts each direction into TLS records (RFC 8446 §5.1), reads the plaintext hellos
    (client random, server name, version, cipher suite), and, where the key log holds
