@@ -4,16 +4,20 @@ endpoints exchanged (tests/capture_files.py), so no tcpdump or network is needed
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from tests.capture_files import RST, capture_file, conversation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.capture_files import ACK, FIN, RST, SYN, capture_file, conversation
 from tests.test_capture import endpoint_log, tlslab_conversation
 from tlslab.constants import NamedGroup
 from tlslab.constants import ProtocolVersion as V
 from tlslab.engine.client import ClientConfig, TLSClient
-from tlslab.net.capture import open_capture
+from tlslab.net.capture import BUG_NOTE, open_capture
 from tlslab.stages.keylog import KeyLog
 
 
@@ -169,3 +173,51 @@ def test_a_conflicting_overlap_note_names_the_copy_actually_kept() -> None:
     # the common case, a retransmission with other content at the same place: first captured wins
     out = reassemble([seg(1, 1000, b"abcde"), seg(2, 1000, b"vwxyz")], "client", isn=999)
     assert out.data == b"abcde" and "kept the bytes of frame 1" in out.notes[0]
+
+
+_FUZZ = settings(
+    max_examples=int(os.environ.get("TLSLAB_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@_FUZZ
+@given(st.data())
+def test_sequence_number_games_never_crash_and_never_spoil_a_whole_stream(
+    data: st.DataObject,
+) -> None:
+    """Extra segments with any flags (SYN, FIN, RST, none), any sequence number (far before the
+    ISN, across the 2**32 wrap, in the middle) and any payload, mixed into a real conversation:
+    open_capture never raises and never hits a tlslab bug; when every extra segment carries no
+    data (or only a RST's), the connection still decrypts exactly."""
+    flights, client, keys = _tls13()
+    segs = conversation(flights, mss=500)
+    extra_count = data.draw(st.integers(1, 8))
+    with_data = data.draw(st.booleans())
+    extras = []
+    for _ in range(extra_count):
+        base = data.draw(st.sampled_from(segs))
+        seq = data.draw(
+            st.one_of(
+                st.integers(0, 2**32 - 1),
+                st.integers(-3000, 3000).map(lambda d, b=base: (b.seq + d) % 2**32),
+            )
+        )
+        flags = data.draw(st.sampled_from([0, SYN, FIN, RST, SYN | ACK, FIN | ACK, ACK]))
+        payload = data.draw(st.binary(min_size=1, max_size=600)) if with_data else b""
+        if flags & SYN and (with_data or base.sender == "client"):
+            flags |= ACK  # the client's opening SYN after a FIN (rightly) starts a new connection
+        extras.append(replace(base, seq=seq, flags=flags, payload=payload))
+    position = data.draw(st.integers(3, len(segs)))
+    mixed = segs[:position] + extras + segs[position:]
+    mixed = [replace(s, time=1_700_000_000 + i * 0.001) for i, s in enumerate(mixed)]
+    capture = open_capture(capture_file(mixed, "pcap"), KeyLog.parse(keys))
+    for conn in capture:
+        assert not any(n.startswith(BUG_NOTE) for n in conn.notes), conn.notes
+        conn.trace()
+        conn.to_trace()
+    if not with_data or all(e.flags & RST for e in extras):
+        (conn,) = capture
+        assert conn.decrypted, conn.notes
+        assert conn.handshake == endpoint_log(client)

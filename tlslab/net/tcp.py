@@ -150,13 +150,20 @@ def group_connections(segments: list[Segment]) -> list[TCPConnection]:
         key = frozenset((src, dst))
         conn = current.get(key)
         opening = seg.syn and not seg.flags & TCP_ACK
-        if conn is None or (opening and conn.isn.get(src, seg.seq) != seg.seq and conn.finished):
+        reopening = (
+            opening
+            and conn is not None
+            and conn.finished
+            and conn.client in (None, src)  # the old client's port, reused for a new SYN
+            and conn.isn.get(src, seg.seq) != seg.seq
+        )
+        if conn is None or reopening:
             conn = TCPConnection(len(connections), src)
             current[key] = conn
             connections.append(conn)
         if seg.syn:
             conn.isn.setdefault(src, seg.seq)
-            if opening:
+            if opening and conn.client is None:  # a later stray SYN must not swap the roles
                 conn.client = src
         if seg.flags & (TCP_FIN | TCP_RST):
             conn.finished = True
