@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.capture_files import ACK, FIN, RST, SYN, capture_file, conversation
+from tests.capture_files import ACK, FIN, RST, SYN, Seg, capture_file, conversation
 from tests.test_capture import endpoint_log, tlslab_conversation
 from tlslab.constants import NamedGroup
 from tlslab.constants import ProtocolVersion as V
@@ -221,3 +221,39 @@ def test_sequence_number_games_never_crash_and_never_spoil_a_whole_stream(
         (conn,) = capture
         assert conn.decrypted, conn.notes
         assert conn.handshake == endpoint_log(client)
+
+
+def test_hostile_shapes_stay_within_a_memory_budget() -> None:
+    """Billions of tiny segments scaled down: 1-byte segments in reverse order, thousands of
+    one-segment connections, a stream of empty handshake messages, the same bytes re-sent with
+    conflicting content 20 times over. Memory (not time: benchmarks/ measures speed) stays
+    within a fixed multiple of the file's size; anything quadratic would blow through it."""
+    import tracemalloc
+
+    from tests.capture_files import frame, write_pcap
+
+    server = ("127.0.0.1", 443)
+    records = (b"\x16\x03\x01\x04\x00" + bytes(1024)) * 2
+    tiny = [Seg("client", 1000 + i, ACK, records[i : i + 1]) for i in range(len(records))][::-1]
+    hellos = b"\x16\x03\x03\x00\x04\x00\x00\x00\x00" * 400
+    empty = [Seg("client", 5 + i, ACK, hellos[i : i + 1400]) for i in range(0, len(hellos), 1400)]
+    start = b"\x16\x03\x01\x05\x00" + bytes(1395)
+    conflicting = [Seg("client", 100 + i % 50, ACK, bytes([i % 256]) * 1400) for i in range(100)]
+    conflicting[0] = replace(conflicting[0], payload=start)
+    frames = [(1.0, frame(s, "raw", ("10.0.0.1", 1), server)) for s in tiny]
+    frames += [(2.0, frame(s, "raw", ("10.0.0.2", 2), server)) for s in empty]
+    frames += [(3.0, frame(s, "raw", ("10.0.0.3", 3), server)) for s in conflicting]
+    hello = Seg("client", 5, ACK, b"\x16\x03\x01\x00\x04\x01\x00\x00\x00")
+    frames += [
+        (4.0, frame(hello, "raw", (f"10.1.{i // 250}.{i % 250}", 9), server)) for i in range(200)
+    ]
+    data = write_pcap(frames, 101)
+    tracemalloc.start()
+    try:
+        capture = open_capture(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(capture) == 203
+    assert peak < 40 * len(data), (peak, len(data))
+    assert any("different content" in n for n in capture[2].notes)
