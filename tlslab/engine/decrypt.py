@@ -31,6 +31,7 @@ from ..stages.keyschedule import (
 )
 from ..stages.protection import RecordProtection12, RecordProtection13
 from ..stages.suites import SuiteInfo, suite_info
+from ..stages.transcript import message_hash
 from ..wire.extensions import SupportedVersionsServer
 from ..wire.messages import (
     ClientHello,
@@ -156,8 +157,20 @@ def decrypt_session(
     ch, sh = decode_handshake(ch_bytes), decode_handshake(sh_bytes)
     if not isinstance(ch, ClientHello) or not isinstance(sh, ServerHello):
         raise UnexpectedMessage("a capture must start with ClientHello and ServerHello")
+    retry: list[tuple[str, bytes]] = []
     if sh.is_hello_retry_request:
-        raise UnexpectedMessage("decrypt_session does not follow HelloRetryRequest handshakes yet")
+        # RFC 8446 §4.1.4: ClientHello1, HelloRetryRequest, then the second ClientHello and
+        # the real ServerHello (the compatibility ChangeCipherSpec between is skipped); the
+        # client random stays the same, so the key log line is the one for ClientHello1.
+        retry = [("client", ch_bytes), ("server", sh_bytes)]
+        ch_bytes, sh_bytes = client.next_plain_message(), server.next_plain_message()
+        ch, sh = decode_handshake(ch_bytes), decode_handshake(sh_bytes)
+        if not isinstance(ch, ClientHello) or not isinstance(sh, ServerHello):
+            raise UnexpectedMessage(
+                "a HelloRetryRequest must be followed by ClientHello and ServerHello"
+            )
+        if sh.is_hello_retry_request:
+            raise UnexpectedMessage("a second HelloRetryRequest (RFC 8446 §4.1.4)")
     selected = sh.extension(ExtensionType.supported_versions)
     version = (
         int(selected.selected_version)
@@ -165,7 +178,7 @@ def decrypt_session(
         else int(sh.legacy_version)
     )
     session = DecryptedSession(version, suite_info(sh.cipher_suite), ch.random, records=opened)
-    session.handshake += [("client", ch_bytes), ("server", sh_bytes)]
+    session.handshake += retry + [("client", ch_bytes), ("server", sh_bytes)]
     try:
         secrets = log[ch.random]
         if version == ProtocolVersion.TLS13:
@@ -223,6 +236,8 @@ def _decrypt_13(
         if _read_protected_13(direction, protector(label), session, True, label) is None:
             raise DecodeError(f"{side} stream ended before its Finished")
         messages = [m for _, m in session.handshake]
+        if _is_hello_retry_request(messages[1]):  # RFC 8446 §4.4.1: ClientHello1 -> message_hash
+            messages[0] = message_hash(messages[0], hash_name)
         finished = decode_handshake(messages[-1])
         assert isinstance(finished, Finished)
         transcript = digest(hash_name, b"".join(messages[:-1]))
@@ -236,6 +251,11 @@ def _decrypt_13(
         _read_protected_13(
             direction, protector(label), session, stop_at_finished=False, label=label
         )
+
+
+def _is_hello_retry_request(message: bytes) -> bool:
+    sh = decode_handshake(message)
+    return isinstance(sh, ServerHello) and sh.is_hello_retry_request
 
 
 def _decrypt_12(

@@ -182,7 +182,10 @@ def _read_pcapng(data: bytes, name: str) -> CaptureFile:
                 )
             interfaces = []  # each section numbers its interfaces afresh
         block_type, length = struct.unpack(order + "II", head)
-        if length < 12 or length % 4 or length > MAX_PACKET + 1024:
+        # no upper bound but the file itself: a Decryption Secrets Block holding a day's
+        # browser key log is legitimately hundreds of kilobytes (the trailer check below
+        # catches a length that lies)
+        if length < 12 or length % 4:
             raise CaptureFileError(
                 f"{name}: corrupt: block at byte {offset} (type 0x{block_type:x}) claims a "
                 f"length of {length} (a block is at least 12 bytes and a multiple of 4)"
@@ -305,6 +308,9 @@ def tcp_segments(frames: list[Frame]) -> Decoded:
             continue
         if len(payload) < 20 or len(payload) < 4 * (payload[12] >> 4):
             out.skipped["TCP header cut short"] += 1
+            continue
+        if payload[12] >> 4 < 5:  # RFC 9293 §3.1: the header is at least 5 words
+            out.skipped["TCP data offset below 5 words (not a TCP header)"] += 1
             continue
         sport, dport, seq = struct.unpack(">HHI", payload[:8])
         header_length = 4 * (payload[12] >> 4)

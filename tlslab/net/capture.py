@@ -8,7 +8,7 @@ tcpdump, dumpcap or Wireshark save the packets. :func:`open_capture` reads both:
    down to its TCP segments;
 2. groups the segments into TCP connections and **reassembles each direction by
    sequence number** (``tlslab.net.tcp``, RFC 9293 §3.4): retransmitted and overlapping segments are
-   merged (first copy wins, a disagreement is noted), out-of-order segments are put in
+   merged (the copy placed first wins, a disagreement is noted), out-of-order segments are put in
    place, and a lost segment becomes a reported *gap*: the direction is read up to it;
 3. cuts each direction into TLS records (RFC 8446 §5.1), reads the plaintext hellos
    (client random, server name, version, cipher suite), and, where the key log holds
@@ -39,7 +39,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..constants import CipherSuite, ContentType, ExtensionType, HandshakeType, describe
+from ..constants import (
+    HELLO_RETRY_REQUEST_RANDOM,
+    CipherSuite,
+    ContentType,
+    ExtensionType,
+    HandshakeType,
+    describe,
+)
 from ..engine.decrypt import DecryptedSession, decrypt_session
 from ..engine.trace import Trace
 from ..errors import TLSError
@@ -174,6 +181,8 @@ def _label_handshake_records(records: list[CapturedRecord]) -> list[CapturedReco
                 names.append(f"{carried} (first part)")
                 left = offset + size - len(content)
                 break
+            if _is_hello_retry_request(content[offset : offset + size]):
+                carried = "server_hello (HelloRetryRequest)"
             names.append(carried)
             offset += size
         out.append(replace(rec, label=", ".join(names)))
@@ -343,25 +352,50 @@ _VERSION_NAMES = {
 }
 
 
-def _read_hellos(conn: CapturedConnection, by_direction: dict[str, list[CapturedRecord]]) -> None:
+def _is_hello_retry_request(message: bytes) -> bool:
+    """A ServerHello whose random is RFC 8446 §4.1.3's fixed HelloRetryRequest value."""
+    return message[:1] == b"\x02" and message[6:38] == HELLO_RETRY_REQUEST_RANDOM
+
+
+def _read_hellos(
+    conn: CapturedConnection, by_direction: dict[str, list[CapturedRecord]]
+) -> dict[str, int | None]:
     """The plaintext start of each direction: hellos (and TLS 1.2's first flights), in the
-    order the capture saw each message complete."""
+    order the capture saw each message complete.
+
+    Returns, per direction, the index of the ChangeCipherSpec after which records are
+    protected (``None`` if no ChangeCipherSpec ended the plaintext). After a
+    HelloRetryRequest the middlebox-compatibility ChangeCipherSpec (RFC 8446 §D.4) comes
+    *before* the second ClientHello and the real ServerHello, which are still plaintext."""
     found: list[tuple[float, int, int, str, bytes]] = []
-    for direction, records in by_direction.items():
+    protected_after: dict[str, int | None] = {}
+    retried = False
+    for direction in ("server", "client"):  # the server's side says whether there was an HRR
         reassembler = HandshakeReassembler()
-        for rec in records:
+        hellos = 0  # ClientHellos (client) or ServerHellos and HRRs (server) read so far
+        protected_after[direction] = None
+        for rec in by_direction[direction]:
+            if rec.record.type == ContentType.change_cipher_spec:
+                if retried and hellos == 1:
+                    continue  # the compatibility CCS around the HelloRetryRequest
+                protected_after[direction] = rec.index
+                break
             if rec.record.type != ContentType.handshake:
-                break  # ChangeCipherSpec or application_data: protection starts here
+                break  # alert or application_data: the plaintext handshake ends here
             try:
                 messages = reassembler.feed(rec.record.fragment)
             except TLSError as error:
                 conn.notes.append(f"{direction}: record {rec.index}: {error}")
                 break
             for message in messages:
+                if message[0] in (HandshakeType.client_hello, HandshakeType.server_hello):
+                    hellos += 1
+                    retried = retried or _is_hello_retry_request(message)
                 found.append((rec.time, rec.frame, len(found), direction, message))
     for *_, direction, message in sorted(found):
         conn.handshake.append((direction, message))
         _learn_from(conn, message)
+    return protected_after
 
 
 def _learn_from(conn: CapturedConnection, message: bytes) -> None:
@@ -444,14 +478,19 @@ def _decrypt(
             )
 
 
-def _plaintext_contents(records: list[CapturedRecord]) -> list[CapturedRecord]:
-    """Records nobody opened: plaintext types show their own fragment, ciphertext stays closed."""
+def _plaintext_contents(
+    records: list[CapturedRecord], protected_after: int | None
+) -> list[CapturedRecord]:
+    """Records nobody opened: plaintext types show their own fragment, ciphertext stays closed.
+
+    ``protected_after`` is the index of the ChangeCipherSpec that ends the plaintext (see
+    :func:`_read_hellos`); handshake and alert records after it are encrypted."""
     out = []
-    seen_ccs = False
     for rec in records:
-        plain = rec.record.type in (ContentType.handshake, ContentType.alert) and not seen_ccs
+        before = protected_after is None or rec.index < protected_after
+        plain = rec.record.type in (ContentType.handshake, ContentType.alert) and before
         if rec.record.type == ContentType.change_cipher_spec:
-            plain, seen_ccs = True, True
+            plain = True
         if rec.keys is None and plain:
             fragment = rec.record.fragment
             rec = replace(rec, content_type=rec.record.type, content=fragment, keys="plaintext")
@@ -479,10 +518,10 @@ def analyse_connection(
         by_direction[direction], wire[direction] = _frame_records(
             reassembled, direction, conn.notes
         )
-    _read_hellos(conn, by_direction)
+    protected_after = _read_hellos(conn, by_direction)
     _decrypt(conn, keylog, wire, by_direction)
     for direction in by_direction:
-        plain = _plaintext_contents(by_direction[direction])
+        plain = _plaintext_contents(by_direction[direction], protected_after[direction])
         by_direction[direction] = _label_handshake_records(plain)
     conn.records = sorted(
         by_direction["client"] + by_direction["server"],
@@ -547,7 +586,15 @@ class Capture:
         return f"<Capture {self.name}: {self.format}, {self.frames} frames, {len(self)} TLS connections>"
 
 
-def _load_keylog(keylog: str | os.PathLike[str] | KeyLog | None, embedded: str) -> KeyLog | None:
+def _load_keylog(
+    keylog: str | os.PathLike[str] | KeyLog | None, embedded: str, notes: list[str]
+) -> KeyLog | None:
+    """The key log to use: the file (or KeyLog) plus any embedded in the pcapng file.
+
+    A browser's SSLKEYLOGFILE holds lines tlslab has no use for: ECH_SECRET and ECH_CONFIG
+    (RFC 9850), labels of later drafts, a last line cut short when the browser stopped.
+    Like Wireshark, and as RFC 9850 asks of readers, such lines are skipped; one note on
+    the capture says how many and which."""
     text = embedded
     if isinstance(keylog, KeyLog):
         if not text:
@@ -557,7 +604,25 @@ def _load_keylog(keylog: str | os.PathLike[str] | KeyLog | None, embedded: str) 
         text += Path(keylog).read_text(encoding="utf-8", errors="replace")
     if not text:
         return None
-    return KeyLog.parse(text)
+    log = KeyLog()
+    skipped: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            one = KeyLog.parse([line])
+        except TLSError:
+            skipped.append((number, line.strip()[:40]))
+            continue
+        for client_random, secrets in one.entries.items():
+            log.entries[client_random].update(secrets)
+        log.rsa_pre_master_secrets.update(one.rsa_pre_master_secrets)
+    if skipped:
+        shown = ", ".join(f"line {n} ({line!r})" for n, line in skipped[:3])
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        notes.append(
+            f"key log: skipped {len(skipped)} line(s) tlslab cannot use (not "
+            f"'<LABEL> <client_random> <secret>' with a TLS 1.2/1.3 label): {shown}{more}"
+        )
+    return log
 
 
 def open_capture(
@@ -568,17 +633,18 @@ def open_capture(
 
     ``path`` is the capture file (or its bytes); ``keylog`` the ``SSLKEYLOGFILE`` (a path or
     a :class:`~tlslab.stages.keylog.KeyLog`); a key log embedded in a pcapng file is used too.
-    A damaged file raises :class:`CaptureFileError`; a bad line in the key log raises
-    ``DecodeError``; anything wrong inside one connection is a note on it.
+    A damaged file raises :class:`CaptureFileError`; key-log lines tlslab cannot use are
+    skipped with a note on the capture; anything wrong inside one connection is a note on it.
     """
     if isinstance(path, bytes):
         name, data = "capture", path
     else:
         name, data = Path(path).name, Path(path).read_bytes()
     file = read_capture(data, name)
-    log = _load_keylog(keylog, file.embedded_keylog)
+    keylog_notes: list[str] = []
+    log = _load_keylog(keylog, file.embedded_keylog, keylog_notes)
     decoded = tcp_segments(file.frames)
-    capture = Capture(name, file.format, len(file.frames), [], keylog=log)
+    capture = Capture(name, file.format, len(file.frames), [], keylog=log, notes=keylog_notes)
     for reason, count in sorted(decoded.skipped.items()):
         capture.notes.append(f"{count} frame(s) skipped: {reason}")
     for tcp in group_connections(decoded.segments):

@@ -4,7 +4,8 @@ A capture holds TCP *segments*; TLS needs each direction's *byte stream*. RFC 92
 every byte: the SYN carries the initial sequence number (ISN), the first data byte is ISN + 1,
 and numbers wrap at 2**32. :func:`reassemble` places each segment's payload at its sequence
 number, so out-of-order segments fall into place; retransmitted and overlapping copies are
-merged (the first copy wins, a disagreement is noted, as Wireshark does by default), and a
+merged (the copy placed first wins: the lowest sequence number, then the first captured; a
+disagreement is noted with the frames involved), and a
 segment the capture never saw leaves a :class:`Gap`: the stream is readable up to it only.
 
 :func:`group_connections` sorts segments into connections by their address pair, numbered in
@@ -16,7 +17,8 @@ Taught in notebook 15_your_own_handshake.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from ._pcap import TCP_ACK, TCP_FIN, TCP_RST, Segment
@@ -72,13 +74,15 @@ def reassemble(segments: list[Segment], direction: str, isn: int | None = None) 
 
     ``isn`` is the initial sequence number from the SYN (the first data byte is
     ``isn + 1``); without a SYN the lowest sequence number seen starts the stream.
-    Sequence numbers wrap at 2**32. Duplicates and overlaps keep the first copy;
+    Sequence numbers wrap at 2**32. Duplicates and overlaps keep the copy placed first
+    (lowest sequence number, then first captured), and a disagreement is noted;
     a hole ends the readable stream and is returned as ``gap``.
     """
     pieces = []
     for arrival, seg in enumerate(segments):
         start = seg.seq + 1 if seg.syn else seg.seq  # data on a SYN follows the ISN
-        if seg.payload:
+        # RFC 9293 §3.5.3: data on a RST is diagnostic text, never delivered to the stream
+        if seg.payload and not seg.flags & TCP_RST:
             pieces.append((start, arrival, seg))
     if not pieces:
         return Reassembled(b"", [])
@@ -97,14 +101,26 @@ def reassemble(segments: list[Segment], direction: str, isn: int | None = None) 
             return Reassembled(bytes(out), spans, gap, notes)
         overlap = min(len(out), end) - offset
         if overlap > 0 and out[offset : offset + overlap] != data[:overlap] and len(data) > 1:
+            kept = _frames_holding(spans, offset, offset + overlap)
             notes.append(
                 f"{direction}: frame {seg.number} overlaps bytes {offset}..{offset + overlap - 1} "
-                "with different content; kept the copy seen first"
+                f"with different content; kept the bytes of frame {kept} (placed first: "
+                "lowest sequence number, then first captured)"
             )
         if end > len(out):
             spans.append((len(out), end, seg.time, seg.number))
             out += data[max(overlap, 0) :]
     return Reassembled(bytes(out), spans, None, notes)
+
+
+def _frames_holding(spans: list[tuple[int, int, float, int]], start: int, end: int) -> str:
+    """The frames whose bytes fill stream offsets ``start``..``end`` (at most three named)."""
+    index = max(bisect_right(spans, (start, math.inf)) - 1, 0)
+    frames: list[str] = []
+    while index < len(spans) and spans[index][0] < end and len(frames) < 4:
+        frames.append(str(spans[index][3]))
+        index += 1
+    return ", ".join(frames[:3]) + (" and others" if len(frames) > 3 else "")
 
 
 @dataclass
@@ -134,13 +150,20 @@ def group_connections(segments: list[Segment]) -> list[TCPConnection]:
         key = frozenset((src, dst))
         conn = current.get(key)
         opening = seg.syn and not seg.flags & TCP_ACK
-        if conn is None or (opening and conn.isn.get(src, seg.seq) != seg.seq and conn.finished):
+        reopening = (
+            opening
+            and conn is not None
+            and conn.finished
+            and conn.client in (None, src)  # the old client's port, reused for a new SYN
+            and conn.isn.get(src, seg.seq) != seg.seq
+        )
+        if conn is None or reopening:
             conn = TCPConnection(len(connections), src)
             current[key] = conn
             connections.append(conn)
         if seg.syn:
             conn.isn.setdefault(src, seg.seq)
-            if opening:
+            if opening and conn.client is None:  # a later stray SYN must not swap the roles
                 conn.client = src
         if seg.flags & (TCP_FIN | TCP_RST):
             conn.finished = True
