@@ -44,6 +44,7 @@ from ..constants import (
     AlertLevel,
     ContentType,
     ExtensionType,
+    NamedGroup,
     ProtocolVersion,
 )
 from ..engine.client import ClientConfig, TLSClient
@@ -118,10 +119,12 @@ def record_connection(
     chain = build_chain("lab.example")
     # A TLS 1.3 client offers 1.2 as well, like every real client; "TLS 1.2" means a client
     # that offers only 1.2 (the server, which supports both, then sets the downgrade sentinel).
-    # x25519 alone: a seeded rng then fixes every byte. The hybrid X25519MLKEM768 that tlslab (like
-    # a browser) offers by default cannot be replayed: cryptography's ML-KEM encapsulation takes
-    # no randomness from us, so its ciphertext changes on every run (notebook 10 shows that group).
-    options: dict[str, Any] = {"groups": (NamedGroup.x25519,)}
+    # Classical groups only (P-256 too: a TLS 1.2 ECDSA certificate must be on a curve the client
+    # lists, RFC 8422 §5.1.1), so a seeded rng fixes every byte. The hybrid X25519MLKEM768 that
+    # tlslab (like a browser) offers by default cannot be replayed: cryptography's ML-KEM
+    # encapsulation takes no randomness from us, so its ciphertext changes on every run
+    # (notebook 10 shows that group).
+    options: dict[str, Any] = {"groups": (NamedGroup.x25519, NamedGroup.secp256r1)}
     if version != ProtocolVersion.TLS13:
         options["versions"] = (version,)
     if cipher_suite is not None:
