@@ -459,6 +459,30 @@ def check_client_hello(ch: ClientHello, negotiated: int, server_versions: Sequen
     )
     if negotiated == ProtocolVersion.TLS13 and groups is not None and shares is None:
         raise MissingExtension("supported_groups without key_share (RFC 8446 §9.2)")
+    if negotiated == ProtocolVersion.TLS13 and groups is None and shares is not None:
+        raise MissingExtension("key_share without supported_groups (RFC 8446 §9.2)")
+    if negotiated == ProtocolVersion.TLS13 and isinstance(shares, KeyShareClientHello):
+        _check_key_share_groups(shares, groups)
+
+
+def _check_key_share_groups(shares: KeyShareClientHello, groups: object) -> None:
+    """RFC 8446 §4.2.8: one share per group, each for a group in supported_groups (a server
+    may check; OpenSSL does, with illegal_parameter)."""
+    offered = groups.named_group_list if isinstance(groups, SupportedGroups) else ()
+    seen: list[int] = []
+    for entry in shares.client_shares:
+        if entry.group in seen:
+            raise IllegalParameter(
+                "two key shares for one group (RFC 8446 §4.2.8)",
+                seen=describe(NamedGroup, entry.group),
+            )
+        if entry.group not in offered:
+            raise IllegalParameter(
+                "key share for a group not in supported_groups (RFC 8446 §4.2.8)",
+                expected=[describe(NamedGroup, g) for g in offered],
+                seen=describe(NamedGroup, entry.group),
+            )
+        seen.append(entry.group)
 
 
 def check_second_client_hello(ch1: ClientHello, ch2: ClientHello, hrr: ServerHello) -> None:
