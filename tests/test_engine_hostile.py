@@ -10,16 +10,25 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.test_engine_conformance import _hello, _refused, _refused_before_server_hello
-from tests.test_engine_core import RSA_SERVER, Variant, _inject, _pair, _reach, _records
+from tests.test_engine_core import BY_NAME, RSA_SERVER, Variant, _inject, _pair, _reach, _records
 from tlslab.constants import AlertDescription, ContentType, ExtensionType
 from tlslab.constants import NamedGroup as G
+from tlslab.constants import ProtocolVersion as V
 from tlslab.constants import SignatureScheme as SS
+from tlslab.engine import client as client_module
 from tlslab.engine.connection import ApplicationData
 from tlslab.engine.state import State
 from tlslab.stages.protection import RecordProtection13
 from tlslab.stages.signatures import certificate_verify_content
-from tlslab.wire.extensions import KeyShareClientHello, KeyShareEntry, SupportedGroups
-from tlslab.wire.messages import CertificateVerify, ClientHello
+from tlslab.wire.extensions import (
+    ApplicationLayerProtocolNegotiation,
+    ExtendedMasterSecret,
+    KeyShareClientHello,
+    KeyShareEntry,
+    RenegotiationInfo,
+    SupportedGroups,
+)
+from tlslab.wire.messages import CertificateVerify, ClientHello, decode_handshake
 from tlslab.wire.record import TLSPlaintext
 
 A = AlertDescription
@@ -144,3 +153,71 @@ def test_inner_plaintext_of_only_padding_is_unexpected_message() -> None:
     # seal(type 0, zeros) gives an inner plaintext of zeros only
     record = twin.seal(0, bytes(16)).encode()
     _refused(target, record, A.unexpected_message, "no non-zero content type")
+
+
+# -- the ServerHello (RFC 8446 §4.2, RFC 5746 §3.4) -----------------------------------------------
+def _client_with_server_hello(name: str, **client: Any) -> tuple[Any, Any]:
+    """A client that sent its ClientHello, and the ServerHello the server answered."""
+    c, s = _pair(BY_NAME[name])
+    if client:
+        c.config = c.config.replace(**client)
+    c.start()
+    for record in _records(c.data_to_send()):
+        s.receive_data(record)
+    server_hello = decode_handshake(_records(s.data_to_send())[0][5:], version=V.TLS13)
+    return c, server_hello
+
+
+def _plaintext(message: Any) -> bytes:
+    return TLSPlaintext(ContentType.handshake, message.encode(), V.TLS12).encode()
+
+
+def test_tls12_server_hello_with_non_empty_renegotiation_info_is_handshake_failure() -> None:
+    """An initial handshake has no previous verify_data to carry: a server that claims one lies
+    (RFC 5746 §3.4: the client MUST abort with handshake_failure). It used to be accepted."""
+    client, sh = _client_with_server_hello("tls12-ecdhe")
+    lie = RenegotiationInfo(bytes(24))
+    sh = sh.replace(
+        extensions=tuple(e for e in sh.extensions if not isinstance(e, RenegotiationInfo)) + (lie,)
+    )
+    _refused(client, _plaintext(sh), A.handshake_failure, "renegotiation_info must be empty")
+
+
+@pytest.mark.parametrize(
+    "extension",
+    [RenegotiationInfo(), ExtendedMasterSecret(), ApplicationLayerProtocolNegotiation((b"h2",))],
+    ids=["renegotiation_info", "extended_master_secret", "alpn"],
+)
+def test_tls13_server_hello_with_an_extension_of_another_message_is_illegal_parameter(
+    extension: Any,
+) -> None:
+    """Each was offered in the ClientHello, but a TLS 1.3 ServerHello carries only
+    supported_versions, key_share and pre_shared_key (RFC 8446 §4.2). Used to be accepted."""
+    client, sh = _client_with_server_hello("tls13", alpn=("h2",))
+    sh = sh.replace(extensions=(*sh.extensions, extension))
+    _refused(client, _plaintext(sh), A.illegal_parameter, "may not appear in a TLS 1.3 Server")
+
+
+# -- RSA key transport: the Bleichenbacher countermeasure (RFC 5246 §7.4.7.1) -------------------
+def test_rsa_premaster_with_the_wrong_version_fails_only_at_finished(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client whose pre-master secret carries the wrong version, and whose keys and Finished
+    are correct for that secret: the server must not use it (it continues with a random one),
+    so the client's Finished cannot be read: bad_record_mac, as for a wrong key, never earlier."""
+    client, server = _pair(BY_NAME["tls12-rsa-cbc"])
+    monkeypatch.setattr(
+        client_module, "rsa_pre_master_secret", lambda version, rng: b"\x03\x02" + bytes(46)
+    )
+    client.start()
+    for record in _records(client.data_to_send()):
+        server.receive_data(record)
+    for record in _records(server.data_to_send()):
+        client.receive_data(record)
+    flight = client.data_to_send()
+    records = _records(flight)
+    last = records.pop()  # the client's Finished, protected with keys from its pre-master secret
+    for record in records:  # Certificate? ClientKeyExchange, ChangeCipherSpec: all accepted
+        assert server.receive_data(record) == []
+    assert server.state == State.WAIT_FINISHED_12
+    _refused(server, last, A.bad_record_mac)
