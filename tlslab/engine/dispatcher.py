@@ -98,6 +98,7 @@ class Connection:
         self._next_reader: Protection | None = None
         self._events: list[Event] = []
         self._completed = False
+        self._compatibility_ccs_seen = False  # TLS 1.3: one dummy ChangeCipherSpec is dropped
         self.schedule: KeySchedule13 | None = None  # TLS 1.3 secrets, by their RFC names
         self.keys_12: Keys12 | None = None  # TLS 1.2 master secret and key block
 
@@ -312,7 +313,13 @@ class Connection:
         return State.CONNECTED
 
     def on_compatibility_ccs(self, content: bytes, _: bytes) -> State:
-        """TLS 1.3 middlebox compatibility (RFC 8446 §5): a ChangeCipherSpec is dropped."""
+        """TLS 1.3 middlebox compatibility (RFC 8446 §5): a ChangeCipherSpec is dropped. A peer
+        sends one dummy ChangeCipherSpec per handshake (Appendix D.4); a second is refused."""
+        if self._compatibility_ccs_seen:
+            raise UnexpectedMessage(
+                "a second ChangeCipherSpec in a TLS 1.3 handshake (RFC 8446 Appendix D.4)"
+            )
+        self._compatibility_ccs_seen = True
         self.trace.note("ChangeCipherSpec ignored", "TLS 1.3 middlebox compatibility (RFC 8446 §5)")
         return self._state
 

@@ -11,7 +11,8 @@ What this layer refuses by itself, whatever the state (RFC 8446 §5, RFC 5246 §
 a record header of an unknown type, of a version that is not 3.x, or longer than the protocol
 allows (2^14 plaintext, 2^14+256 TLS 1.3 ciphertext, 2^14+2048 TLS 1.2 ciphertext), checked as
 soon as its 5 bytes arrive; a handshake message longer than its cap (64 KiB, larger for
-Certificate), refused from its 4-byte header; a ChangeCipherSpec that is not the single byte 01;
+Certificate), refused from its 4-byte header; a ChangeCipherSpec that is not the single byte 01,
+or that arrives inside a protected TLS 1.3 record;
 any other record between the fragments of one handshake message; an empty alert; on TLS 1.2 a
 record version other than 0x0303; and a read sequence number that would wrap.
 Taught in notebooks 07_record_protection and 08_full_handshake.
@@ -150,6 +151,8 @@ class RecordLayer:
             return
         if content_type == ContentType.change_cipher_spec and content != b"\x01":
             raise UnexpectedMessage("ChangeCipherSpec must be the single byte 01", seen=content)
+        if content_type == ContentType.change_cipher_spec and protected:
+            raise UnexpectedMessage("a protected ChangeCipherSpec record (RFC 8446 §5)")
         if content_type == ContentType.alert and not content:
             raise UnexpectedMessage("an empty alert record", expected="2 bytes", seen=0)
         yield Inbound(content_type, content, protected, True)

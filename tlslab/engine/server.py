@@ -48,6 +48,7 @@ from ..stages.negotiation import (
     ServerConfig,
     build_hello_retry_request,
     build_server_hello,
+    choose_version,
     negotiate,
 )
 from ..stages.signatures import (
@@ -174,8 +175,9 @@ class TLSServer(Connection):
             check_second_client_hello(self.client_hello, ch, self._hrr)
         self.client_hello = ch
         self.trace.client_random = ch.random
+        version, _why = choose_version(ch, self.config)
+        check_client_hello(ch, version, self.config.versions)  # before choosing anything else
         decision = self.decision = negotiate(ch, self.config)
-        check_client_hello(ch, decision.version, self.config.versions)
         if self._hrr is not None and decision.version != ProtocolVersion.TLS13:
             raise IllegalParameter("the second ClientHello falls back to TLS 1.2")
         for reason in decision.reasons:

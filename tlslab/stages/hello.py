@@ -260,12 +260,20 @@ def check_downgrade(server_random: bytes, negotiated: int, client_versions: Sequ
         )
 
 
+# RFC 8446 §4.2: the only extensions a TLS 1.3 ServerHello may carry.
+SERVER_HELLO_13_ALLOWED = frozenset(
+    {ExtensionType.supported_versions, ExtensionType.key_share, ExtensionType.pre_shared_key}
+)
+
+
 def check_server_hello(ch: ClientHello, sh: ServerHello) -> int:
     """Validate a ServerHello (not an HRR) against our ClientHello; return the negotiated version.
 
     Raises the alert RFC 8446 §4.1.3 calls for: an unoffered version or suite, a key share for
     a group we sent no share for, a session id that is not echoed (illegal_parameter), an
-    extension we did not ask for (unsupported_extension), or a downgrade sentinel.
+    extension we did not ask for (unsupported_extension), an extension a TLS 1.3 ServerHello may
+    not carry (illegal_parameter), a non-empty renegotiation_info (handshake_failure, RFC 5746
+    §3.4), or a downgrade sentinel.
     """
     offered = offered_versions(ch)
     selected = sh.extension(ExtensionType.supported_versions)
@@ -307,6 +315,12 @@ def check_server_hello(ch: ClientHello, sh: ServerHello) -> int:
                 seen=describe(ExtensionType, ext.type_code),
             )
     if version == ProtocolVersion.TLS13:
+        for ext in sh.extensions:
+            if ext.type_code not in SERVER_HELLO_13_ALLOWED:
+                raise IllegalParameter(
+                    "this extension may not appear in a TLS 1.3 ServerHello (RFC 8446 §4.2)",
+                    seen=describe(ExtensionType, ext.type_code),
+                )
         if sh.legacy_session_id_echo != ch.legacy_session_id:
             raise IllegalParameter(
                 "legacy_session_id_echo does not echo our session id",
@@ -328,6 +342,12 @@ def check_server_hello(ch: ClientHello, sh: ServerHello) -> int:
                 expected=[describe(NamedGroup, g) for g in sent],
                 seen=describe(NamedGroup, share.server_share.group),
             )
+    reneg = sh.extension(ExtensionType.renegotiation_info)
+    if isinstance(reneg, RenegotiationInfo) and reneg.renegotiated_connection:
+        raise HandshakeFailure(
+            "renegotiation_info must be empty on an initial handshake (RFC 5746 §3.4)",
+            seen=reneg.renegotiated_connection,
+        )
     check_downgrade(sh.random, version, offered)
     return version
 
@@ -493,6 +513,30 @@ def check_client_hello(ch: ClientHello, negotiated: int, server_versions: Sequen
     )
     if negotiated == ProtocolVersion.TLS13 and groups is not None and shares is None:
         raise MissingExtension("supported_groups without key_share (RFC 8446 §9.2)")
+    if negotiated == ProtocolVersion.TLS13 and groups is None and shares is not None:
+        raise MissingExtension("key_share without supported_groups (RFC 8446 §9.2)")
+    if negotiated == ProtocolVersion.TLS13 and isinstance(shares, KeyShareClientHello):
+        _check_key_share_groups(shares, groups)
+
+
+def _check_key_share_groups(shares: KeyShareClientHello, groups: object) -> None:
+    """RFC 8446 §4.2.8: one share per group, each for a group in supported_groups (a server
+    may check; OpenSSL does, with illegal_parameter)."""
+    offered = groups.named_group_list if isinstance(groups, SupportedGroups) else ()
+    seen: list[int] = []
+    for entry in shares.client_shares:
+        if entry.group in seen:
+            raise IllegalParameter(
+                "two key shares for one group (RFC 8446 §4.2.8)",
+                seen=describe(NamedGroup, entry.group),
+            )
+        if entry.group not in offered:
+            raise IllegalParameter(
+                "key share for a group not in supported_groups (RFC 8446 §4.2.8)",
+                expected=[describe(NamedGroup, g) for g in offered],
+                seen=describe(NamedGroup, entry.group),
+            )
+        seen.append(entry.group)
 
 
 def check_second_client_hello(ch1: ClientHello, ch2: ClientHello, hrr: ServerHello) -> None:
