@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tlslab import CipherSuite, ProtocolVersion
+from tlslab import CipherSuite, ContentType, ProtocolVersion
 from tlslab.engine.decrypt import decrypt_session
 from tlslab.lab.illustrated import (
     REQUEST,
@@ -24,6 +24,9 @@ from tlslab.lab.illustrated import (
     illustrated_connection,
     record_connection,
 )
+from tlslab.net.capture import Capture, open_capture
+from tlslab.stages.keylog import KeyLog
+from tlslab.vectors import sample_capture
 
 CBC = CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA
 
@@ -264,3 +267,66 @@ def test_wireshark_decrypts_the_capture(version: int, tmp_path: Path) -> None:
         timeout=60,
     ).stdout
     assert "GET / HTTP/1.1" in out and "HTTP/1.1 200 OK" in out
+
+
+# -- a capture, record by record (issue 21) ---------------------------------------------------------
+def _sample_capture(with_keys: bool = True) -> Capture:
+    pcap, keys = sample_capture()
+    return open_capture(pcap, keys if with_keys else None)
+
+
+def test_capture_illustrated_record_by_record_in_wire_order() -> None:
+    capture = _sample_capture()
+    assert len(capture) == 2
+    versions = []
+    for conn in capture:
+        shown = illustrate_session(conn)
+        assert [(r.sender, r.raw) for r in shown] == [(c.direction, c.wire) for c in conn.records]
+        assert [r.index for r in shown] == list(range(len(conn.records)))
+        # the compatibility / TLS 1.2 ChangeCipherSpec records are there, where the wire had them
+        ccs = [r.index for r in shown if r.title == "ChangeCipherSpec"]
+        assert ccs == [
+            i for i, c in enumerate(conn.records) if c.record.type == ContentType.change_cipher_spec
+        ]
+        assert len(ccs) == 2
+        # every protected record opened by hand, its plaintext the capture reader's plaintext
+        protected = [(r, c) for r, c in zip(shown, conn.records, strict=True) if c.encrypted]
+        assert protected and all(r.protected for r, _ in protected)
+        for record, captured in protected:
+            assert record.plaintext is not None
+            assert record.plaintext.data == captured.content
+        # the full hex of every record is on the page
+        blocks = re.findall(r"<div class='tlsill-hex'>(.*?)</div>", shown.to_html())
+        shown_hex = [re.sub(r"<[^>]+>", "", b).split() for b in blocks]
+        assert all(c.wire.hex(" ").split() in shown_hex for c in conn.records)
+        versions.append(shown.version)
+    assert versions == [ProtocolVersion.TLS13, ProtocolVersion.TLS12]
+    # the order the old message-by-message view got wrong: the client's close_notify is last
+    first = illustrate_session(capture[0])
+    assert len(first) == 14
+    assert first[-1].sender == "client" and "close_notify" in first[-1].title
+    assert [r.title for r in first][9:12] == [
+        "NewSessionTicket (encrypted)",
+        "application data (encrypted)",
+        "NewSessionTicket (encrypted)",
+    ]
+
+
+def test_capture_records_that_cannot_be_opened_stay_listed() -> None:
+    for conn in _sample_capture(with_keys=False):
+        shown = illustrate_session(conn)
+        assert [r.raw for r in shown] == [c.wire for c in conn.records]
+        closed = [r for r, c in zip(shown, conn.records, strict=True) if c.encrypted]
+        assert closed and not any(r.protected for r in closed)
+        assert all("no secrets for this connection" in r.story for r in closed)
+        assert all("not opened" in r.title for r in closed)
+    # with the wrong secrets: opening fails, the record and the rest of that side stay closed
+    conn = _sample_capture()[0]
+    wrong = KeyLog()
+    for label, secret in conn.keylog.entries[conn.client_random].items() if conn.keylog else ():
+        wrong.add(label, conn.client_random, bytes(len(secret)))
+    shown = illustrate_session(conn, keylog=wrong)
+    assert len(shown) == len(conn.records)
+    first_protected = next(r for r, c in zip(shown, conn.records, strict=True) if c.encrypted)
+    assert not first_protected.protected and "could not open it" in first_protected.story
+    assert first_protected.plaintext is not None  # the capture reader's content, still shown

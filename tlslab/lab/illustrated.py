@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import constant_time
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
@@ -50,7 +51,8 @@ from ..constants import (
 from ..engine.client import ClientConfig, TLSClient
 from ..engine.memory import handshake_in_memory
 from ..engine.server import ServerIdentity, TLSServer
-from ..errors import DecodeError
+from ..errors import DecodeError, TLSError
+from ..net.capture import CapturedConnection, CapturedRecord
 from ..pki.certificates import LAB_NOW, build_chain
 from ..rng import seeded_rng
 from ..stages.keylog import KeyLog
@@ -237,8 +239,8 @@ class IllustratedConnection:
     """A whole connection, record by record. ``_repr_html_`` is the interactive page."""
 
     title: str
-    version: int
-    suite: SuiteInfo
+    version: int | None  # None only for a capture without its hellos
+    suite: SuiteInfo | None
     records: list[IllustratedRecord]
     keylog: KeyLog
     flights: tuple[tuple[str, bytes], ...] = ()
@@ -266,7 +268,7 @@ class IllustratedConnection:
 
     def __repr__(self) -> str:
         return (
-            f"<IllustratedConnection {ProtocolVersion(self.version).name} {self.suite.name}: "
+            f"<IllustratedConnection {_version_name(self.version)} {_suite_name(self.suite)}: "
             f"{len(self.records)} records, {sum(r.protected for r in self.records)} opened>"
         )
 
@@ -284,8 +286,8 @@ class IllustratedConnection:
     def _body_html(self) -> str:
         head = (
             f"<div class='tlsill-intro'><b>{html.escape(self.title)}</b> &middot; "
-            f"{html.escape(ProtocolVersion(self.version).name)} &middot; "
-            f"{html.escape(self.suite.name)} &middot; {len(self.records)} records. "
+            f"{html.escape(_version_name(self.version))} &middot; "
+            f"{html.escape(_suite_name(self.suite))} &middot; {len(self.records)} records. "
             "Hover over bytes or explanations: both light up together.</div>"
         )
         return (
@@ -334,6 +336,14 @@ class IllustratedConnection:
         pcap_path.write_bytes(self.pcap())
         keys_path.write_text(self.keylog.dumps(), encoding="ascii")
         return pcap_path, keys_path
+
+
+def _version_name(version: int | None) -> str:
+    return ProtocolVersion(version).name if version is not None else "version unknown"
+
+
+def _suite_name(suite: SuiteInfo | None) -> str:
+    return suite.name if suite is not None else "cipher suite unknown"
 
 
 def export_folder() -> Path:
@@ -389,8 +399,11 @@ def illustrate(
 class _Walker:
     """Follows the connection record by record, as a passive observer holding the key log."""
 
-    def __init__(self, keylog: KeyLog) -> None:
+    def __init__(self, keylog: KeyLog, *, need_keys: bool = True) -> None:
         self.keylog = keylog
+        # need_keys=False (a capture): without this connection's secrets the protected records
+        # stay closed instead of raising KeyError
+        self.need_keys = need_keys
         self.version: int | None = None
         self.suite: SuiteInfo | None = None
         self.client_random = b""
@@ -454,6 +467,8 @@ class _Walker:
             if isinstance(selected, SupportedVersionsServer)
             else int(sh.legacy_version)
         )
+        if not self.need_keys and self.client_random not in self.keylog:
+            return
         if self.version == ProtocolVersion.TLS13:
             secrets = self.keylog[self.client_random]
             for side in ("client", "server"):
@@ -465,6 +480,8 @@ class _Walker:
 
     def _start_12(self, sender: str) -> None:
         assert self.suite is not None
+        if not self.need_keys and self.client_random not in self.keylog:
+            return
         master = self.keylog[self.client_random]["CLIENT_RANDOM"]
         block = key_block(master, self.client_random, self.server_random, self.suite)
         prefix = "client" if sender == "client" else "server"
@@ -867,10 +884,25 @@ class DecryptedSessionLike(Protocol):
 
 
 def illustrate_session(
-    session: DecryptedSessionLike, *, title: str = "A decrypted capture"
+    session: DecryptedSessionLike | CapturedConnection,
+    *,
+    title: str = "A decrypted capture",
+    keylog: KeyLog | None = None,
 ) -> IllustratedConnection:
-    """Illustrate a decrypted capture message by message (its records were opened elsewhere:
-    this shows the handshake messages, the application data and the alerts it recovered)."""
+    """Illustrate a capture.
+
+    A :class:`~tlslab.net.capture.CapturedConnection` (notebook 15) is shown record by record in
+    wire order, exactly as :func:`illustrate` shows tlslab's own connections: every record's full
+    hex and fields, the TLS 1.3 compatibility ChangeCipherSpec records included, and every
+    protected record opened step by step with the connection's secrets (its own ``keylog``, or
+    ``keylog`` given here). A record that cannot be opened (no secrets, a cipher tlslab lacks,
+    a record cut by a capture gap) stays in the list, closed, with a note saying why.
+
+    Any other :class:`~tlslab.engine.decrypt.DecryptedSession`-like object has no wire order:
+    it is shown message by message (the handshake messages, the application data and the alerts
+    it recovered)."""
+    if isinstance(session, CapturedConnection):
+        return _illustrate_capture(session, title, keylog)
     items: list[tuple[str, int, bytes]] = [
         (who, ContentType.handshake, m) for who, m in session.handshake
     ]
@@ -894,6 +926,81 @@ def illustrate_session(
     )
 
 
+_OPEN_FAILURES = (TLSError, KeyError, ValueError, AssertionError, InvalidTag)
+
+
+def _illustrate_capture(
+    conn: CapturedConnection, title: str, keylog: KeyLog | None
+) -> IllustratedConnection:
+    """One IllustratedRecord per captured record, in wire order (see :func:`illustrate_session`)."""
+    log = keylog if keylog is not None else (conn.keylog or KeyLog())
+    walker = _Walker(log, need_keys=False)
+    closed: dict[str, str] = {}  # why a direction's records can no longer be opened
+    records: list[IllustratedRecord] = []
+    for captured in conn.records:
+        index, sender, record = len(records), captured.direction, captured.record
+        protected = captured.keys != "plaintext"
+        reason = closed.get(sender)
+        if reason is None and protected and walker.readers[sender] is None:
+            reason = _why_closed(conn, walker)
+        if reason is None:
+            try:
+                records.append(walker.record(index, sender, record))
+                continue
+            except _OPEN_FAILURES as error:
+                reason = f"tlslab could not open it here ({type(error).__name__}: {error})"
+                if protected:
+                    closed[sender] = (
+                        "an earlier record from this side could not be opened, so its sequence "
+                        "number and keys are no longer known"
+                    )
+        records.append(_closed_record(index, captured, walker.version or conn.version, reason))
+    flights = tuple((r.direction, r.wire) for r in conn.records)
+    return IllustratedConnection(
+        title,
+        walker.version if walker.version is not None else conn.version,
+        walker.suite if walker.suite is not None else conn.suite,
+        records,
+        log,
+        flights,
+        intro="; ".join(conn.notes),
+    )
+
+
+def _why_closed(conn: CapturedConnection, walker: _Walker) -> str:
+    if walker.suite is None:
+        return "the capture holds no ServerHello before it, so the cipher suite is unknown"
+    if walker.client_random not in walker.keylog:
+        return (
+            "the key log has no secrets for this connection's client random "
+            "(was SSLKEYLOGFILE set before the browser started?)"
+        )
+    return "its keys are not known at this point of the connection"
+
+
+def _closed_record(
+    index: int, captured: CapturedRecord, version: int | None, reason: str
+) -> IllustratedRecord:
+    """A record shown with its wire fields but not opened by hand, and why."""
+    record = captured.record
+    if captured.keys == "plaintext":
+        exp = explain(captured.wire, version=version)
+    else:
+        exp = _protected_wire(
+            record,
+            [("encrypted_record", len(record.fragment), "protected fragment, not opened here")],
+            version or ProtocolVersion.TLS13,
+        )
+    plaintext = None
+    story = f"Not opened step by step: {reason}."
+    if captured.keys not in (None, "plaintext") and captured.content_type is not None:
+        plaintext = _explain_content(captured.content_type, captured.content or b"", version)
+        story += f" The capture reader opened it with {captured.keys}; its content is below."
+    return IllustratedRecord(
+        index, captured.direction, captured.wire, captured.describe(), story, exp, (), plaintext
+    )
+
+
 # -- content explanations ---------------------------------------------------------------------------
 def _explain_content(content_type: int, content: bytes, version: int | None) -> Explanation:
     """Explain decrypted content: handshake messages back to back, an alert, or data."""
@@ -903,7 +1010,10 @@ def _explain_content(content_type: int, content: bytes, version: int | None) -> 
         offset = 0
         while offset + 4 <= len(content):
             size = 4 + int.from_bytes(content[offset + 1 : offset + 4], "big")
-            one = explain(content[offset : offset + size], version=version, strict=True)
+            try:
+                one = explain(content[offset : offset + size], version=version, strict=True)
+            except TLSError:  # e.g. a browser's compressed_certificate (RFC 8879): shown raw
+                one = explain(content[offset : offset + size], version=version)
             notes += [
                 Note(n.offset + offset, n.length, n.depth, n.field, n.value, n.meaning)
                 for n in one.rows

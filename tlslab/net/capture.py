@@ -26,7 +26,8 @@ A :class:`CapturedConnection` has the attributes of
 ``checks``, ``messages()``), so whatever draws a decrypted session draws a capture;
 ``version`` and ``suite`` are ``None`` only when the capture lacks the hellos.
 It adds ``records`` (every record with its frame, time and, once opened, its content),
-``notes``, ``gaps`` and the addresses.
+``notes``, ``gaps``, the addresses and ``keylog`` (this connection's own secrets, which
+:func:`tlslab.lab.illustrated.illustrate_session` uses to open every record by hand).
 
 From the shell: ``python -m tlslab capture FILE.pcapng --keylog sslkeys.log``.
 Taught in notebook 15_your_own_handshake.
@@ -245,6 +246,7 @@ class CapturedConnection:
     gaps: list[Gap] = field(default_factory=list)
     session: DecryptedSession | None = None
     segments: int = 0
+    keylog: KeyLog | None = None  # this connection's secrets only, when the key log had them
 
     @property
     def decrypted(self) -> bool:
@@ -519,6 +521,11 @@ def analyse_connection(
             reassembled, direction, conn.notes
         )
     protected_after = _read_hellos(conn, by_direction)
+    if keylog is not None and conn.client_random is not None and conn.client_random in keylog:
+        own = KeyLog()
+        for label, secret in keylog[conn.client_random].items():
+            own.add(label, conn.client_random, secret)
+        conn.keylog = own
     _decrypt(conn, keylog, wire, by_direction)
     for direction in by_direction:
         plain = _plaintext_contents(by_direction[direction], protected_after[direction])
