@@ -38,7 +38,7 @@ typecheck: setup-test
 	$(BIN)/mypy
 
 pytest: setup-test
-	MPLBACKEND=Agg $(BIN)/pytest
+	MPLBACKEND=Agg $(BIN)/pytest --durations=25
 
 test: lint typecheck pytest
 

@@ -125,7 +125,9 @@ FIGURES = {
 
 
 def _live_cells(cells: list[Any]) -> set[int]:
-    """Cells that talk to a live peer, and every later cell that uses a name one of them set."""
+    """Cells that talk to a live peer, or carry the ``nondeterministic`` tag (ML-KEM encapsulation
+    and ML-DSA signing draw randomness no seed controls; notebook 10 says so where it happens),
+    and every later cell that uses a name one of them set."""
     live: set[int] = set()
     tainted: set[str] = set()
     for i, cell in enumerate(cells):
@@ -133,7 +135,8 @@ def _live_cells(cells: list[Any]) -> set[int]:
             continue
         tree = ast.parse(cell.source)
         used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        if LIVE.search(cell.source) or used & tainted:
+        tagged = "nondeterministic" in cell.get("metadata", {}).get("tags", [])
+        if LIVE.search(cell.source) or tagged or used & tainted:
             live.add(i)
             tainted |= {
                 n.id

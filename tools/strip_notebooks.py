@@ -15,8 +15,10 @@ def strip(path: str) -> bool:
             cell.outputs = []
             cell.execution_count = None
             changed = True
-        if cell.metadata:
-            cell.metadata = {}
+        # keep only the cell tags (e.g. "nondeterministic", read by tests/test_notebooks.py)
+        kept = {"tags": cell.metadata["tags"]} if cell.metadata.get("tags") else {}
+        if cell.metadata != kept:
+            cell.metadata = kept
             changed = True
     if changed:
         nbformat.write(nb, path)

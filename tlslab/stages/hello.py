@@ -83,6 +83,10 @@ DEFAULT_GROUPS = (
     NamedGroup.secp256r1,
     NamedGroup.secp384r1,
 )
+# The groups before post-quantum key exchange. A seeded handshake over them repeats byte for byte,
+# which the notebooks rely on; one over X25519MLKEM768 cannot, because cryptography's ML-KEM
+# encapsulation draws its own randomness (notebook 10_post_quantum).
+CLASSICAL_GROUPS = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
 DEFAULT_SIGNATURE_SCHEMES = (
     SignatureScheme.ecdsa_secp256r1_sha256,
     SignatureScheme.ecdsa_secp384r1_sha384,
