@@ -83,7 +83,11 @@ def lab_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
     finally:
         proc.terminate()
-        proc.wait(20)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:  # a kernel still busy: JupyterLab may not stop in time
+            proc.kill()
+            proc.wait(20)
 
 
 @pytest.fixture(scope="module")
