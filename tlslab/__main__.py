@@ -51,22 +51,35 @@ def _names(enum: Any, what: str) -> Callable[[str], tuple[int, ...]]:
     return parse
 
 
-def _port(lowest: int) -> Callable[[str], int]:
-    """An argparse type: a TCP port from ``lowest`` to 65535 (the client cannot connect to 0)."""
+def _whole(kind: str, lowest: int, highest: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``lowest`` (to ``highest``), else one line naming
+    the range. Ports are bounded because getaddrinfo would silently take them modulo 65536."""
+    span = (
+        f"a number from {lowest} to {highest}"
+        if highest is not None
+        else f"a whole number from {lowest}"
+    )
 
     def parse(text: str) -> int:
         try:
-            port = int(text)
+            number = int(text)
         except ValueError:
-            port = -1
-        if not lowest <= port <= 65535:
-            # out of range, getaddrinfo would silently take the port modulo 65536
-            raise argparse.ArgumentTypeError(
-                f"invalid port {text!r}: a number from {lowest} to 65535"
-            )
-        return port
+            number = lowest - 1
+        if number < lowest or (highest is not None and number > highest):
+            raise argparse.ArgumentTypeError(f"invalid {kind} {text!r}: {span}")
+        return number
 
     return parse
+
+
+def _port(lowest: int) -> Callable[[str], int]:
+    """A TCP port from ``lowest`` to 65535 (the client cannot connect to 0)."""
+    return _whole("port", lowest, 65535)
+
+
+def _count(lowest: int) -> Callable[[str], int]:
+    """A whole number, at least ``lowest``."""
+    return _whole("count", lowest)
 
 
 def _seconds(text: str) -> float:
@@ -80,23 +93,6 @@ def _seconds(text: str) -> float:
             f"invalid seconds {text!r}: a number more than 0 and at most 86400"
         )
     return seconds
-
-
-def _count(lowest: int) -> Callable[[str], int]:
-    """An argparse type: a whole number, at least ``lowest``."""
-
-    def parse(text: str) -> int:
-        try:
-            count = int(text)
-        except ValueError:
-            count = lowest - 1
-        if count < lowest:
-            raise argparse.ArgumentTypeError(
-                f"invalid count {text!r}: a whole number from {lowest}"
-            )
-        return count
-
-    return parse
 
 
 def _escaped(text: str) -> bytes:

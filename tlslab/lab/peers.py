@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from ..engine.client import ClientConfig, TLSClient
 from ..engine.connection import ApplicationData, ConnectionClosed
+from ..net.openssl_lab import accept_in_background
 from ..pki.certificates import Chain, build_chain, real_now
 from ..rng import Rng, system_rng
 
@@ -253,9 +254,6 @@ def openssl_sender(
         chain_pem, key_pem, _ = _pem(chain, Path(tmp), "server")
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(chain_pem, key_pem)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
 
     def handle(conn: socket.socket) -> None:
         with contextlib.suppress(OSError, ssl.SSLError), conn:
@@ -268,22 +266,8 @@ def openssl_sender(
             # else: close the TCP connection with no close_notify (Python never sends one on close)
             tls.close()
 
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
+    with accept_in_background(handle) as (port, _):
+        yield port
 
 
 @dataclass(frozen=True)
@@ -355,9 +339,6 @@ def openssl_echo_loop(chain: Chain, *, timeout: float = 10.0) -> Iterator[int]:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(chain_pem, key_pem)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
 
     def handle(conn: socket.socket) -> None:
         with contextlib.suppress(OSError, ssl.SSLError), conn:
@@ -366,22 +347,8 @@ def openssl_echo_loop(chain: Chain, *, timeout: float = 10.0) -> Iterator[int]:
                 while data := tls.recv(65536):
                     tls.sendall(data)
 
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
+    with accept_in_background(handle) as (port, _):
+        yield port
 
 
 def echo_with_key_updates(
@@ -469,11 +436,7 @@ def openssl_mtls_server(
         ctx.minimum_version = ctx.maximum_version = _VERSIONS[version]
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.load_verify_locations(Path(tmp) / "client_root.pem")
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
     outcomes: list[str] = []
-    handlers: list[threading.Thread] = []
 
     def handle(conn: socket.socket) -> None:
         with conn:
@@ -494,26 +457,12 @@ def openssl_mtls_server(
             except (OSError, ssl.SSLError) as error:
                 outcomes.append(f"refused: {_short(error)}")
 
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            handler = threading.Thread(target=handle, args=(conn,), daemon=True)
-            handlers.append(handler)
-            handler.start()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1], outcomes
-    finally:
-        stop.set()
-        thread.join(2)
-        for handler in handlers:  # so that ``outcomes`` is complete when the block ends
-            handler.join(timeout)
-        listener.close()
+    with accept_in_background(handle) as (port, handlers):
+        try:
+            yield port, outcomes
+        finally:
+            for handler in handlers:  # so that ``outcomes`` is complete when the block ends
+                handler.join(timeout)
 
 
 def openssl_client_with_certificate(

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -494,6 +494,38 @@ def _pem_files(chain: Any, directory: Path) -> tuple[Path, Path, Path]:
 
 
 @contextlib.contextmanager
+def accept_in_background(
+    handle: Callable[[socket.socket], None],
+) -> Iterator[tuple[int, list[threading.Thread]]]:
+    """A listener on 127.0.0.1 whose thread gives each accepted connection to ``handle`` in a
+    thread of its own. Yields (port, the handler threads started so far); stops accepting when
+    the block ends. The lab's OpenSSL servers (here and in ``tlslab.lab.peers``) share it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    handlers: list[threading.Thread] = []
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            handler = threading.Thread(target=handle, args=(conn,), daemon=True)
+            handlers.append(handler)
+            handler.start()
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], handlers
+    finally:
+        stop.set()
+        thread.join(2)
+        listener.close()
+
+
+@contextlib.contextmanager
 def openssl_echo_server(chain: Any, *, ciphers: str = "ALL:@SECLEVEL=0") -> Iterator[int]:
     """An OpenSSL (Python ``ssl``) echo server on 127.0.0.1 serving ``chain`` (a teaching-PKI
     :class:`~tlslab.pki.certificates.Chain`); yields its port. A thread per connection."""
@@ -514,9 +546,6 @@ def openssl_echo_server(chain: Any, *, ciphers: str = "ALL:@SECLEVEL=0") -> Iter
             )
         )
         ctx.load_dh_params(str(dh_path))
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
 
     def handle(conn: socket.socket) -> None:
         with contextlib.suppress(OSError, ssl.SSLError), conn:
@@ -528,22 +557,8 @@ def openssl_echo_server(chain: Any, *, ciphers: str = "ALL:@SECLEVEL=0") -> Iter
                 with contextlib.suppress(OSError, ssl.SSLError):
                     tls.recv(1)
 
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
+    with accept_in_background(handle) as (port, _):
+        yield port
 
 
 def openssl_client_exchange(
