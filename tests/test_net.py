@@ -275,13 +275,6 @@ def test_a_failing_on_session_callback_is_one_line_not_a_thread_traceback(
     ), lines
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine (not net): each TLS 1.2 warning alert after the handshake adds a trace step and "
-    "the connection goes on, so a peer streaming warnings grows the server's memory for as long as "
-    "it likes (measured: +29 MiB RSS for 146,000 alerts in 20 s through `tlslab server`); OpenSSL "
-    "ends the connection after a few consecutive warnings. Still so in main's rewritten engine.",
-)
 def test_a_flood_of_tls12_warning_alerts_ends_the_connection() -> None:
     from tlslab.engine.client import TLSClient
     from tlslab.engine.memory import handshake_in_memory

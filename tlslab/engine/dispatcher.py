@@ -35,6 +35,7 @@ from ..constants import (
 from ..errors import (
     AlertError,
     DecodeError,
+    IllegalParameter,
     InternalError,
     RemoteAlert,
     TLSError,
@@ -69,6 +70,16 @@ from .state import (
 )
 from .trace import Trace
 
+MAX_WARNING_ALERTS = 5
+"""Consecutive non-fatal alerts (TLS 1.2 warnings, TLS 1.3 user_canceled) accepted before the
+connection ends with unexpected_message. A warning does not end the connection, so without a
+bound a peer could send them for ever and the server would trace each one ("SSL Death Alert",
+CVE-2016-8610). 5 is OpenSSL's ``MAX_WARN_ALERT_COUNT`` (ssl/record/record_local.h)."""
+MAX_EMPTY_RECORDS = 32
+"""Consecutive zero-length application data records accepted (RFC 8446 §5.1 and RFC 5246 §6.2.1
+allow them) before unexpected_message: OpenSSL's ``MAX_EMPTY_RECORDS``, which it answers with
+unexpected_message ("record too small"). Empty records deliver nothing."""
+
 _RECORD_MESSAGES: dict[int, str] = {
     ContentType.change_cipher_spec: CHANGE_CIPHER_SPEC,
     ContentType.alert: ALERT,
@@ -99,6 +110,8 @@ class Connection:
         self._events: list[Event] = []
         self._completed = False
         self._compatibility_ccs_seen = False  # TLS 1.3: one dummy ChangeCipherSpec is dropped
+        self._warning_alerts = 0  # consecutive non-fatal alerts (bounded: MAX_WARNING_ALERTS)
+        self._empty_records = 0  # consecutive empty application data records (MAX_EMPTY_RECORDS)
         self.schedule: KeySchedule13 | None = None  # TLS 1.3 secrets, by their RFC names
         self.keys_12: Keys12 | None = None  # TLS 1.2 master secret and key block
 
@@ -249,6 +262,10 @@ class Connection:
     def _dispatch(self, message: Message, unit: Inbound | None) -> None:
         """Run the row for ``message``: decode, transcript, handler, key change, next state."""
         row = self._row(message)
+        if message != ALERT:
+            self._warning_alerts = 0  # the bound is on *consecutive* warnings, as OpenSSL's
+        if message != APPLICATION_DATA or (unit is not None and unit.data):
+            self._empty_records = 0
         decoded, transcript_hash = self._prepare(row, unit)
         after = getattr(self, row.handler)(decoded, transcript_hash)
         if after not in row.next_states:
@@ -295,20 +312,55 @@ class Connection:
 
     # -- rows every connection shares ----------------------------------------------------------
     def on_alert(self, content: bytes, _: bytes) -> State:
-        """An alert from the peer (RFC 8446 §6): close_notify closes, a TLS 1.2 warning is
-        noted, anything else ends the connection with :class:`RemoteAlert`."""
+        """An alert from the peer (RFC 8446 §6, RFC 5246 §7.2): close_notify closes; a TLS 1.2
+        warning, or a TLS 1.3 user_canceled, is noted and the connection goes on (at most
+        :data:`MAX_WARNING_ALERTS` in a row); anything else ends it with :class:`RemoteAlert`.
+
+        An alert is exactly two bytes (else decode_error, as OpenSSL; an empty one was already
+        refused by the record layer) and its level is warning (1) or fatal (2): anything else is
+        illegal_parameter, as OpenSSL and BoringSSL answer ("unknown alert type"). In TLS 1.3
+        every alert but close_notify and user_canceled is an error whatever level it claims
+        (RFC 8446 §6.2)."""
         alert = Alert.decode(content)
         self.trace.note("alert received", f"{describe(AlertDescription, alert.description, 2)}")
+        if alert.level not in (AlertLevel.warning, AlertLevel.fatal):
+            raise IllegalParameter(
+                "alert level is neither warning nor fatal (RFC 5246 §7.2)",
+                expected="1 (warning) or 2 (fatal)",
+                seen=alert.level,
+            )
         if alert.description == AlertDescription.close_notify:
             self._events.append(ConnectionClosed())
             self._send_alert(AlertDescription.close_notify, AlertLevel.warning)
             return State.CLOSED
-        if alert.level == AlertLevel.warning and self.version == ProtocolVersion.TLS12:
-            return self._state  # e.g. no_renegotiation: the connection goes on (RFC 5246 §7.2)
-        raise RemoteAlert(alert.level, alert.description)
+        if self.version == ProtocolVersion.TLS13:
+            tolerated = alert.description == AlertDescription.user_canceled  # RFC 8446 §6.1
+        else:
+            tolerated = self.version == ProtocolVersion.TLS12 and alert.level == AlertLevel.warning
+        if not tolerated:
+            raise RemoteAlert(alert.level, alert.description)
+        self._warning_alerts += 1
+        if self._warning_alerts >= MAX_WARNING_ALERTS:
+            raise UnexpectedMessage(
+                "too many warning alerts in a row (as OpenSSL: MAX_WARN_ALERT_COUNT)",
+                expected=f"fewer than {MAX_WARNING_ALERTS}",
+                seen=self._warning_alerts,
+            )
+        return self._state  # e.g. no_renegotiation: the connection goes on (RFC 5246 §7.2)
 
     def on_application_data(self, content: bytes, _: bytes) -> State:
-        """Protected application data (RFC 8446 §5.2)."""
+        """Protected application data (RFC 8446 §5.2). An empty record delivers nothing; more
+        than :data:`MAX_EMPTY_RECORDS` of them in a row is unexpected_message."""
+        if not content:
+            self._empty_records += 1
+            if self._empty_records > MAX_EMPTY_RECORDS:
+                raise UnexpectedMessage(
+                    "too many empty application data records in a row (as OpenSSL:"
+                    " MAX_EMPTY_RECORDS, record too small)",
+                    expected=f"at most {MAX_EMPTY_RECORDS}",
+                    seen=self._empty_records,
+                )
+            return State.CONNECTED
         self._events.append(ApplicationData(content))
         return State.CONNECTED
 
