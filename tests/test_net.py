@@ -691,3 +691,159 @@ def test_the_cli_servers_rss_stays_flat() -> None:
         process.kill()
         process.wait(10)
     assert after - before < 32, f"RSS grew from {before} MiB to {after} MiB"
+
+
+# -- truncation (issue 19: EOF without close_notify) and the connection lifetime ------------------
+def _raw_client(port: int) -> tuple[socket.socket, object]:
+    """A tlslab client engine over a plain socket, handshake done: the test drives every byte."""
+    from tlslab.engine.client import TLSClient
+
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.settimeout(10)
+    client = TLSClient(_client_config())
+    client.start()
+    sock.sendall(client.data_to_send())
+    while not client.handshake_complete:
+        client.receive_data(sock.recv(65536))
+    sock.sendall(client.data_to_send())
+    return sock, client
+
+
+@pytest.mark.parametrize("with_close_notify", [False, True], ids=["eof", "close-notify"])
+def test_the_server_reports_eof_without_close_notify_as_truncation(
+    running: type[_Running], with_close_notify: bool
+) -> None:
+    from tlslab.engine.events import TruncatedConnection
+    from tlslab.net.sockets import TRUNCATION
+
+    r = running()
+    sock, client = _raw_client(r.server.port)
+    with sock:
+        client.send_application_data(b"cut here")  # type: ignore[attr-defined]
+        sock.sendall(client.data_to_send())  # type: ignore[attr-defined]
+        echoed = b""
+        while echoed != b"cut here":
+            events = client.receive_data(sock.recv(65536))  # type: ignore[attr-defined]
+            echoed += b"".join(getattr(e, "data", b"") for e in events)
+        if with_close_notify:
+            client.close()  # type: ignore[attr-defined]
+            sock.sendall(client.data_to_send())  # type: ignore[attr-defined]
+    (session,) = r.wait_for(1, timeout=20)
+    assert session.received == b"cut here" and session.error is None
+    assert session.truncated is not with_close_notify
+    assert (TRUNCATION in session.summary()) is not with_close_notify
+    if not with_close_notify:
+        assert isinstance(session.connection.error, TruncatedConnection)
+        assert session.connection.closed and "\n" not in session.summary()
+
+
+def _python_server(close_notify: bool) -> tuple[int, threading.Thread]:
+    """Python's ssl (OpenSSL) answering one line, then ending TCP with or without close_notify."""
+    import ssl
+
+    chain, key, _ = files_for("ecdsa")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(chain, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def run() -> None:
+        with listener:
+            conn, _ = listener.accept()
+            with conn:
+                tls = ctx.wrap_socket(conn, server_side=True)
+                tls.sendall(tls.recv(100))
+                if close_notify:
+                    tls.unwrap()  # sends close_notify
+                else:
+                    tls.shutdown(socket.SHUT_RDWR)  # TCP ends, no close_notify
+                tls.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return listener.getsockname()[1], thread
+
+
+def test_connect_after_close_notify_is_not_truncation() -> None:
+    from tlslab.net.sockets import TRUNCATION
+
+    port, thread = _python_server(close_notify=True)
+    config = _client_config(versions=(V.TLS12,))
+    session = connect("127.0.0.1", port, config, send=b"ping", wait_for_ticket=5.0)
+    thread.join(10)
+    assert session.received == b"ping" and session.error is None and session.ok
+    assert not session.truncated and TRUNCATION not in session.summary()
+
+
+def test_connect_waiting_for_more_sees_the_truncation() -> None:
+    from tlslab.engine.events import TruncatedConnection
+    from tlslab.net.sockets import TRUNCATION
+
+    port, thread = _python_server(close_notify=False)
+    config = _client_config(versions=(V.TLS12,))  # no tickets: it reads on until the EOF
+    session = connect("127.0.0.1", port, config, send=b"ping", wait_for_ticket=5.0)
+    thread.join(10)
+    assert session.received == b"ping" and session.error is None
+    assert session.truncated and TRUNCATION in session.summary()
+    assert isinstance(session.connection.error, TruncatedConnection)
+
+
+def test_the_cli_client_prints_one_truncation_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from tlslab.__main__ import main
+    from tlslab.net.sockets import TRUNCATION
+
+    port, thread = _python_server(close_notify=False)
+    root = files_for("ecdsa")[2]
+    argv = ["client", "127.0.0.1", str(port), "--servername", HOST, "--cafile", str(root)]
+    # --resume waits for a ticket, so the client reads on after the reply and meets the EOF
+    assert main([*argv, "--tls", "1.2", "--send", "ping", "--resume"]) == 1  # no ticket either
+    thread.join(10)
+    out = capsys.readouterr().out.splitlines()
+    assert out.count(TRUNCATION) == 1, out
+
+
+def test_a_peer_dripping_inside_the_idle_timeout_is_ended_by_the_lifetime(
+    running: type[_Running],
+) -> None:
+    """One byte every 0.2 s keeps a 0.6 s idle timeout happy for ever; the 1.5 s lifetime ends the
+    connection with close_notify, and the session says why in one line."""
+    r = running(idle_timeout=0.6, max_lifetime=1.5)
+    started = time.monotonic()
+    sock, client = _raw_client(r.server.port)
+    closed = False
+    with sock:
+        for byte in bytes.fromhex("17030300ff") + bytes(200):  # a record that never completes
+            try:
+                sock.send(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(0.2)
+            if r.wait_for(1, timeout=0):
+                break
+        sock.settimeout(5)
+        received = b""
+        with __import__("contextlib").suppress(OSError):
+            while chunk := sock.recv(65536):
+                received += chunk
+        events = client.receive_data(received)  # type: ignore[attr-defined]
+        closed = "ConnectionClosed" in [type(e).__name__ for e in events]
+    ended = time.monotonic() - started
+    (session,) = r.wait_for(1, timeout=20)
+    assert ended < 10.0  # 205 bytes at 0.2 s would take 41 s
+    assert closed
+    assert session.error is not None and "connection lifetime" in session.error
+    assert not session.ok and "\n" not in session.summary()
+
+
+def test_the_lifetime_also_bounds_the_handshake(running: type[_Running]) -> None:
+    r = running(handshake_timeout=60.0, max_lifetime=1.0)
+    with socket.create_connection(("127.0.0.1", r.server.port)) as peer:
+        for byte in HALF_A_CLIENT_HELLO:
+            try:
+                peer.send(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(0.2)
+            if r.wait_for(1, timeout=0):
+                break
+    (session,) = r.wait_for(1, timeout=20)
+    assert session.error is not None and "connection lifetime" in session.error

@@ -279,6 +279,10 @@ def _report(session: Any, args: argparse.Namespace) -> None:
         print(f"ALPN: {session.handshake.alpn.decode(errors='replace')}")
     if session.received:
         print(session.received.decode(errors="replace"))
+    if session.truncated:
+        from .net.sockets import TRUNCATION
+
+        print(TRUNCATION)
     if args.keylog:
         try:
             with open(args.keylog, "a") as handle:

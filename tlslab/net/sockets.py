@@ -14,7 +14,14 @@ wait in the kernel's accept queue.
 
 **Deadlines, not per-read timeouts.** A per-read timeout lets a peer that drips one byte every few
 seconds hold a connection forever. Each phase gets one :class:`Deadline` instead: connect +
-handshake (client), handshake (server), then an idle timeout between application reads.
+handshake (client), handshake (server), then an idle timeout between application reads; and a
+server connection has a lifetime limit too (``max_lifetime``), so a peer that sends a byte just
+inside each idle timeout still cannot hold a server slot for ever.
+
+**Truncation is reported.** When the peer ends TCP after the handshake without close_notify, the
+driver tells the engine (``receive_eof``): the engine ends the connection with
+:class:`~tlslab.engine.events.TruncatedConnection` (RFC 8446 §6.1: the data may have been cut short
+by an attacker), and the :class:`Session` says so (``truncated``, one line in ``summary()``).
 
 **Failures are values.** A :class:`Session` records what went wrong as text and the alert's name,
 never the exception object: an exception's traceback holds the frames that raised it, and with
@@ -46,6 +53,10 @@ KEPT_BYTES = 2**20
 """A :class:`Session` keeps at most this much application data in ``received``; the rest is only
 counted (``received_bytes``), so an echo connection that runs for hours keeps flat memory."""
 KEPT_EVENTS = 256
+MAX_LIFETIME = 300.0
+"""Seconds a server connection may last in all (handshake, echo, everything) by default."""
+TRUNCATION = "peer closed without close_notify (truncation)"
+"""The one line :class:`Session` and the CLI use for an EOF without close_notify."""
 HANDSHAKE_BYTES = 2**20
 """What a peer may send before its handshake completes. A handshake header may announce a 16 MiB
 message (RFC 8446 §4), and the engine would buffer it all; real flights are a few KiB (OpenSSL caps a
@@ -92,7 +103,9 @@ class Session:
     (the first :data:`KEPT_BYTES`; ``received_bytes`` counts all of it), ``wire_bytes`` what was read
     from the socket. A failed connection has ``error``
     (one line) and, when an alert was involved, ``alert`` (its name) and ``alert_sent`` (True if
-    tlslab sent it, False if the peer did).
+    tlslab sent it, False if the peer did). ``truncated`` is True when the peer ended TCP after
+    the handshake without close_notify (:data:`TRUNCATION`): what arrived was delivered, but it may
+    not be all the peer meant to send, so this is not reported as a normal close.
     """
 
     connection: Any
@@ -104,6 +117,7 @@ class Session:
     error: str | None = None
     alert: str | None = None
     alert_sent: bool = False
+    truncated: bool = False
 
     @property
     def trace(self) -> Any:
@@ -111,7 +125,12 @@ class Session:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and bool(self.connection.handshake_complete)
+        """The handshake completed and nothing failed (a truncated end is flagged apart)."""
+        if self.error is not None:
+            return False
+        return bool(self.connection.handshake_complete) or (
+            self.truncated and self.handshake is not None
+        )
 
     @property
     def handshake(self) -> Any:
@@ -159,9 +178,10 @@ class Session:
                 and self.connection.role == "server"
             ):
                 parts.append("client certificate")
+        end = f"; {TRUNCATION}" if self.truncated else ""
         if self.error is not None:
-            return " ".join(parts) + f": failed: {self.error}"
-        return " ".join(parts) + f": ok, {self.received_bytes} bytes received"
+            return " ".join(parts) + f": failed: {self.error}{end}"
+        return " ".join(parts) + f": ok, {self.received_bytes} bytes received{end}"
 
     def __repr__(self) -> str:
         outcome = f"failed: {self.error}" if self.error else f"received {self.received_bytes} bytes"
@@ -248,6 +268,20 @@ def _exchange(
     return new
 
 
+def _peer_ended(connection: Any, session: Session) -> None:
+    """The peer ended TCP. Before its close_notify that is a truncation: the engine is told
+    (``receive_eof`` raises :class:`~tlslab.engine.events.TruncatedConnection` and closes) and the
+    session records it. After close_notify it is the normal end."""
+    from ..engine.events import TruncatedConnection
+
+    if connection.closed:
+        return
+    try:
+        connection.receive_eof()
+    except TruncatedConnection:
+        session.truncated = True
+
+
 def _handshake(sock: socket.socket, connection: Any, session: Session, deadline: Deadline) -> None:
     while not connection.handshake_complete:
         if _exchange(sock, connection, session, deadline) is None:
@@ -316,14 +350,20 @@ def connect(
             _send(sock, client, reply_deadline)
             while expect_reply:
                 new = _exchange(sock, client, session, reply_deadline)
-                if new is None or _has(new, "ApplicationData"):
+                if new is None:
+                    _peer_ended(client, session)
+                    break
+                if _has(new, "ApplicationData"):
                     break
         if wait_for_ticket and not session.tickets:
             ticket_deadline = Deadline(wait_for_ticket, "waiting for a session ticket")
             with contextlib.suppress(TimeoutError):
-                while True:
+                while not client.closed:
                     new = _exchange(sock, client, session, ticket_deadline)
-                    if new is None or _has(new, "SessionTicket"):
+                    if new is None:
+                        _peer_ended(client, session)
+                        break
+                    if _has(new, "SessionTicket"):
                         break
         if not client.closed:
             client.close()
@@ -360,19 +400,28 @@ def serve_connection(
     ticket_store: dict[bytes, StoredTicket] | None = None,
     handshake_timeout: float = 10.0,
     idle_timeout: float = 30.0,
+    max_lifetime: float = MAX_LIFETIME,
 ) -> Session:
     """Run tlslab's server on one accepted socket: the handshake within ``handshake_timeout``, then
-    echo application data until close_notify, EOF or ``idle_timeout`` seconds of silence.
+    echo application data until close_notify, EOF or ``idle_timeout`` seconds of silence, and in
+    all at most ``max_lifetime`` seconds (then close_notify, and the session says why).
     Never raises for anything the peer does: the failure is in the returned :class:`Session`."""
     from ..engine.server import TLSServer
     from ..rng import system_rng
 
     server = TLSServer(config, identity, rng or system_rng, ticket_store=ticket_store)
     session = Session(server, peer=peer)
+    lifetime = Deadline(max_lifetime, "connection lifetime")
+
+    def deadline(seconds: float, what: str) -> Deadline:
+        """A phase's deadline, cut short by the lifetime's (then named after it)."""
+        left = lifetime.remaining()
+        return Deadline(seconds, what) if seconds <= left else lifetime
+
     with sock:
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            _handshake(sock, server, session, Deadline(handshake_timeout, "handshake"))
+            _handshake(sock, server, session, deadline(handshake_timeout, "handshake"))
             if config.client_auth and not server.peer_certificates:
                 # Defence in depth: a server told to require client certificates never serves a
                 # connection that presented none (e.g. a TLS 1.2 handshake that did not ask).
@@ -384,18 +433,21 @@ def serve_connection(
             while not server.closed:
                 if echo and data:  # echo each read as it comes: nothing accumulates
                     server.send_application_data(data)
-                    _send(sock, server, Deadline(idle_timeout, "sending"))
-                new = _exchange(sock, server, session, Deadline(idle_timeout, "idle"))
-                if new is None or _has(new, "ConnectionClosed"):
+                    _send(sock, server, deadline(idle_timeout, "sending"))
+                new = _exchange(sock, server, session, deadline(idle_timeout, "idle"))
+                if new is None:
+                    _peer_ended(server, session)
+                    break
+                if _has(new, "ConnectionClosed"):
                     break
                 data = b"".join(e.data for e in new if type(e).__name__ == "ApplicationData")
         except TimeoutError as error:
-            if server.handshake_complete:  # an idle client after a good handshake is not a failure
+            if server.handshake_complete:  # ended by us after a good handshake: close_notify
                 server.close()
                 with contextlib.suppress(OSError):
                     sock.sendall(server.data_to_send())
-            else:
-                session.fail(error)
+            if not server.handshake_complete or "lifetime" in str(error):
+                session.fail(error)  # an idle client is no failure; one past its lifetime is
         except Exception as error:  # everything a peer can cause ends this connection only
             session.fail(error)
     return session
@@ -407,6 +459,8 @@ class Server:
     ``serve_forever()`` accepts until :meth:`close` (or, with ``once=True``, serves one connection);
     each finished connection's :class:`Session` goes to ``on_session`` (the CLI prints
     ``session.summary()``; nothing is kept, so memory stays flat however long it runs).
+    Each connection has ``handshake_timeout`` for its handshake, ``idle_timeout`` between reads
+    and ``max_lifetime`` in all, so no peer holds one of the ``max_connections`` slots for ever.
     """
 
     def __init__(
@@ -420,6 +474,7 @@ class Server:
         rng: Any = None,
         handshake_timeout: float = 10.0,
         idle_timeout: float = 30.0,
+        max_lifetime: float = MAX_LIFETIME,
         max_connections: int = 128,
         ticket_store: dict[bytes, StoredTicket] | None = None,
     ) -> None:
@@ -431,6 +486,7 @@ class Server:
         self.rng = rng
         self.handshake_timeout = handshake_timeout
         self.idle_timeout = idle_timeout
+        self.max_lifetime = max_lifetime
         self.max_connections = max_connections
         self.tickets = ticket_store if ticket_store is not None else _TicketStore()
         self._slots = threading.BoundedSemaphore(max_connections)
@@ -504,6 +560,7 @@ class Server:
                 ticket_store=self.tickets,
                 handshake_timeout=self.handshake_timeout,
                 idle_timeout=self.idle_timeout,
+                max_lifetime=self.max_lifetime,
             )
             if self.on_session is not None:
                 try:
