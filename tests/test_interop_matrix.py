@@ -293,10 +293,13 @@ def test_tls12_mtls_tlslab_client_to_python_ssl(with_certificate: bool) -> None:
 
     def run() -> None:
         conn, _ = listener.accept()
-        with contextlib.suppress(OSError, ssl.SSLError), conn:
-            with ctx.wrap_socket(conn, server_side=True) as tls:
-                seen.append(tls.getpeercert(binary_form=True))
-                tls.sendall(tls.recv(100))
+        with (
+            contextlib.suppress(OSError, ssl.SSLError),
+            conn,
+            ctx.wrap_socket(conn, server_side=True) as tls,
+        ):
+            seen.append(tls.getpeercert(binary_form=True))
+            tls.sendall(tls.recv(100))
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
