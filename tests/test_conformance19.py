@@ -192,3 +192,254 @@ def test_empty_records_count_only_in_a_row() -> None:
         client.send_application_data(b"%d" % i)
         data = b"".join(run) + client.data_to_send()
         assert server.receive_data(data) == [ApplicationData(b"%d" % i)]
+
+
+# -- the audit: rules whose tests checked less than the exact alert + closed + nothing delivered ----
+# (the map is tests/CONFORMANCE.md)
+from tests.test_engine_conformance import (  # noqa: E402
+    HRR_VARIANT,
+    MTLS,
+    _as_record,
+    _client_waiting_for_encrypted_extensions,
+    _hello,
+    _hrr_setup,
+    _refused,
+    _refused_before_server_hello,
+    _second_hello,
+    _second_refused,
+    _with_share,
+)
+from tests.test_engine_core import CLIENT_CHAIN, Variant, _records  # noqa: E402
+from tlslab.constants import CipherSuite as CS  # noqa: E402
+from tlslab.constants import ExtensionType, HandshakeType  # noqa: E402
+from tlslab.constants import NamedGroup as G  # noqa: E402
+from tlslab.constants import ProtocolVersion as V  # noqa: E402
+from tlslab.pki.certificates import build_chain  # noqa: E402
+from tlslab.rng import seeded_rng  # noqa: E402
+from tlslab.stages.hello import build_client_hello  # noqa: E402
+from tlslab.stages.keyexchange import ffdhe_prime  # noqa: E402
+from tlslab.wire.extensions import (  # noqa: E402
+    Cookie,
+    KeyShareEntry,
+    PreSharedKeyServer,
+    SupportedGroups,
+    SupportedVersionsClient,
+    SupportedVersionsServer,
+    UnknownExtension,
+)
+from tlslab.wire.messages import EncryptedExtensions  # noqa: E402
+
+P = ffdhe_prime(G.ffdhe2048)
+
+
+@pytest.mark.parametrize(
+    "group,public",
+    [
+        (G.x448, bytes(56)),  # all-zero shared secret
+        (G.x448, bytes(range(55))),  # wrong length
+        (G.secp256r1, b"\x04" + bytes(range(63))),  # wrong length
+        (G.secp256r1, b"\x02" + bytes(range(32))),  # compressed: RFC 8446 §4.2.8.2 is uncompressed
+        (G.ffdhe2048, (0).to_bytes(256, "big")),  # Y = 0
+        (G.ffdhe2048, P.to_bytes(256, "big")),  # Y = p
+        (G.ffdhe2048, (2).to_bytes(255, "big")),  # not left-padded to the size of p
+    ],
+    ids=[
+        "x448-zero",
+        "x448-length",
+        "p256-length",
+        "p256-compressed",
+        "ffdhe-0",
+        "ffdhe-p",
+        "ffdhe-short",
+    ],
+)
+def test_more_bad_client_key_shares_are_refused_before_server_hello(
+    group: int, public: bytes
+) -> None:
+    hello = _with_share(group, public)
+    hello = hello.replace(
+        extensions=tuple(
+            SupportedGroups((group,)) if isinstance(e, SupportedGroups) else e
+            for e in hello.extensions
+        )
+    )
+    _refused_before_server_hello(hello, A.illegal_parameter, "", groups=(group,))
+
+
+@pytest.mark.parametrize("version", [0x0200, 0x0002, 0x0000], ids=["sslv2-number", "2", "0"])
+def test_legacy_version_below_ssl3_is_protocol_version(version: int) -> None:
+    _refused_before_server_hello(_hello(legacy_version=version), A.protocol_version, "")
+
+
+def test_second_client_hello_must_keep_its_versions() -> None:
+    server, ch2 = _second_hello()
+    changed = tuple(
+        SupportedVersionsClient((V.TLS13,))
+        if e.type_code == ExtensionType.supported_versions
+        else e
+        for e in ch2.extensions
+    )
+    assert ch2.extension(ExtensionType.supported_versions) != SupportedVersionsClient((V.TLS13,))
+    _second_refused(server, ch2.replace(extensions=changed), "versions")
+
+
+def test_hello_retry_request_with_a_tls13_suite_we_did_not_offer() -> None:
+    client, server = _pair(
+        Variant(
+            "one suite",
+            {**HRR_VARIANT.client, "cipher_suites": (CS.TLS_AES_128_GCM_SHA256,)},
+            HRR_VARIANT.server,
+        )
+    )
+    client.start()
+    server.receive_data(client.data_to_send())
+    from tlslab.wire.messages import decode_handshake
+
+    hrr = decode_handshake(TLSPlaintext.decode(_records(server.data_to_send())[0]).fragment)
+    _refused(
+        client,
+        _as_record(hrr.replace(cipher_suite=CS.TLS_AES_256_GCM_SHA384)),
+        A.illegal_parameter,
+        "cipher suite",
+    )
+    assert _hrr_setup  # the shared setup is the same one the other HRR rules use
+
+
+@pytest.mark.parametrize(
+    "extension",
+    [
+        SupportedVersionsServer(V.TLS13),
+        PreSharedKeyServer(0),
+        Cookie(b"c"),
+        UnknownExtension(ExtensionType.extended_master_secret, b""),
+        UnknownExtension(ExtensionType.signature_algorithms, b"\x00\x02\x04\x03"),
+    ],
+    ids=[
+        "supported_versions",
+        "pre_shared_key",
+        "cookie",
+        "extended_master_secret",
+        "signature_algorithms",
+    ],
+)
+def test_encrypted_extensions_may_carry_only_what_rfc8446_allows(extension: Any) -> None:
+    """RFC 8446 §4.2: an extension tlslab knows, in a message it is not specified for, is
+    illegal_parameter."""
+    client = _client_waiting_for_encrypted_extensions()
+    ee = EncryptedExtensions((extension,)).encode()
+    _refused(client, _inject(client, ContentType.handshake, ee), A.illegal_parameter)
+
+
+def test_tls12_without_signature_algorithms_is_refused_for_dhe_too() -> None:
+    suite = CS.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
+    hello = build_client_hello(
+        "lab.example",
+        versions=(V.TLS12,),
+        cipher_suites=(suite,),
+        groups=(G.ffdhe2048,),
+        rng=seeded_rng("no sigalgs dhe"),
+    )
+    stripped = tuple(
+        e for e in hello.extensions if e.type_code != ExtensionType.signature_algorithms
+    )
+    _refused_before_server_hello(
+        hello.replace(extensions=stripped),
+        A.handshake_failure,
+        "SHA-1",
+        certificate_key="rsa",
+        cipher_suites=(suite,),
+        groups=(G.ffdhe2048,),
+    )
+
+
+def test_key_update_that_does_not_end_its_record_is_refused_in_full() -> None:
+    client, server = _connected("tls13")
+    ku = bytes([HandshakeType.key_update, 0, 0, 1, 0])
+    client.records.write(ContentType.handshake, ku + ku)
+    _refused_by(server, client, client.data_to_send(), A.unexpected_message)
+
+
+@pytest.mark.parametrize("role", ["client", "server"])
+def test_key_update_on_tls12_is_unexpected_message(role: str) -> None:
+    client, server = _connected("tls12-ecdhe")
+    target, peer = (client, server) if role == "client" else (server, client)
+    peer.send_application_data(b"not delivered")
+    data = peer.data_to_send() + _sent_by(
+        peer, ContentType.handshake, bytes([HandshakeType.key_update, 0, 0, 1, 0])
+    )
+    _refused_by(target, peer, data, A.unexpected_message)
+
+
+def test_reading_past_the_last_sequence_number_is_refused_in_full() -> None:
+    client, server = _connected("tls12-ecdhe")
+    assert server.records.reader is not None
+    server.records.reader.seq = 2**64
+    error = _refused_by(server, client, b"\x17\x03\x03\x00\x20" + bytes(32), A.unexpected_message)
+    assert "wrap" in str(error)
+
+
+# -- TLS 1.2 client authentication: the refusals, exactly -------------------------------------------
+def _mtls12(client: dict[str, Any]) -> tuple[Connection, Connection]:
+    return _pair(Variant("mtls12", {"versions": (V.TLS12,), **client}, MTLS.server))
+
+
+def _run_until_server_fails(client: Connection, server: Connection, tamper: Any = None) -> bytes:
+    """Deliver flights until the server refuses the client's; returns that flight."""
+    client.start()  # type: ignore[attr-defined]
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    flight = client.data_to_send()
+    return tamper(flight) if tamper else flight
+
+
+def test_tls12_client_auth_server_refuses_no_certificate_in_full() -> None:
+    """RFC 5246 §7.4.6 lets a server that requires a certificate answer an empty Certificate
+    with handshake_failure, as OpenSSL does in TLS 1.2 (TLS 1.3 has certificate_required)."""
+    client, server = _mtls12({})
+    flight = _run_until_server_fails(client, server)
+    _refused_by(server, None, flight, A.handshake_failure)
+
+
+def test_tls12_client_certificate_verify_with_a_wrong_signature_is_decrypt_error() -> None:
+    """A CertificateVerify that is well formed and signed by the client's key, but over other
+    bytes: decrypt_error (RFC 5246 §7.2.2, as OpenSSL: bad signature)."""
+    from tlslab.stages.signatures import sign
+
+    client, server = _mtls12(MTLS.client)
+
+    def tamper(flight: bytes) -> bytes:
+        records = _records(flight)
+        for i, record in enumerate(records):
+            if record[5] == HandshakeType.certificate_verify:
+                scheme = int.from_bytes(record[9:11], "big")
+                signature = sign(CLIENT_CHAIN.leaf.private_key, scheme, b"other bytes")
+                body = scheme.to_bytes(2, "big") + len(signature).to_bytes(2, "big") + signature
+                message = bytes([HandshakeType.certificate_verify]) + len(body).to_bytes(3, "big")
+                records[i] = TLSPlaintext(ContentType.handshake, message + body, V.TLS12).encode()
+        return b"".join(records)
+
+    flight = _run_until_server_fails(client, server, tamper)
+    _refused_by(server, None, flight, A.decrypt_error)
+
+
+def test_tls12_client_certificate_from_an_unknown_root_is_unknown_ca() -> None:
+    stranger = build_chain(
+        "client.lab.example",
+        seed="a stranger",
+        leaf_options={"extended_key_usage": ["clientAuth"]},
+    )
+    client, server = _mtls12(
+        {"certificate_chain": tuple(stranger.served()), "private_key": stranger.leaf.private_key}
+    )
+    flight = _run_until_server_fails(client, server)
+    _refused_by(server, None, flight, A.unknown_ca)
+
+
+def test_an_unsolicited_unknown_extension_in_encrypted_extensions_is_unsupported_extension() -> (
+    None
+):
+    """RFC 8446 §4.2: a response to an extension we never sent is unsupported_extension (the
+    out-of-place check above applies to extensions tlslab recognises)."""
+    client = _client_waiting_for_encrypted_extensions()
+    ee = EncryptedExtensions((UnknownExtension(0x7A7B, b"x"),)).encode()
+    _refused(client, _inject(client, ContentType.handshake, ee), A.unsupported_extension)

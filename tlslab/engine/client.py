@@ -315,15 +315,16 @@ class TLSClient(Connection):
         """EncryptedExtensions (RFC 8446 §4.3.1): only extensions we offered; the ALPN choice
         must be one of ours. A resumed (PSK) handshake goes straight to Finished."""
         assert self.hello is not None
-        for ext in ee.extensions:
-            if self.hello.extension(ext.type_code) is None:
-                raise UnsupportedExtension(
-                    "EncryptedExtensions has an extension we did not offer", seen=ext.type_code
-                )
-            if ext.type_code not in ENCRYPTED_EXTENSIONS_ALLOWED:
+        for ext in ee.extensions:  # a known one out of place first, as OpenSSL checks them
+            known = ext.type_code in {int(e) for e in ExtensionType}
+            if known and ext.type_code not in ENCRYPTED_EXTENSIONS_ALLOWED:
                 raise IllegalParameter(
                     "this extension may not appear in EncryptedExtensions (RFC 8446 §4.2)",
                     seen=describe(ExtensionType, ext.type_code),
+                )
+            if self.hello.extension(ext.type_code) is None:
+                raise UnsupportedExtension(
+                    "EncryptedExtensions has an extension we did not offer", seen=ext.type_code
                 )
         alpn = ee.extension(ExtensionType.application_layer_protocol_negotiation)
         if isinstance(alpn, ApplicationLayerProtocolNegotiation):
