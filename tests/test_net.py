@@ -847,3 +847,23 @@ def test_the_lifetime_also_bounds_the_handshake(running: type[_Running]) -> None
                 break
     (session,) = r.wait_for(1, timeout=20)
     assert session.error is not None and "connection lifetime" in session.error
+
+
+def test_the_cli_server_logs_lifetime_and_truncation_in_one_line_each() -> None:
+    """`tlslab server --max-lifetime 1`: a client that keeps its connection open past it gets one
+    log line naming the lifetime; a client that ends TCP without close_notify, one naming the
+    truncation."""
+    from tlslab.net.sockets import TRUNCATION
+
+    from .test_cli import cli_server
+
+    with cli_server("--max-lifetime", "1", "--idle-timeout", "30") as server:
+        sock, _ = _raw_client(int(server.port))
+        with sock:
+            lines = server.wait_for_lines(1, timeout=20)
+        sock, _ = _raw_client(int(server.port))
+        sock.close()  # no close_notify
+        lines = server.wait_for_lines(2, timeout=20)
+    assert len(lines) == 2, lines
+    assert "connection lifetime" in lines[0] and "failed: timed out" in lines[0]
+    assert lines[1].endswith(TRUNCATION) and ": ok," in lines[1]

@@ -412,6 +412,13 @@ def add_server(sub: Any) -> None:
         metavar="S",
         help="close a connection after this many seconds without data (default 30)",
     )
+    p.add_argument(
+        "--max-lifetime",
+        type=_seconds,
+        default=300.0,
+        metavar="S",
+        help="close any connection after this many seconds in all (default 300)",
+    )
     p.set_defaults(handler=cmd_server)
 
 
@@ -486,6 +493,7 @@ def cmd_server(args: argparse.Namespace) -> int:
             on_session=log,
             handshake_timeout=args.timeout,
             idle_timeout=args.idle_timeout,
+            max_lifetime=args.max_lifetime,
             max_connections=args.max_connections,
         )
         print(f"tlslab echo server on {args.host}:{server.port}", flush=True)
