@@ -131,6 +131,9 @@ class ClientConfig:
     private_key: Any = field(default=None, repr=False)
     session_ticket: SessionTicket | None = None
     max_certificate_message: int = MAX_CERTIFICATE_MESSAGE
+    # RFC 7627: offered in every TLS 1.2 hello; False shows what a legacy client does (and that a
+    # server will not resume its extended-master-secret sessions for it, RFC 7627 §5.3)
+    extended_master_secret: bool = True
 
     def replace(self, **changes: Any) -> ClientConfig:
         import dataclasses
@@ -197,7 +200,7 @@ class TLSClient(Connection):
             c.server_name, versions=c.versions, cipher_suites=c.cipher_suites, groups=c.groups,
             signature_schemes=c.signature_schemes, alpn=c.alpn,
             key_shares=list(self.key_shares.values()), rng=self.rng,
-            **self._ticket_12_offer(offers_13),
+            extended_master_secret=c.extended_master_secret, **self._ticket_12_offer(offers_13),
         )  # fmt: skip
         if ticket is not None and ticket.version == ProtocolVersion.TLS13 and offers_13:
             self.hello = self._with_psk(self.hello, b"")
