@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
+from tlslab.constants import ExtensionType
 from tlslab.constants import ProtocolVersion as V
 from tlslab.engine.client import ClientConfig
 from tlslab.engine.connection import HandshakeComplete, SessionTicket
@@ -27,6 +28,7 @@ from tlslab.engine.server import ServerIdentity
 from tlslab.net.openssl_lab import accept_in_background
 from tlslab.net.sockets import Session, connect, serve_in_thread
 from tlslab.stages.negotiation import ServerConfig
+from tlslab.wire.extensions import SessionTicket as SessionTicketExtension
 
 from .openssl_peers import HOST, chain_for, files_for
 from .test_cli import cli_server, client_args, s_server, tlslab
@@ -65,7 +67,8 @@ def _assert_full_then_resumed(first: Session, second: Session, reply: bytes) -> 
     assert ticket.server_name == HOST and ticket.peer_certificates
     assert second.connection.resumed and second.received == reply
     assert _received(second) == ABBREVIATED_CLIENT_SAW
-    assert second.connection.hello.extension(35).ticket == ticket.ticket  # SessionTicket
+    offered = second.connection.hello.extension(ExtensionType.session_ticket)
+    assert offered == SessionTicketExtension(ticket.ticket)
     done = second.handshake
     assert isinstance(done, HandshakeComplete) and done.resumed and done.version == V.TLS12
     assert done.peer_certificates == ticket.peer_certificates  # the session's server identity

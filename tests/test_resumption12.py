@@ -537,3 +537,23 @@ def test_server_refuses_anything_but_ccs_after_its_abbreviated_flight(what: str)
     with pytest.raises(RemoteAlert) as remote:
         client.receive_data(server.data_to_send())
     assert remote.value.description == AlertDescription.unexpected_message
+
+
+def test_server_handshake_complete_carries_the_client_chain_in_both_versions() -> None:
+    """The server's HandshakeComplete names the client's identity, as the client's names the
+    server's: TLS 1.3 and TLS 1.2, full handshakes with client authentication."""
+    mtls_server = {"client_auth": True, "client_trust_roots": tuple(CLIENT_CHAIN.trust_roots)}
+    for versions, suites in (((V.TLS13,), ClientConfig().cipher_suites), ((V.TLS12,), ECDHE_GCM)):
+        client = _client(
+            "mtls",
+            versions=versions,
+            cipher_suites=suites,
+            certificate_chain=tuple(CLIENT_CHAIN.served()),
+            private_key=CLIENT_CHAIN.leaf.private_key,
+        )
+        server = _server("mtls", {}, tickets=0, **mtls_server)
+        result = handshake_in_memory(client, server)
+        assert result.completed, result.error
+        done = [e for f in result.flights if f.sender == "client" for e in f.events]
+        [complete] = [e for e in done if isinstance(e, HandshakeComplete)]
+        assert complete.peer_certificates[0] == CLIENT_CHAIN.leaf.der and not complete.resumed
