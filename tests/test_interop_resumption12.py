@@ -39,7 +39,8 @@ needs_openssl = pytest.mark.skipif(
 )
 
 ABBREVIATED_CLIENT_SAW = ["ServerHello", "Finished"]  # and a ChangeCipherSpec record between
-ABBREVIATED_SERVER_SENT = ["ServerHello", "ChangeCipherSpec", "Finished"]
+# tlslab's server renews the ticket when it resumes (RFC 5077 §3.1)
+ABBREVIATED_SERVER_SENT = ["ServerHello", "NewSessionTicket12", "ChangeCipherSpec", "Finished"]
 
 
 def _client_config(**changes: Any) -> ClientConfig:
@@ -152,12 +153,13 @@ def test_cli_resume_against_tlslab_server_tls12() -> None:
 
 
 # -- OpenSSL's client, tlslab's tickets -----------------------------------------------------------
-def _python_client_twice(port: int, ctx: ssl.SSLContext) -> list[tuple[bool, bytes, str]]:
-    """Two connections with Python's ``ssl`` client, the second offering the first's session
-    (``wrap_socket(..., session=...)``); returns (session_reused, reply, version) for each."""
+def _python_client_thrice(port: int, ctx: ssl.SSLContext) -> list[tuple[bool, bytes, str]]:
+    """Three connections with Python's ``ssl`` client, each offering the previous one's session
+    (``wrap_socket(..., session=...)``): the third presents the ticket the server renewed in the
+    second. Returns (session_reused, reply, version) for each."""
     session = None
     out = []
-    for payload in (b"first", b"second"):
+    for payload in (b"first", b"second", b"third"):
         with (
             socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
             ctx.wrap_socket(raw, server_hostname=HOST, session=session) as tls,
@@ -177,11 +179,16 @@ def _python_client_context() -> ssl.SSLContext:
 
 def test_python_ssl_client_resumes_with_a_tlslab_ticket() -> None:
     identity = ServerIdentity.from_chain(chain_for("ecdsa"))
-    port, sessions, thread = serve_in_thread(ServerConfig(tickets=1), identity, connections=2)
-    results = _python_client_twice(port, _python_client_context())
+    port, sessions, thread = serve_in_thread(ServerConfig(tickets=1), identity, connections=3)
+    results = _python_client_thrice(port, _python_client_context())
     thread.join(15)
-    assert results == [(False, b"first", "TLSv1.2"), (True, b"second", "TLSv1.2")]
-    first, second = sessions
+    assert results == [
+        (False, b"first", "TLSv1.2"),
+        (True, b"second", "TLSv1.2"),
+        (True, b"third", "TLSv1.2"),
+    ]
+    first, second, third = sessions
+    assert third.connection.resumed and _sent(third) == ABBREVIATED_SERVER_SENT
     assert first.ok and second.ok, (first.error, second.error)
     assert not first.connection.resumed and "NewSessionTicket12" in _sent(first)
     assert second.connection.resumed and _sent(second) == ABBREVIATED_SERVER_SENT
@@ -222,14 +229,15 @@ def test_python_ssl_client_resumes_a_client_authenticated_session(
     chain, cert, key = client_chain_files
     config = ServerConfig(tickets=1, client_auth=True, client_trust_roots=tuple(chain.trust_roots))
     port, sessions, thread = serve_in_thread(
-        config, ServerIdentity.from_chain(chain_for("ecdsa")), connections=2
+        config, ServerIdentity.from_chain(chain_for("ecdsa")), connections=3
     )
     ctx = _python_client_context()
     ctx.load_cert_chain(cert, key)
-    results = _python_client_twice(port, ctx)
+    results = _python_client_thrice(port, ctx)
     thread.join(15)
-    assert [r[0] for r in results] == [False, True]
-    first, second = sessions
+    assert [r[0] for r in results] == [False, True, True]
+    first, second, third = sessions
+    assert third.connection.peer_certificates[0] == chain.leaf.der
     assert "Certificate12" in _received(first) and "Certificate12" not in _received(second)
     assert second.connection.resumed and _sent(second) == ABBREVIATED_SERVER_SENT
     assert second.connection.peer_certificates[0] == chain.leaf.der

@@ -135,7 +135,7 @@ def test_full_then_resumed(rsa: bool) -> None:
     assert stored.encrypt_then_mac is rsa  # RFC 7366 applies to the CBC suite only
 
     client = _client("second", rsa, session_ticket=ticket)
-    server = _server("second", store, rsa)
+    server = _server("second", store, rsa, tickets=0)  # no renewed ticket: the shortest flow
     result = handshake_in_memory(client, server)
     assert result.completed, result.error
     hello = _hello(client)
@@ -168,6 +168,32 @@ def test_full_then_resumed(rsa: bool) -> None:
     assert server.receive_data(client.data_to_send()) == [ApplicationData(b"resumed request")]
     server.send_application_data(b"resumed reply")
     assert client.receive_data(server.data_to_send()) == [ApplicationData(b"resumed reply")]
+
+
+def test_resumption_renews_the_ticket() -> None:
+    """RFC 5077 §3.1: a server that issues tickets sends a new one in the abbreviated handshake
+    (an empty SessionTicket in its ServerHello, NewSessionTicket before its ChangeCipherSpec); the
+    new ticket resumes the same session, and its lifetime hint is what is left of the session's."""
+    store: dict[bytes, StoredTicket] = {}
+    _, _, ticket = _first(store)
+    client, server = _client("second", session_ticket=ticket), _server("second", store)
+    server.clock = lambda: LAB_NOW + dt.timedelta(seconds=200)
+    result = handshake_in_memory(client, server)
+    assert result.completed and client.resumed and server.resumed
+    assert _sent(server) == ["ServerHello", "NewSessionTicket12", "ChangeCipherSpec", "Finished"]
+    assert _received(client) == ["ServerHello", "NewSessionTicket12", "Finished"]
+    assert (State.WAIT_CCS_RESUMED_12, "new_session_ticket", State.WAIT_CCS_RESUMED_12) in [
+        t[1:] for t in client.transitions
+    ]
+    [renewed] = client.tickets
+    assert renewed.ticket != ticket.ticket and renewed.master_secret == ticket.master_secret
+    assert renewed.lifetime == 7000 and renewed.extended_master_secret
+    assert renewed.peer_certificates == ticket.peer_certificates
+    assert store[renewed.ticket] == store[ticket.ticket]  # the same session, filed twice
+    third = _client("third", session_ticket=renewed)
+    result = handshake_in_memory(third, _server("third", store, tickets=0))
+    assert result.completed and third.resumed
+    assert third.keys_12 is not None and third.keys_12.master_secret == ticket.master_secret
 
 
 def test_no_ticket_unless_the_server_config_asks() -> None:
@@ -353,7 +379,7 @@ def test_client_with_both_versions_resumes_a_tls12_only_server() -> None:
     store: dict[bytes, StoredTicket] = {}
     _, _, ticket = _first(store)
     client = _client("both", session_ticket=ticket, versions=(V.TLS13, V.TLS12), cipher_suites=BOTH)
-    server = _server("both", store, versions=(V.TLS12,))
+    server = _server("both", store, versions=(V.TLS12,), tickets=0)
     result = handshake_in_memory(client, server)
     assert result.completed, result.error
     assert client.resumed and server.resumed and _received(client) == ["ServerHello", "Finished"]
@@ -385,7 +411,7 @@ def _resuming_pair(
     store: dict[bytes, StoredTicket] = {}
     _, _, ticket = _first(store)
     client = _client("second", session_ticket=ticket, **client_changes)
-    return client, _server("second", store), ticket
+    return client, _server("second", store, tickets=0), ticket
 
 
 def _rewrite_sends(server: TLSServer, change: Any) -> None:

@@ -579,13 +579,20 @@ class TLSServer(Connection):
         """The abbreviated handshake (RFC 5077 §3.1, RFC 5246 §7.3): a ServerHello that echoes the
         client's session_id, then at once our ChangeCipherSpec and Finished under keys cut from
         the session's master secret and the new randoms. No certificate, no key exchange: the
-        client identity is the one the session authenticated. No new ticket is issued: the one
-        presented stays valid until its lifetime ends."""
+        client identity is the one the session authenticated. A server that issues tickets
+        renews this one (an empty SessionTicket in the ServerHello, then NewSessionTicket before
+        the ChangeCipherSpec, RFC 5077 §3.1), so the client need not present the same ticket
+        twice; the new ticket names the same session and does not outlive it."""
         assert self.suite is not None
         sh = build_server_hello(ch, decision, config=self.config, rng=self.rng)
         sh = sh.replace(legacy_session_id_echo=ch.legacy_session_id)
+        renew = self.config.tickets > 0
+        if renew:
+            sh = sh.replace(extensions=(*sh.extensions, SessionTicketExtension()))
         self._server_random = sh.random
         self._send(sh)
+        if renew:
+            self._renew_ticket_12(session)
         self.resumed, self.peer_certificates = True, session.client_certificates
         self.trace.note(
             "resumption (TLS 1.2)",
@@ -605,6 +612,17 @@ class TLSServer(Connection):
         self.records.writer = writer
         self._send(Finished(self.keys_12.finished("server", self.transcript.hash())))
         return State.WAIT_CCS_RESUMED_12
+
+    def _renew_ticket_12(self, session: StoredTicket) -> None:
+        """A fresh ticket for the resumed session (RFC 5077 §3.1): filed under a new random key
+        with the same state and creation time, its lifetime hint what is left of the session's."""
+        ticket = self.rng(32)
+        left = session.lifetime - (self.clock() - session.issued_at).total_seconds()
+        self.ticket_store[ticket] = session
+        self._send(NewSessionTicket12(max(1, int(left)), ticket))
+        self.trace.note(
+            "TLS 1.2 ticket renewed", f"ticket {ticket.hex()[:16]}... for the same session"
+        )
 
     def on_change_cipher_spec_resumed_12(self, content: bytes, _: bytes) -> State:
         """The client's ChangeCipherSpec in an abbreviated handshake (RFC 5246 §7.1): its
