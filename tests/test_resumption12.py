@@ -583,3 +583,28 @@ def test_server_handshake_complete_carries_the_client_chain_in_both_versions() -
         done = [e for f in result.flights if f.sender == "client" for e in f.events]
         [complete] = [e for e in done if isinstance(e, HandshakeComplete)]
         assert complete.peer_certificates[0] == CLIENT_CHAIN.leaf.der and not complete.resumed
+
+
+@pytest.mark.parametrize("renew", [False, True], ids=["plain", "renewed-ticket"])
+def test_a_resumed_session_decrypts_from_its_bytes_and_key_log(renew: bool) -> None:
+    """What Wireshark does: the resumed connection's bytes and the client's key log line
+    (CLIENT_RANDOM with the session's master secret) open every record, and both Finished
+    messages check in the abbreviated order (server first)."""
+    from tlslab.engine.decrypt import decrypt_session
+
+    store: dict[bytes, StoredTicket] = {}
+    _, _, ticket = _first(store)
+    client = _client("second", session_ticket=ticket)
+    server = _server("second", store, tickets=int(renew))
+    result = handshake_in_memory(client, server)
+    assert result.completed and client.resumed
+    client.send_application_data(b"GET /resumed")
+    server.send_application_data(b"200 resumed")
+    c2s = b"".join(f.data for f in result.flights if f.sender == "client") + client.data_to_send()
+    s2c = b"".join(f.data for f in result.flights if f.sender == "server") + server.data_to_send()
+    session = decrypt_session(c2s, s2c, client.trace.keylog())
+    assert session.checks == ["server Finished verified", "client Finished verified"]
+    assert session.client_data == b"GET /resumed" and session.server_data == b"200 resumed"
+    names = [name for _, name in session.messages()]
+    assert "Certificate" not in " ".join(names)
+    assert ("NewSessionTicket" in " ".join(names)) is renew
