@@ -108,6 +108,7 @@ VARIANTS = [
         {"client_auth": True, "client_trust_roots": tuple(CLIENT_CHAIN.trust_roots)},
     ),  # fmt: skip
     Variant("tls12-ecdhe", {"versions": (V.TLS12,)}, {}),
+    Variant("tls12-tickets", {"versions": (V.TLS12,)}, {"tickets": 1}),
     Variant(
         "tls12-dhe",
         {
@@ -159,6 +160,18 @@ def _resumed_pair() -> tuple[TLSClient, TLSServer, list[Any]]:
     return client, server, [*first]
 
 
+def _resumed_pair_12() -> tuple[TLSClient, TLSServer]:
+    """A TLS 1.2 handshake that issues a ticket, then a second, abbreviated one (RFC 5077 §3.1)."""
+    store: dict[bytes, Any] = {}
+    first = _pair(BY_NAME["tls12-tickets"], "first 1.2", store)
+    assert handshake_in_memory(*first).completed
+    ticket = first[0].tickets[0]
+    variant = Variant(  # the server renews the ticket in the abbreviated handshake
+        "resumed-1.2", {"versions": (V.TLS12,), "session_ticket": ticket}, {"tickets": 1}
+    )
+    return _pair(variant, "second 1.2", store)
+
+
 def _all_runs() -> list[tuple[str, Connection]]:
     runs: list[tuple[str, Connection]] = []
     for variant in VARIANTS:
@@ -168,6 +181,9 @@ def _all_runs() -> list[tuple[str, Connection]]:
     client, server, first = _resumed_pair()
     assert handshake_in_memory(client, server).completed and client.resumed and server.resumed
     runs += [("psk", client), ("psk", server)]
+    client, server = _resumed_pair_12()
+    assert handshake_in_memory(client, server).completed and client.resumed and server.resumed
+    runs += [("resumed-1.2", client), ("resumed-1.2", server)]
     client, server = _pair(BY_NAME["tls13"], "key update")
     assert handshake_in_memory(client, server).completed
     client.key_update(request_peer_update=True)
@@ -195,6 +211,10 @@ def test_every_transition_taken_is_an_edge_of_the_drawn_diagram() -> None:
     assert (State.WAIT_SH, "server_hello", State.WAIT_SH) in taken["client"]  # HRR
     assert (State.WAIT_CCS_12, "change_cipher_spec", State.WAIT_FINISHED_12) in taken["client"]
     assert (State.WAIT_CV_12, "certificate_verify", State.WAIT_CCS_12) in taken["server"]
+    assert (State.WAIT_CCS_12, "new_session_ticket", State.WAIT_CCS_12) in taken["client"]
+    assert (State.WAIT_SH, "server_hello", State.WAIT_CCS_RESUMED_12) in taken["client"]
+    resumed_nst = (State.WAIT_CCS_RESUMED_12, "new_session_ticket", State.WAIT_CCS_RESUMED_12)
+    assert resumed_nst in taken["client"]
     every = {(a, m, b) for a, m, b, _ in edges("server") if m not in ("change_cipher_spec",)}
     missing = every - taken["server"] - {(State.CONNECTED, "client_hello", State.CONNECTED)}
     assert not missing, missing  # every server edge but renegotiation is exercised
@@ -268,7 +288,10 @@ def _reach(role: str, family: str, state: State) -> tuple[Connection, Connection
 def _makers(family: str) -> list[Callable[[], tuple[TLSClient, TLSServer]]]:
     names = ["tls13", "tls13-mtls", "tls13-hrr"] if family != "1.2" else []
     names += ["tls12-ecdhe", "tls12-rsa-cbc", "tls12-mtls"] if family != "1.3" else []
-    return [lambda v=BY_NAME[n]: _pair(v) for n in names]
+    makers: list[Callable[[], tuple[TLSClient, TLSServer]]] = [
+        lambda v=BY_NAME[n]: _pair(v) for n in names
+    ]
+    return makers + ([_resumed_pair_12] if family != "1.3" else [])
 
 
 def _inject(connection: Connection, content_type: int, payload: bytes) -> bytes:

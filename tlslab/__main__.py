@@ -235,7 +235,7 @@ def add_client(sub: Any) -> None:
     p.add_argument(
         "--resume",
         action="store_true",
-        help="reconnect once with the first connection's session ticket (TLS 1.3)",
+        help="reconnect once with the first connection's session ticket (TLS 1.3 or 1.2)",
     )
     p.add_argument(
         "--insecure", action="store_true", help="do NOT validate the server's certificate"
@@ -387,7 +387,7 @@ def add_server(sub: Any) -> None:
         type=_count(0),
         default=0,
         metavar="N",
-        help="TLS 1.3 session tickets per connection",
+        help="TLS 1.3 session tickets per connection (TLS 1.2: one ticket if N > 0)",
     )
     p.add_argument("--keylog", metavar="FILE", help="append NSS key log lines to FILE")
     p.add_argument("--once", action="store_true", help="serve one connection, then exit")

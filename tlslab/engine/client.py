@@ -4,8 +4,9 @@
 ``receive_data`` and send ``data_to_send()`` back, until a :class:`HandshakeComplete` event.
 Handlers contain no cryptography of their own: they call ``hello``, ``keyexchange``,
 ``keyschedule``, ``validation``, ``signatures`` and ``finished``, and record every value in
-``self.trace``. TLS 1.3 (RFC 8446 §4, including HelloRetryRequest and KeyUpdate) and TLS 1.2
-(RFC 5246 with ECDHE, DHE or RSA key exchange, RFC 7627 extended master secret).
+``self.trace``. TLS 1.3 (RFC 8446 §4, including HelloRetryRequest, KeyUpdate and PSK resumption)
+and TLS 1.2 (RFC 5246 with ECDHE, DHE or RSA key exchange, RFC 7627 extended master secret,
+RFC 5077 session tickets and the abbreviated handshake that resumes with one).
 Taught in notebook 08_full_handshake.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..constants import ExtensionType, ProtocolVersion, SignatureScheme, describe
+from ..constants import CipherSuite, ExtensionType, ProtocolVersion, SignatureScheme, describe
 from ..errors import (
     DecodeError,
     HandshakeFailure,
@@ -67,6 +68,7 @@ from ..wire.extensions import (
     PreSharedKeyServer,
     SignatureAlgorithms,
 )
+from ..wire.extensions import SessionTicket as SessionTicketExtension
 from ..wire.messages import (
     Certificate12,
     Certificate13,
@@ -90,7 +92,8 @@ from ..wire.messages import (
 )
 from .dispatcher import Connection
 from .events import ConnectionNotUsable, HandshakeComplete, SessionTicket
-from .record_layer import MAX_CERTIFICATE_MESSAGE, RecordLayer
+from .record_layer import MAX_CERTIFICATE_MESSAGE, Protection, RecordLayer
+from .resumption12 import MAX_TICKET_AGE, resumed_keys_12, ticket_lifetime_12
 from .state import State
 
 # RFC 8446 §4.2: the extensions a server may put in EncryptedExtensions ("EE" in its table).
@@ -128,6 +131,9 @@ class ClientConfig:
     private_key: Any = field(default=None, repr=False)
     session_ticket: SessionTicket | None = None
     max_certificate_message: int = MAX_CERTIFICATE_MESSAGE
+    # RFC 7627: offered in every TLS 1.2 hello; False shows what a legacy client does (and that a
+    # server will not resume its extended-master-secret sessions for it, RFC 7627 §5.3)
+    extended_master_secret: bool = True
 
     def replace(self, **changes: Any) -> ClientConfig:
         import dataclasses
@@ -156,6 +162,10 @@ class TLSClient(Connection):
         self._ske: ServerKeyExchangeECDHE | ServerKeyExchangeDHE | None = None
         self._certificate_request: CertificateRequest13 | None = None
         self._certificate_request_12: CertificateRequest12 | None = None
+        self._offered_ticket_12: SessionTicket | None = None  # the TLS 1.2 session we offer
+        self._new_ticket_12: NewSessionTicket12 | None = None  # kept until the Finished checks
+        self._resumed_reader: Protection | None = None  # an abbreviated handshake's read keys
+        self._writer_12: Protection | None = None  # and its write keys, from our CCS on
         if config.insecure:
             self.trace.note(
                 "WARNING", "insecure mode: the server's certificate will NOT be validated"
@@ -170,7 +180,8 @@ class TLSClient(Connection):
 
     def on_start(self, _: None, __: bytes) -> State:
         """ClientHello (RFC 8446 §4.1.2): ``hello.build_client_hello`` with fresh key shares,
-        and a PSK offer (``hello.offer_psk``) when resuming."""
+        and, when resuming, a PSK offer (``hello.offer_psk``) for a TLS 1.3 ticket or the
+        SessionTicket extension with a fresh session_id for a TLS 1.2 one (RFC 5077 §3.4)."""
         c = self.config
         groups = (
             c.key_share_groups
@@ -178,13 +189,20 @@ class TLSClient(Connection):
             else default_key_share_groups(c.groups)
         )
         offers_13 = ProtocolVersion.TLS13 in c.versions
+        offers_12 = ProtocolVersion.TLS12 in c.versions
+        ticket = (
+            c.session_ticket if c.session_ticket and self._ticket_usable(c.session_ticket) else None
+        )
+        if ticket is not None and ticket.version == ProtocolVersion.TLS12 and offers_12:
+            self._offered_ticket_12 = ticket
         self.key_shares = {g: generate_key_share(g, self.rng) for g in groups} if offers_13 else {}
         self.hello = build_client_hello(
             c.server_name, versions=c.versions, cipher_suites=c.cipher_suites, groups=c.groups,
             signature_schemes=c.signature_schemes, alpn=c.alpn,
             key_shares=list(self.key_shares.values()), rng=self.rng,
+            extended_master_secret=c.extended_master_secret, **self._ticket_12_offer(offers_13),
         )  # fmt: skip
-        if c.session_ticket is not None and offers_13 and self._ticket_fresh(c.session_ticket):
+        if ticket is not None and ticket.version == ProtocolVersion.TLS13 and offers_13:
             self.hello = self._with_psk(self.hello, b"")
         self.trace.client_random = self.hello.random
         self._send(self.hello)
@@ -194,17 +212,47 @@ class TLSClient(Connection):
     def _now(self) -> dt.datetime:
         return self.config.now or dt.datetime.now(dt.timezone.utc)
 
-    def _ticket_fresh(self, ticket: SessionTicket) -> bool:
-        """A ticket is offered only within its lifetime and 7 days (RFC 8446 §4.6.1)."""
+    def _ticket_usable(self, ticket: SessionTicket) -> bool:
+        """A ticket is offered only within its lifetime and 7 days (RFC 8446 §4.6.1; a TLS 1.2
+        ticket_lifetime_hint of 0 means unspecified, RFC 5077 §3.3), and only to the server name
+        the session was made with (RFC 8446 §4.6.1, RFC 5077 §3.4)."""
+        if (
+            ticket.version == ProtocolVersion.TLS12
+            and ticket.server_name != self.config.server_name
+        ):
+            self.trace.note(
+                "session ticket not offered",
+                f"it was issued for {ticket.server_name!r}, not {self.config.server_name!r}",
+            )
+            return False
         if ticket.received_at is None:
             return True
         age = (self._now() - ticket.received_at).total_seconds()
-        if age <= min(ticket.lifetime, 7 * 24 * 3600):
-            return True
-        self.trace.note(
-            "session ticket not offered", f"{age:.0f} s old, lifetime {ticket.lifetime} s"
+        lifetime = (
+            ticket_lifetime_12(ticket.lifetime)
+            if ticket.version == ProtocolVersion.TLS12
+            else min(ticket.lifetime, MAX_TICKET_AGE)
         )
+        if age <= lifetime:
+            return True
+        self.trace.note("session ticket not offered", f"{age:.0f} s old, lifetime {lifetime} s")
         return False
+
+    def _ticket_12_offer(self, offers_13: bool) -> dict[str, Any]:
+        """The ClientHello fields that offer a TLS 1.2 session (RFC 5077 §3.4): the ticket in the
+        SessionTicket extension, and a fresh random session_id the server echoes if it resumes
+        (a hello that also offers TLS 1.3 already has a random one, RFC 8446 Appendix D.4)."""
+        ticket = self._offered_ticket_12
+        if ticket is None:
+            return {}
+        self.trace.note(
+            "offering a TLS 1.2 session ticket",
+            f"{len(ticket.ticket)}-byte ticket for {describe(CipherSuite, ticket.cipher_suite)}",
+        )
+        return {
+            "session_ticket": ticket.ticket,
+            "session_id": None if offers_13 else self.rng(32),
+        }
 
     def _with_psk(self, hello: ClientHello, prior_transcript: bytes) -> ClientHello:
         """Offer the stored ticket (RFC 8446 §4.2.11): identity, obfuscated age and binder."""
@@ -250,10 +298,96 @@ class TLSClient(Connection):
         alpn = sh.extension(ExtensionType.application_layer_protocol_negotiation)
         if isinstance(alpn, ApplicationLayerProtocolNegotiation):  # TLS 1.2: in the ServerHello
             self._check_alpn(alpn.protocol_name_list)
+        ticket_ext = sh.extension(ExtensionType.session_ticket)
+        if isinstance(ticket_ext, SessionTicketExtension) and ticket_ext.ticket:
+            raise DecodeError(
+                "the ServerHello's SessionTicket extension must be empty (RFC 5077 §3.2)",
+                seen=len(ticket_ext.ticket),
+            )
+        if self._resumes_12(sh):
+            return self._abbreviated_handshake_12(sh)
+        if self._offered_ticket_12 is not None:
+            self.trace.note("resumption", "the server did not take our ticket: full handshake")
         return State.WAIT_CERT_12
 
     def _suite_of_retry(self) -> int | None:
         return self._server_hello.cipher_suite if self._server_hello is not None else None
+
+    # -- TLS 1.2 abbreviated handshake (RFC 5077 §3.1, RFC 5246 §7.3) ----------------------------
+    def _resumes_12(self, sh: ServerHello) -> bool:
+        """The server resumes our TLS 1.2 session when it echoes the session_id we sent with the
+        ticket (RFC 5077 §3.4); any other session_id starts a full handshake."""
+        assert self.hello is not None
+        sent = self.hello.legacy_session_id
+        return (
+            self._offered_ticket_12 is not None and bool(sent) and sh.legacy_session_id_echo == sent
+        )
+
+    def _abbreviated_handshake_12(self, sh: ServerHello) -> State:
+        """An abbreviated ServerHello: it must keep the session's cipher suite (illegal_parameter,
+        RFC 5246 §7.4.1.3) and its extended-master-secret status (handshake_failure, RFC 7627
+        §5.3, whose "abort the handshake" §5.2 defines as that alert). The keys come from the
+        session's master secret and the new randoms; they take effect at the server's
+        ChangeCipherSpec, and no Certificate or key exchange may come (unexpected_message)."""
+        assert self.hello is not None and self.suite is not None
+        ticket = self._offered_ticket_12
+        assert ticket is not None
+        if sh.cipher_suite != ticket.cipher_suite:
+            raise IllegalParameter(
+                "a resumed session must keep its cipher suite (RFC 5246 §7.4.1.3)",
+                expected=describe(CipherSuite, ticket.cipher_suite),
+                seen=describe(CipherSuite, sh.cipher_suite),
+            )
+        extended = sh.extension(ExtensionType.extended_master_secret) is not None
+        if extended != ticket.extended_master_secret:
+            raise HandshakeFailure(
+                "a resumed session must keep its extended master secret status (RFC 7627 §5.3)",
+                expected=ticket.extended_master_secret,
+                seen=extended,
+            )
+        self.resumed, self.peer_certificates = True, ticket.peer_certificates
+        self.trace.note(
+            "resumption (TLS 1.2)",
+            "the server echoed our session_id: abbreviated handshake, no certificate, no key exchange",
+        )
+        if not extended:
+            self.trace.note(
+                "WARNING", "resuming a session without the extended master secret (RFC 7627 §5.4)"
+            )
+        self.keys_12 = resumed_keys_12(
+            ticket.master_secret, self.hello.random, sh.random, self.suite, extended=extended
+        )
+        self.trace.parameter("extended_master_secret", extended)
+        self.trace.secret("master_secret", self.keys_12.master_secret)
+        reader, self._writer_12 = self.keys_12.protection_pair(
+            self.role,
+            encrypt_then_mac=sh.extension(ExtensionType.encrypt_then_mac) is not None,
+            rng=self.rng,
+        )
+        self._resumed_reader = reader
+        return State.WAIT_CCS_RESUMED_12
+
+    def on_change_cipher_spec_resumed_12(self, content: bytes, _: bytes) -> State:
+        """The server's ChangeCipherSpec in an abbreviated handshake (RFC 5246 §7.1): its
+        Finished comes under the keys cut from the resumed master secret."""
+        self._next_reader, self._resumed_reader = self._resumed_reader, None
+        self.trace.note("ChangeCipherSpec received", "reading with the resumed session's keys")
+        return State.WAIT_FINISHED_RESUMED_12
+
+    def on_finished_resumed_12(self, finished: Finished, transcript_hash: bytes) -> State:
+        """The server's Finished over ClientHello, ServerHello [, NewSessionTicket] (RFC 5246
+        §7.4.9): it proves the server holds the session's master secret. Then our own
+        ChangeCipherSpec and Finished (RFC 5077 §3.1)."""
+        assert self.keys_12 is not None and self._writer_12 is not None
+        self._check_finished_length(finished.verify_data, 12)
+        expected = self.keys_12.finished("server", transcript_hash)
+        check_verify_data(expected, finished.verify_data, who="server")
+        self.trace.check("server Finished", True, "the server holds the session's master secret")
+        self._send_change_cipher_spec()
+        self.records.writer = self._writer_12
+        self._send(Finished(self.keys_12.finished("client", self.transcript.hash())))
+        self._keep_ticket_12()
+        return self._complete()
 
     def _hello_retry_request(self, hrr: ServerHello) -> State:
         """HelloRetryRequest (RFC 8446 §4.1.4): restart the transcript with message_hash(CH1),
@@ -532,9 +666,43 @@ class TLSClient(Connection):
         raise DecodeError("ServerKeyExchange missing for an ephemeral key exchange")
 
     def on_new_session_ticket_12(self, nst: NewSessionTicket12, _: bytes) -> State:
-        """NewSessionTicket (RFC 5077 §3.3): noted; tlslab does not resume TLS 1.2 sessions yet."""
-        self.trace.note("NewSessionTicket (TLS 1.2) received", f"{len(nst.ticket)}-byte ticket")
-        return State.WAIT_CCS_12
+        """NewSessionTicket (RFC 5077 §3.3), just before the server's ChangeCipherSpec. Only a
+        server that put an empty SessionTicket extension in its ServerHello may send one
+        (unexpected_message otherwise). It is kept until the server's Finished proves the
+        handshake, then stored with the session (``client.tickets``, a :class:`SessionTicket`
+        event). An empty ticket means the server changed its mind."""
+        assert self._server_hello is not None
+        if self._server_hello.extension(ExtensionType.session_ticket) is None:
+            raise UnexpectedMessage(
+                "NewSessionTicket without a SessionTicket extension in the ServerHello"
+                " (RFC 5077 §3.3)"
+            )
+        self.trace.note(
+            "NewSessionTicket (TLS 1.2) received",
+            f"{len(nst.ticket)}-byte ticket, lifetime hint {nst.ticket_lifetime_hint} s",
+        )
+        self._new_ticket_12 = nst if nst.ticket else None
+        return self.state
+
+    def _keep_ticket_12(self) -> None:
+        """Once the server's Finished is checked: the ticket and the session it resumes (master
+        secret, suite, extended master secret, server name, ALPN, the server's chain)."""
+        nst = self._new_ticket_12
+        if nst is None:
+            return
+        assert self.keys_12 is not None and self.suite is not None
+        ticket = SessionTicket(
+            nst.ticket, self.keys_12.master_secret, nst.ticket_lifetime_hint, 0,
+            self.suite.suite, self._now(), ProtocolVersion.TLS12, self.keys_12.extended,
+            self.config.server_name, self.alpn, self.peer_certificates,
+        )  # fmt: skip
+        self.tickets.append(ticket)
+        self._events.append(ticket)
+        self.trace.note(
+            "TLS 1.2 session stored",
+            f"{len(nst.ticket)}-byte ticket for {self.suite.name},"
+            f" extended master secret {'yes' if ticket.extended_master_secret else 'no'}",
+        )
 
     def on_finished_12(self, finished: Finished, transcript_hash: bytes) -> State:
         """The server's Finished (RFC 5246 §7.4.9) over every message before it."""
@@ -543,6 +711,7 @@ class TLSClient(Connection):
         expected = self.keys_12.finished("server", transcript_hash)
         check_verify_data(expected, finished.verify_data, who="server")
         self.trace.check("server Finished", True, "verify_data matches the transcript")
+        self._keep_ticket_12()
         return self._complete()
 
     # -- shared ---------------------------------------------------------------------------------
@@ -572,8 +741,13 @@ class TLSClient(Connection):
         group = self.trace.parameters().get("group")
         self._events.append(
             HandshakeComplete(
-                self.version, self.suite.suite, self.alpn, group, self.peer_certificates
-            )
+                self.version,
+                self.suite.suite,
+                self.alpn,
+                group,
+                self.peer_certificates,
+                self.resumed,
+            )  # fmt: skip
         )
         self.trace.note(
             "handshake complete", f"{ProtocolVersion(self.version).name} {self.suite.name}"

@@ -185,7 +185,11 @@ def decrypt_session(
             _decrypt_13(session, client, server, secrets)
         else:
             etm = sh.extension(ExtensionType.encrypt_then_mac) is not None
-            _decrypt_12(session, client, server, secrets["CLIENT_RANDOM"], sh.random, etm)
+            # RFC 5246 §7.4.1.3: a ServerHello that echoes a non-empty session_id resumes
+            resumed = (
+                bool(ch.legacy_session_id) and sh.legacy_session_id_echo == ch.legacy_session_id
+            )
+            _decrypt_12(session, client, server, secrets["CLIENT_RANDOM"], sh.random, etm, resumed)
     except (TLSError, KeyError) as error:
         if not partial:
             raise
@@ -265,7 +269,10 @@ def _decrypt_12(
     master: bytes,
     server_random: bytes,
     etm: bool,
+    resumed: bool = False,
 ) -> None:
+    """A TLS 1.2 session: full (RFC 5246 §7.3), or abbreviated when ``resumed`` (RFC 5077
+    §3.1): then the server's [NewSessionTicket,] ChangeCipherSpec and Finished come first."""
     suite, hash_name = session.suite, session.suite.hash_name
     block: KeyBlock = key_block(master, session.client_random, server_random, suite)
     client_prot = RecordProtection12(
@@ -282,27 +289,22 @@ def _decrypt_12(
         block.server_write_MAC_key,
         encrypt_then_mac=etm,
     )
-    # server's first flight, plaintext, up to ServerHelloDone
-    while True:
+    # server's first flight, plaintext, up to ServerHelloDone (none when resuming)
+    while not resumed:
         message = server.next_plain_message()
         session.handshake.append(("server", message))
         if message[0] == HandshakeType.server_hello_done:
             break
-    # client's second flight, plaintext, up to ChangeCipherSpec; then its encrypted Finished
-    client_finished = _flight_then_finished_12(client, client_prot, session)
-    messages = [m for _, m in session.handshake]
-    expected = verify_data_12(
-        master, "client finished", digest(hash_name, b"".join(messages[:-1])), hash_name
-    )
-    check_verify_data(expected, client_finished.verify_data, who="client")
-    session.checks.append("client Finished verified")
-    server_finished = _flight_then_finished_12(server, server_prot, session)
-    messages = [m for _, m in session.handshake]
-    expected = verify_data_12(
-        master, "server finished", digest(hash_name, b"".join(messages[:-1])), hash_name
-    )
-    check_verify_data(expected, server_finished.verify_data, who="server")
-    session.checks.append("server Finished verified")
+    # each side's plaintext messages up to its ChangeCipherSpec, then its encrypted Finished
+    order = [(server, server_prot), (client, client_prot)]
+    for direction, prot in order if resumed else order[::-1]:
+        finished = _flight_then_finished_12(direction, prot, session)
+        messages = [m for _, m in session.handshake]
+        label = f"{direction.name} finished"
+        transcript_hash = digest(hash_name, b"".join(messages[:-1]))
+        expected = verify_data_12(master, label, transcript_hash, hash_name)
+        check_verify_data(expected, finished.verify_data, who=direction.name)
+        session.checks.append(f"{direction.name} Finished verified")
     for direction, prot in ((client, client_prot), (server, server_prot)):
         while (record := direction.next_record()) is not None:
             content = prot.open(record)

@@ -2,8 +2,9 @@
 
 ``TLSServer(config, identity)``; feed the client's bytes to ``receive_data`` and send
 ``data_to_send()`` back. TLS 1.3 (RFC 8446 §4: HelloRetryRequest, middlebox-compatible CCS,
-KeyUpdate) and TLS 1.2 (ECDHE and DHE with a signed ServerKeyExchange, RSA key transport with
-the Bleichenbacher countermeasure, extended master secret, secure-renegotiation indication).
+KeyUpdate, PSK resumption) and TLS 1.2 (ECDHE and DHE with a signed ServerKeyExchange, RSA key
+transport with the Bleichenbacher countermeasure, extended master secret, secure-renegotiation
+indication, RFC 5077 session tickets and the abbreviated handshake that resumes with one).
 Taught in notebook 08_full_handshake.
 """
 
@@ -66,6 +67,7 @@ from ..wire.extensions import (
     PskKeyExchangeModes,
     SignatureAlgorithms,
 )
+from ..wire.extensions import SessionTicket as SessionTicketExtension
 from ..wire.messages import (
     Certificate12,
     Certificate13,
@@ -78,6 +80,7 @@ from ..wire.messages import (
     ClientKeyExchangeRSA,
     EncryptedExtensions,
     Finished,
+    NewSessionTicket12,
     NewSessionTicket13,
     ServerHello,
     ServerHelloDone,
@@ -87,6 +90,7 @@ from ..wire.messages import (
 from .dispatcher import Connection
 from .events import HandshakeComplete
 from .record_layer import MAX_CERTIFICATE_MESSAGE, Protection, RecordLayer
+from .resumption12 import resumed_keys_12
 from .state import State
 
 
@@ -123,8 +127,18 @@ TICKET_AGE_WINDOW_MS = 10_000  # how far the client's ticket age may differ from
 
 @dataclass(frozen=True)
 class StoredTicket:
-    """What a server remembers of a ticket it issued (a stateful ticket store): the PSK and
-    what the session it resumes had authenticated (RFC 8446 §4.6.1)."""
+    """What a server remembers of a ticket it issued: the secret and what the session it resumes
+    had agreed and authenticated (RFC 8446 §4.6.1, RFC 5077 §4).
+
+    The ticket itself is only an opaque random key into this store, for both versions. RFC 5077 §4
+    also allows a self-contained ticket (the session state sealed under a server key, e.g. with
+    AES-GCM), which spares the server its memory; tlslab keeps the stateful store because every
+    field the next handshake checks can be read here, in the clear, next to the trace. A
+    server farm or a restart loses these sessions: then the client simply gets a full handshake.
+
+    TLS 1.3: ``psk`` is the ticket's PSK. TLS 1.2 (``version`` 0x0303): ``psk`` is the session's
+    master secret, ``age_add`` is 0, and the session remembers whether it used the extended
+    master secret (RFC 7627 §5.3) and encrypt-then-MAC (RFC 7366 §3.1)."""
 
     psk: bytes = field(repr=False)
     cipher_suite: int
@@ -134,6 +148,14 @@ class StoredTicket:
     server_name: Any = None
     alpn: bytes | None = None
     client_certificates: tuple[bytes, ...] = field(default=(), repr=False)
+    version: int = ProtocolVersion.TLS13
+    extended_master_secret: bool = False
+    encrypt_then_mac: bool = False
+
+    @property
+    def master_secret_12(self) -> bytes:
+        """A TLS 1.2 session's master secret (the same bytes as ``psk``)."""
+        return self.psk
 
 
 class TLSServer(Connection):
@@ -166,6 +188,8 @@ class TLSServer(Connection):
         self._share: KeyShare | None = None
         self._server_random = b""
         self._writer_12: Protection | None = None
+        self._resumed_reader: Protection | None = None  # an abbreviated handshake's read keys
+        self._issue_ticket_12 = False
         self._hrr: ServerHello | None = None
 
     def on_client_hello(self, ch: ClientHello, _: bytes) -> State:
@@ -188,6 +212,9 @@ class TLSServer(Connection):
         if self._transcript is None:
             self._start_transcript(self.suite.hash_name)
         if decision.version != ProtocolVersion.TLS13:
+            session = self._session_to_resume_12(ch, decision)
+            if session is not None:
+                return self._abbreviated_handshake_12(ch, decision, session)
             return self._client_hello_12(ch, decision)
         if decision.hello_retry_request:
             return self._hello_retry_request(ch, decision)
@@ -332,6 +359,8 @@ class TLSServer(Connection):
         assert self.decision is not None
         age = self.clock() - stored.issued_at
         client_age_ms = (obfuscated_age - stored.age_add) % 2**32
+        if stored.version != ProtocolVersion.TLS13:
+            return "the ticket is for a TLS 1.2 session"
         if suite_info(stored.cipher_suite).hash_name != self._hash_name:
             return "the ticket's hash function differs"
         if age.total_seconds() > stored.lifetime:
@@ -376,6 +405,10 @@ class TLSServer(Connection):
                 " forbids, and we never sign with a scheme the client did not offer"
             )
         sh = build_server_hello(ch, decision, config=self.config, rng=self.rng)
+        if self.config.tickets and ch.extension(ExtensionType.session_ticket) is not None:
+            # RFC 5077 §3.2: an empty SessionTicket says a NewSessionTicket will come
+            self._issue_ticket_12 = True
+            sh = sh.replace(extensions=(*sh.extensions, SessionTicketExtension()))
         self._server_random = sh.random
         self._send(sh)
         self._send(Certificate12(self.identity.certificates))
@@ -460,17 +493,168 @@ class TLSServer(Connection):
         expected = self.keys_12.finished("client", transcript_hash)
         check_verify_data(expected, finished.verify_data, who="client")
         self.trace.check("client Finished", True, "verify_data matches the transcript")
+        if self._issue_ticket_12:
+            self._send_new_session_ticket_12()
         self._send_change_cipher_spec()
         self.records.writer = self._writer_12
         self._send(Finished(self.keys_12.finished("server", self.transcript.hash())))
         return self._complete()
 
+    # -- TLS 1.2 resumption (RFC 5077, RFC 5246 §7.3, RFC 7627 §5.3) ------------------------------
+    def _send_new_session_ticket_12(self) -> None:
+        """NewSessionTicket (RFC 5077 §3.3), after the client's Finished and before our
+        ChangeCipherSpec; it is part of the transcript our Finished covers. The ticket is a random
+        key into the store (see :class:`StoredTicket`), filed with the session's state."""
+        assert self.keys_12 is not None and self.suite is not None
+        assert self.client_hello is not None and self.decision is not None
+        ticket = self.rng(32)
+        self.ticket_store[ticket] = StoredTicket(
+            self.keys_12.master_secret, self.suite.suite, self.clock(), TICKET_LIFETIME, 0,
+            self.client_hello.extension(ExtensionType.server_name), self.decision.alpn,
+            self.peer_certificates, ProtocolVersion.TLS12, self.keys_12.extended,
+            self.decision.encrypt_then_mac,
+        )  # fmt: skip
+        self._send(NewSessionTicket12(TICKET_LIFETIME, ticket))
+        self.trace.note(
+            "TLS 1.2 session stored",
+            f"ticket {ticket.hex()[:16]}..., lifetime {TICKET_LIFETIME} s, extended master"
+            f" secret {'yes' if self.keys_12.extended else 'no'}",
+        )
+
+    def _session_to_resume_12(self, ch: ClientHello, decision: Negotiated) -> StoredTicket | None:
+        """The session of the ticket in the ClientHello's SessionTicket extension, if it may be
+        resumed (RFC 5077 §3.1, §3.4); otherwise None, and the handshake is a full one: a ticket
+        the server cannot use is never an error (RFC 5077 §3.4)."""
+        offered = ch.extension(ExtensionType.session_ticket)
+        if not isinstance(offered, SessionTicketExtension) or not offered.ticket:
+            return None
+        stored = self.ticket_store.get(offered.ticket)
+        why_not = (
+            "unknown ticket" if stored is None else self._session_unusable_12(stored, ch, decision)
+        )
+        if why_not or stored is None:
+            self.trace.note("resumption (TLS 1.2)", f"{why_not}: full handshake")
+            return None
+        return stored
+
+    def _session_unusable_12(
+        self, stored: StoredTicket, ch: ClientHello, decision: Negotiated
+    ) -> str:
+        """Why a stored TLS 1.2 session may not be resumed by this ClientHello, or "":
+
+        - it is a TLS 1.3 ticket, or past its lifetime (RFC 5077 §5.6);
+        - its cipher suite is not the one this server chooses now (the client must offer it,
+          RFC 5246 §7.4.1.2; tlslab also keeps its own preference, so the session's suite must
+          be the one :func:`negotiate` picked);
+        - it was made for another server name or application protocol (RFC 6066 §3, RFC 7301 §3.1);
+        - RFC 7627 §5.3: the session used the extended master secret and this hello does not
+          offer it (the RFC says "abort the abbreviated handshake": tlslab goes on with a full
+          one), or the session did not use it (a full handshake "SHOULD" follow, to make a session
+          that does); so only extended-master-secret sessions are resumed;
+        - its encrypt-then-MAC status differs from this hello's (RFC 7366 §3.1);
+        - this server requires a client certificate and the session had none."""
+        if stored.version != ProtocolVersion.TLS12:
+            return "the ticket is for a TLS 1.3 session"
+        if (self.clock() - stored.issued_at).total_seconds() > stored.lifetime:
+            return "the ticket is past its lifetime"
+        if stored.cipher_suite != decision.cipher_suite:
+            return "the session's cipher suite is not the one negotiated now"
+        if ch.extension(ExtensionType.server_name) != stored.server_name:
+            return "the ticket was issued for another server name"
+        if decision.alpn != stored.alpn:
+            return "the ticket was issued for another application protocol"
+        if stored.extended_master_secret and not decision.extended_master_secret:
+            return "the session used the extended master secret and this hello does not offer it (RFC 7627 §5.3)"
+        if not stored.extended_master_secret:
+            return "the session did not use the extended master secret (RFC 7627 §5.3)"
+        if stored.encrypt_then_mac != decision.encrypt_then_mac:
+            return "the session's encrypt-then-MAC status differs (RFC 7366 §3.1)"
+        if self.config.client_auth and not stored.client_certificates:
+            return "this server requires a client certificate, and the session had none"
+        return ""
+
+    def _abbreviated_handshake_12(
+        self, ch: ClientHello, decision: Negotiated, session: StoredTicket
+    ) -> State:
+        """The abbreviated handshake (RFC 5077 §3.1, RFC 5246 §7.3): a ServerHello that echoes the
+        client's session_id, then at once our ChangeCipherSpec and Finished under keys cut from
+        the session's master secret and the new randoms. No certificate, no key exchange: the
+        client identity is the one the session authenticated. A server that issues tickets
+        renews this one (an empty SessionTicket in the ServerHello, then NewSessionTicket before
+        the ChangeCipherSpec, RFC 5077 §3.1), so the client need not present the same ticket
+        twice; the new ticket names the same session and does not outlive it."""
+        assert self.suite is not None
+        sh = build_server_hello(ch, decision, config=self.config, rng=self.rng)
+        sh = sh.replace(legacy_session_id_echo=ch.legacy_session_id)
+        renew = self.config.tickets > 0
+        if renew:
+            sh = sh.replace(extensions=(*sh.extensions, SessionTicketExtension()))
+        self._server_random = sh.random
+        self._send(sh)
+        if renew:
+            self._renew_ticket_12(session)
+        self.resumed, self.peer_certificates = True, session.client_certificates
+        self.trace.note(
+            "resumption (TLS 1.2)",
+            "the ticket names a session we can resume: abbreviated handshake, no certificate",
+        )
+        self.keys_12 = resumed_keys_12(
+            session.master_secret_12, ch.random, sh.random, self.suite,
+            extended=session.extended_master_secret,
+        )  # fmt: skip
+        self.trace.parameter("extended_master_secret", session.extended_master_secret)
+        self.trace.secret("master_secret", self.keys_12.master_secret)
+        reader, writer = self.keys_12.protection_pair(
+            self.role, encrypt_then_mac=decision.encrypt_then_mac, rng=self.rng
+        )
+        self._resumed_reader = reader
+        self._send_change_cipher_spec()
+        self.records.writer = writer
+        self._send(Finished(self.keys_12.finished("server", self.transcript.hash())))
+        return State.WAIT_CCS_RESUMED_12
+
+    def _renew_ticket_12(self, session: StoredTicket) -> None:
+        """A fresh ticket for the resumed session (RFC 5077 §3.1): filed under a new random key
+        with the same state and creation time, its lifetime hint what is left of the session's."""
+        ticket = self.rng(32)
+        left = session.lifetime - (self.clock() - session.issued_at).total_seconds()
+        self.ticket_store[ticket] = session
+        self._send(NewSessionTicket12(max(1, int(left)), ticket))
+        self.trace.note(
+            "TLS 1.2 ticket renewed", f"ticket {ticket.hex()[:16]}... for the same session"
+        )
+
+    def on_change_cipher_spec_resumed_12(self, content: bytes, _: bytes) -> State:
+        """The client's ChangeCipherSpec in an abbreviated handshake (RFC 5246 §7.1): its
+        Finished comes under the keys cut from the resumed master secret."""
+        self._next_reader, self._resumed_reader = self._resumed_reader, None
+        self.trace.note("ChangeCipherSpec received", "reading with the resumed session's keys")
+        return State.WAIT_FINISHED_RESUMED_12
+
+    def on_finished_resumed_12(self, finished: Finished, transcript_hash: bytes) -> State:
+        """The client's Finished, last in an abbreviated handshake (RFC 5246 §7.4.9): it proves
+        the client holds the session's master secret."""
+        assert self.keys_12 is not None
+        self._check_finished_length(finished.verify_data, 12)
+        expected = self.keys_12.finished("client", transcript_hash)
+        check_verify_data(expected, finished.verify_data, who="client")
+        self.trace.check("client Finished", True, "the client holds the session's master secret")
+        return self._complete()
+
     def _complete(self) -> State:
         assert self.version is not None and self.suite is not None and self.decision is not None
+        group = (
+            None if self.resumed and self.version != ProtocolVersion.TLS13 else self.decision.group
+        )
         self._events.append(
             HandshakeComplete(
-                self.version, self.suite.suite, self.decision.alpn, self.decision.group
-            )
+                self.version,
+                self.suite.suite,
+                self.decision.alpn,
+                group,
+                self.peer_certificates,
+                self.resumed,
+            )  # fmt: skip
         )
         self.trace.note(
             "handshake complete", f"{ProtocolVersion(self.version).name} {self.suite.name}"

@@ -1,7 +1,7 @@
 """The handshake state machines as one table: the whole grammar of TLS 1.3 and TLS 1.2.
 
 RFC 8446 Appendix A draws the TLS 1.3 client and server state machines; RFC 5246 §7.3 gives the
-TLS 1.2 flight order. Here both are one table, :data:`TABLE`, with a :class:`Row` per
+TLS 1.2 flight order, for a full and for an abbreviated (resumed, RFC 5077 §3.1) handshake. Here both are one table, :data:`TABLE`, with a :class:`Row` per
 
     (role, version family, state, message)
 
@@ -56,6 +56,9 @@ class State(str, Enum):
     WAIT_FINISHED_12 = "WAIT_FINISHED_12"
     WAIT_CKE_12 = "WAIT_CKE_12"
     WAIT_CV_12 = "WAIT_CV_12"
+    # TLS 1.2 abbreviated handshake (RFC 5246 §7.3, RFC 5077 §3.1): the session is resumed
+    WAIT_CCS_RESUMED_12 = "WAIT_CCS_RESUMED_12"
+    WAIT_FINISHED_RESUMED_12 = "WAIT_FINISHED_RESUMED_12"
 
 
 Family = Literal["any", "1.2", "1.3"]
@@ -117,7 +120,7 @@ def _rows() -> list[Row]:
         # -- the client: hello (version not yet known) -------------------------------------------
         Row(c, "any", S.START, START, "on_start", (S.WAIT_SH,), "none"),
         Row(c, "any", S.WAIT_SH, HT.server_hello, "on_server_hello",
-            (S.WAIT_EE, S.WAIT_SH, S.WAIT_CERT_12), key_change=True),
+            (S.WAIT_EE, S.WAIT_SH, S.WAIT_CERT_12, S.WAIT_CCS_RESUMED_12), key_change=True),
         Row(c, "any", S.WAIT_SH, CHANGE_CIPHER_SPEC, "on_compatibility_ccs", (S.WAIT_SH,), "none"),
         # -- TLS 1.3 client (RFC 8446 Appendix A.1) ----------------------------------------------
         Row(c, "1.3", S.WAIT_EE, HT.encrypted_extensions, "on_encrypted_extensions",
@@ -149,9 +152,18 @@ def _rows() -> list[Row]:
             (S.WAIT_FINISHED_12,), "none", key_change=True),
         Row(c, "1.2", S.WAIT_FINISHED_12, HT.finished, "on_finished_12", (S.CONNECTED,), "after"),
         Row(c, "1.2", S.CONNECTED, HT.hello_request, "on_hello_request", (S.CONNECTED,), "none"),
+        # -- TLS 1.2 client, abbreviated handshake (RFC 5077 §3.1): the server's Finished first -
+        Row(c, "1.2", S.WAIT_CCS_RESUMED_12, HT.new_session_ticket, "on_new_session_ticket_12",
+            (S.WAIT_CCS_RESUMED_12,)),
+        Row(c, "1.2", S.WAIT_CCS_RESUMED_12, CHANGE_CIPHER_SPEC,
+            "on_change_cipher_spec_resumed_12", (S.WAIT_FINISHED_RESUMED_12,), "none",
+            key_change=True),
+        Row(c, "1.2", S.WAIT_FINISHED_RESUMED_12, HT.finished, "on_finished_resumed_12",
+            (S.CONNECTED,), "after"),
         # -- the server: ClientHello (version chosen by the handler) -----------------------------
         Row(s, "any", S.START, HT.client_hello, "on_client_hello",
-            (S.WAIT_CH2, S.WAIT_CERT, S.WAIT_FINISHED, S.WAIT_CKE_12, S.WAIT_CERT_12),
+            (S.WAIT_CH2, S.WAIT_CERT, S.WAIT_FINISHED, S.WAIT_CKE_12, S.WAIT_CERT_12,
+             S.WAIT_CCS_RESUMED_12),
             key_change=True),
         # -- TLS 1.3 server (RFC 8446 Appendix A.2) ----------------------------------------------
         Row(s, "1.3", S.WAIT_CH2, HT.client_hello, "on_client_hello",
@@ -176,6 +188,12 @@ def _rows() -> list[Row]:
             (S.WAIT_FINISHED_12,), "none", key_change=True),
         Row(s, "1.2", S.WAIT_FINISHED_12, HT.finished, "on_finished_12", (S.CONNECTED,), "after"),
         Row(s, "1.2", S.CONNECTED, HT.client_hello, "on_renegotiation", (S.CONNECTED,), "none"),
+        # -- TLS 1.2 server, abbreviated handshake (RFC 5077 §3.1): our Finished went first ----
+        Row(s, "1.2", S.WAIT_CCS_RESUMED_12, CHANGE_CIPHER_SPEC,
+            "on_change_cipher_spec_resumed_12", (S.WAIT_FINISHED_RESUMED_12,), "none",
+            key_change=True),
+        Row(s, "1.2", S.WAIT_FINISHED_RESUMED_12, HT.finished, "on_finished_resumed_12",
+            (S.CONNECTED,), "after"),
     ]  # fmt: skip
     # TLS 1.3 middlebox compatibility (RFC 8446 §5, D.4): a plaintext ChangeCipherSpec is dropped
     # anywhere between the hellos and the peer's Finished.

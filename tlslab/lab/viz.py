@@ -688,18 +688,21 @@ def plot_state_machine(role: str = "client", *, ax: Any = None) -> Any:
     """The handshake state machine of one role, drawn from the table
     (``tlslab.engine.state.transitions_for``) in layers: each state one row below the states that
     lead to it, TLS 1.3 states on the left, TLS 1.2 states on the right, parallel transitions
-    merged into one labelled arrow, self-loops listed beside their state (RFC 8446 Appendix A;
-    notebook 08)."""
+    merged into one labelled arrow, self-loops listed beside their state, and the TLS 1.2
+    abbreviated (resumed) handshake in a column of its own on the far right (RFC 8446 Appendix A,
+    RFC 5077 §3.1; notebook 08)."""
     from ..engine.state import transitions_for
 
     edges = transitions_for(role)
     layer, back = state_machine_layers(edges)
     depth = max(layer.values(), default=0) + 1
     if ax is None:
-        _, ax = plt.subplots(figsize=(11, 0.75 * depth + 1.2))
+        _, ax = plt.subplots(figsize=(13, 0.75 * depth + 1.2))
 
     def column(state: Any) -> float:
         name = str(state.value)
+        if "RESUMED" in name:
+            return 1.6
         if "12" in name:
             return 1.0
         if layer[state] == 0 or name == "CONNECTED":
@@ -795,7 +798,7 @@ def plot_state_machine(role: str = "client", *, ax: Any = None) -> Any:
     ax.plot([], [], "s", color="#dbe9f6", markeredgecolor="#555", label="TLS 1.3 (and shared)")
     ax.plot([], [], "s", color="#fde4c8", markeredgecolor="#555", label="TLS 1.2")
     ax.legend(loc="lower center", ncol=2, fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.06))
-    ax.set_xlim(-0.6, 1.6)
+    ax.set_xlim(-0.6, 2.2)
     ax.set_ylim(0.3, depth + 0.8)
     ax.axis("off")
     ax.set_title(f"{role} handshake states (RFC 8446 Appendix A), drawn from the transition table")

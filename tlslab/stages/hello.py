@@ -133,6 +133,7 @@ def build_client_hello(
     session_id: bytes | None = None,
     extended_master_secret: bool = True,
     extra_extensions: Sequence[Extension] = (),
+    session_ticket: bytes = b"",
 ) -> ClientHello:
     """Build a ClientHello as a real client would (RFC 8446 §4.1.2).
 
@@ -148,6 +149,8 @@ def build_client_hello(
     - ``session_id``: for TLS 1.3, 32 random bytes by default (the "middlebox
       compatibility mode" of RFC 8446 Appendix D.4); empty for a TLS 1.2-only hello.
     - ``random``: 32 bytes from ``rng`` unless given.
+    - ``session_ticket``: a TLS 1.2 ticket to resume with (RFC 5077 §3.4), sent in the
+      SessionTicket extension; empty (the default) only says "I accept a ticket".
     """
     offers_13 = ProtocolVersion.TLS13 in versions
     offers_12 = any(v <= ProtocolVersion.TLS12 for v in versions)
@@ -166,7 +169,7 @@ def build_client_hello(
     if groups:
         extensions.append(SupportedGroups(tuple(groups)))
     if offers_12:
-        extensions.append(SessionTicket())
+        extensions.append(SessionTicket(session_ticket))
     if alpn:
         names = tuple(a.encode() if isinstance(a, str) else a for a in alpn)
         extensions.append(ApplicationLayerProtocolNegotiation(names))
