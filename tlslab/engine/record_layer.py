@@ -20,6 +20,7 @@ Taught in notebooks 07_record_protection and 08_full_handshake.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -42,6 +43,7 @@ from ..wire.record import (
 )
 
 Protection = RecordProtection13 | RecordProtection12
+_HEADER = struct.Struct(">BHH")  # type, legacy_record_version, length
 
 MAX_HANDSHAKE_MESSAGE = 2**16  # 64 KiB: more than any handshake message but Certificate needs
 MAX_CERTIFICATE_MESSAGE = 2**18  # 256 KiB by default; configurable per connection
@@ -83,7 +85,9 @@ class RecordLayer:
         self.handshaking = True  # plaintext alerts are tolerated only during the handshake
         self.record_version = ProtocolVersion.TLS10  # legacy_record_version we write
         self.max_certificate = max_certificate
-        self._records = RecordReader()
+        # The reader only frames (any uint16 length); _check_header applies the bounds of the
+        # moment, before a body is waited for and again when the whole record is there.
+        self._records = RecordReader(max_length=0xFFFF)
         self._handshake = HandshakeReassembler()  # the caps are checked in _reassemble
         self._partial = bytearray()  # the part of a handshake message not yet complete
         self._out: list[bytes] = []  # records to send, joined by data_to_send
@@ -92,19 +96,17 @@ class RecordLayer:
     def receive(self, data: bytes) -> Iterator[Inbound]:
         """The units ``data`` completes, one at a time, so that a key change made after one
         unit applies to the next record."""
-        header = self._records.next_header(data)
-        if header is not None:  # the first header, before a body arrives
-            self._check_header(header)
-        for record in self._records.feed(data):
+        for record in self._records.feed(data):  # a whole record's header is judged in _open
             yield from self._open(record)
         header = self._records.next_header()
-        if header is not None:  # the next header, with the keys now in use
+        if header is not None:  # a header whose body has not arrived yet, with the keys in use
             self._check_header(header)
 
     def _check_header(self, header: bytes) -> None:
         """A record header is judged as soon as it arrives (type, version, length), so a peer
         cannot make us wait for a body that is wrong anyway."""
-        content_type, major, length = header[0], header[1], int.from_bytes(header[3:5], "big")
+        content_type, version, length = _HEADER.unpack(header)
+        major = version >> 8
         if content_type not in _RECORD_TYPES:
             raise UnexpectedMessage(
                 "record of unknown content type (an SSLv2 hello starts with 0x80)",
