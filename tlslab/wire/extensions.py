@@ -189,8 +189,9 @@ class SignatureAlgorithms(Extension):
         return cls(r.uint_list(2, 2, "supported_signature_algorithms", SignatureScheme, 2, 0xFFFE))
 
 
-@dataclass(frozen=True)
-class SignatureAlgorithmsCert(SignatureAlgorithms):
+class SignatureAlgorithmsCert(
+    SignatureAlgorithms
+):  # no new fields: the parent's dataclass methods serve
     """Same body as signature_algorithms; applies to signatures in certificates."""
 
     extension_type = ExtensionType.signature_algorithms_cert
@@ -341,20 +342,17 @@ class _EmptyExtension(Extension):
 
 
 # RFC 7627 §5.1: an empty extension_data.
-@dataclass(frozen=True)
-class ExtendedMasterSecret(_EmptyExtension):
+class ExtendedMasterSecret(_EmptyExtension):  # no new fields: the parent's dataclass methods serve
     extension_type = ExtensionType.extended_master_secret
 
 
 # RFC 7250-era "encrypt_then_mac" (RFC 7366): empty.
-@dataclass(frozen=True)
-class EncryptThenMac(_EmptyExtension):
+class EncryptThenMac(_EmptyExtension):  # no new fields: the parent's dataclass methods serve
     extension_type = ExtensionType.encrypt_then_mac
 
 
 # RFC 8446 §4.6.2: empty.
-@dataclass(frozen=True)
-class PostHandshakeAuth(_EmptyExtension):
+class PostHandshakeAuth(_EmptyExtension):  # no new fields: the parent's dataclass methods serve
     extension_type = ExtensionType.post_handshake_auth
 
 

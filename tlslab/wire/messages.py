@@ -81,9 +81,10 @@ class HandshakeMessage:
 
     def _repr_html_(self) -> str:
         # Rendered by explain(), which sits above messages in the wire layer and registers
-        # itself here when it loads (tlslab/__init__ imports it), so messages never import it.
+        # itself here when it loads; loading it here, on first use, keeps imports one-way.
         if _html_renderer is None:
-            return f"<pre>{type(self).__name__}: {self.encode().hex()}</pre>"
+            from . import explain  # noqa: F401  (registers the renderer)
+        assert _html_renderer is not None
         return _html_renderer(self.encode())
 
 
@@ -467,7 +468,10 @@ class ServerKeyExchangeDHE(HandshakeMessage):
         return cls(p, g, ys, algorithm, r.opaque(2, "signature"))
 
 
+@dataclass(frozen=True)
 class _Empty(HandshakeMessage):
+    """Messages with an empty body; subclasses add no fields, so they need no decorator."""
+
     def encode_body(self) -> bytes:
         return b""
 
@@ -477,19 +481,16 @@ class _Empty(HandshakeMessage):
 
 
 # RFC 5246 §7.4.5   struct { } ServerHelloDone;
-@dataclass(frozen=True)
 class ServerHelloDone(_Empty):
     msg_type = HandshakeType.server_hello_done
 
 
 # RFC 8446 §4.5   struct {} EndOfEarlyData;
-@dataclass(frozen=True)
 class EndOfEarlyData(_Empty):
     msg_type = HandshakeType.end_of_early_data
 
 
 # RFC 5246 §7.4.1.1   struct { } HelloRequest;
-@dataclass(frozen=True)
 class HelloRequest(_Empty):
     msg_type = HandshakeType.hello_request
 
