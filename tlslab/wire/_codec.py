@@ -126,7 +126,10 @@ class Reader:
 
     def uint(self, size: int, field: str, enum: type[IntEnum] | None = None) -> int:
         start = self._pos
-        value = int.from_bytes(self._take(size, field), "big")
+        if start + size > self._end:
+            self._take(size, field)  # raises the DecodeError that says what is missing
+        self._pos = start + size
+        value = int.from_bytes(self._data[start : self._pos], "big")
         if self._notes is not None:
             meaning = describe(enum, value, size * 2) if enum is not None else ""
             self.note(field, str(value), meaning, start=start)
@@ -398,8 +401,10 @@ class Writer:
         floor: int = 0,
         ceiling: int | None = None,
     ) -> None:
-        self._check_length(size, len(data), field, floor, ceiling)
-        self._buf += len(data).to_bytes(size, "big")
+        length = len(data)
+        if not floor <= length <= (_MAX_FOR_SIZE[size] if ceiling is None else ceiling):
+            self._check_length(size, length, field, floor, ceiling)  # raises, naming the bounds
+        self._buf += length.to_bytes(size, "big")
         self._buf += data
 
     def _check_length(
