@@ -42,14 +42,18 @@ class TLSPlaintext:
 
     def header(self) -> bytes:
         """The 5-byte record header (also the AEAD additional data in TLS 1.3)."""
-        try:
-            return _HEADER.pack(self.type, self.legacy_record_version, len(self.fragment))
-        except struct.error:  # a field does not fit: the Writer says which one
-            w = Writer()
-            w.u8(self.type, "type")
-            w.u16(self.legacy_record_version, "legacy_record_version")
-            w.u16(len(self.fragment), "length")
-            raise AssertionError("unreachable") from None  # pragma: no cover
+        length = len(self.fragment)
+        if (
+            0 <= self.type <= 0xFF
+            and 0 <= self.legacy_record_version <= 0xFFFF
+            and length <= 0xFFFF
+        ):
+            return _HEADER.pack(self.type, self.legacy_record_version, length)
+        w = Writer()  # a field does not fit: the Writer raises EncodeError naming it
+        w.u8(self.type, "type")
+        w.u16(self.legacy_record_version, "legacy_record_version")
+        w.u16(length, "length")
+        return w.getvalue()
 
     def encode(self) -> bytes:
         return self.header() + self.fragment
