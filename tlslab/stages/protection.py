@@ -45,6 +45,9 @@ from .suites import SuiteInfo
 _HEADER = struct.Struct(">BHH")  # a record header: type, legacy_record_version, length
 _AAD12 = struct.Struct(">QBHH")  # seq_num, type, version, length
 _TYPE_BYTE = [bytes([i]) for i in range(256)]
+# Enum members read once (an IntEnum attribute lookup costs more than the XOR of a nonce).
+_APPLICATION_DATA = ContentType.application_data  # the outer type of every TLS 1.3 record
+_TLS12 = ProtocolVersion.TLS12  # the outer legacy_record_version of every TLS 1.3 record
 
 _BAD_RECORD = (
     "record failed authentication (wrong key, wrong sequence number, or altered in transit)"
@@ -79,17 +82,20 @@ class RecordProtection13:
             raise RecordOverflow(
                 "plaintext longer than 2^14", expected=f"<= {MAX_PLAINTEXT}", seen=len(content)
             )
-        inner = b"".join((content, _TYPE_BYTE[content_type], bytes(padding)))
+        # TLSInnerPlaintext = content || ContentType || zeros (RFC 8446 §5.2)
+        inner = content + _TYPE_BYTE[content_type]
+        if padding:
+            inner += bytes(padding)
         # additional_data = opaque_type (23) || legacy_record_version (0x0303) || length
-        header = _HEADER.pack(ContentType.application_data, 0x0303, len(inner) + 16)
+        header = _HEADER.pack(_APPLICATION_DATA, _TLS12, len(inner) + 16)
         nonce = xor_nonce(self.keys.iv, self.seq)
         encrypted = self._aead.encrypt(nonce, inner, header)
         self.seq += 1
-        return TLSPlaintext(ContentType.application_data, encrypted, ProtocolVersion.TLS12)
+        return TLSPlaintext(_APPLICATION_DATA, encrypted, _TLS12)
 
     def open(self, record: TLSPlaintext) -> tuple[int, bytes]:
         """Authenticate and decrypt; returns (inner content type, content)."""
-        if record.type != ContentType.application_data:
+        if record.type != _APPLICATION_DATA:
             raise UnexpectedMessage(
                 "protected TLS 1.3 records have outer type application_data",
                 expected=23,
