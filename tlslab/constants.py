@@ -21,21 +21,30 @@ E = TypeVar("E", bound=IntEnum)
 
 def lookup(enum: type[E], value: int) -> E | int:
     """Return ``enum(value)`` when ``value`` is a known code point, else ``value``."""
-    try:
-        return enum(value)
-    except ValueError:
-        return value
+    return members(enum).get(value, value)
 
 
 def describe(enum: type[IntEnum], value: int, width: int = 4) -> str:
     """``0x1301 TLS_AES_128_GCM_SHA256``; unknown values say so (and spot GREASE)."""
     hexval = f"0x{value:0{width}x}"
-    try:
-        return f"{hexval} {enum(value).name}"
-    except ValueError:
-        if is_grease(value):
-            return f"{hexval} GREASE (RFC 8701, a value the peer must ignore)"
-        return f"{hexval} unknown {enum.__name__}"
+    member = members(enum).get(value)
+    if member is not None:
+        return f"{hexval} {member.name}"
+    if is_grease(value):
+        return f"{hexval} GREASE (RFC 8701, a value the peer must ignore)"
+    return f"{hexval} unknown {enum.__name__}"
+
+
+_MEMBERS: dict[type[IntEnum], dict[int, IntEnum]] = {}
+
+
+def members(enum: type[E]) -> dict[int, E]:
+    """``{value: member}`` of an enum, built once: a dict lookup, where ``enum(value)`` would
+    raise and catch ValueError for every unknown code point a peer sends."""
+    table = _MEMBERS.get(enum)
+    if table is None:
+        table = _MEMBERS[enum] = {int(m): m for m in enum.__members__.values()}
+    return table  # type: ignore[return-value]
 
 
 def is_grease(value: int) -> bool:

@@ -20,8 +20,9 @@ Taught in notebooks 07_record_protection and 08_full_handshake.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..constants import ContentType, HandshakeType, ProtocolVersion
 from ..errors import (
@@ -32,7 +33,6 @@ from ..errors import (
 )
 from ..stages.protection import RecordProtection12, RecordProtection13
 from ..wire.record import (
-    HEADER_LENGTH,
     MAX_CIPHERTEXT_12,
     MAX_CIPHERTEXT_13,
     MAX_PLAINTEXT,
@@ -43,6 +43,7 @@ from ..wire.record import (
 )
 
 Protection = RecordProtection13 | RecordProtection12
+_HEADER = struct.Struct(">BHH")  # type, legacy_record_version, length
 
 MAX_HANDSHAKE_MESSAGE = 2**16  # 64 KiB: more than any handshake message but Certificate needs
 MAX_CERTIFICATE_MESSAGE = 2**18  # 256 KiB by default; configurable per connection
@@ -57,9 +58,10 @@ _RECORD_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Inbound:
-    """One unit from the peer: a whole handshake message, or the content of one other record."""
+class Inbound(NamedTuple):
+    """One unit from the peer: a whole handshake message, or the content of one other record.
+
+    (A NamedTuple rather than a frozen dataclass: one is made per record, and it is cheaper.)"""
 
     content_type: int
     data: bytes
@@ -83,29 +85,28 @@ class RecordLayer:
         self.handshaking = True  # plaintext alerts are tolerated only during the handshake
         self.record_version = ProtocolVersion.TLS10  # legacy_record_version we write
         self.max_certificate = max_certificate
-        self._records = RecordReader()
+        # The reader only frames (any uint16 length); _check_header applies the bounds of the
+        # moment, before a body is waited for and again when the whole record is there.
+        self._records = RecordReader(max_length=0xFFFF)
         self._handshake = HandshakeReassembler()  # the caps are checked in _reassemble
-        self._unframed = bytearray()  # bytes not yet a whole record (their header is checked)
         self._partial = bytearray()  # the part of a handshake message not yet complete
-        self._out = bytearray()
+        self._out: list[bytes] = []  # records to send, joined by data_to_send
 
     # -- in -----------------------------------------------------------------------------------
     def receive(self, data: bytes) -> Iterator[Inbound]:
         """The units ``data`` completes, one at a time, so that a key change made after one
         unit applies to the next record."""
-        self._unframed += data
-        if len(self._unframed) >= HEADER_LENGTH:  # the first header, before a body arrives
-            self._check_header(bytes(self._unframed[:HEADER_LENGTH]))
-        for record in self._records.feed(data):
-            del self._unframed[: HEADER_LENGTH + len(record.fragment)]
+        for record in self._records.feed(data):  # a whole record's header is judged in _open
             yield from self._open(record)
-        if len(self._unframed) >= HEADER_LENGTH:  # the next header, with the keys now in use
-            self._check_header(bytes(self._unframed[:HEADER_LENGTH]))
+        header = self._records.next_header()
+        if header is not None:  # a header whose body has not arrived yet, with the keys in use
+            self._check_header(header)
 
     def _check_header(self, header: bytes) -> None:
         """A record header is judged as soon as it arrives (type, version, length), so a peer
         cannot make us wait for a body that is wrong anyway."""
-        content_type, major, length = header[0], header[1], int.from_bytes(header[3:5], "big")
+        content_type, version, length = _HEADER.unpack(header)
+        major = version >> 8
         if content_type not in _RECORD_TYPES:
             raise UnexpectedMessage(
                 "record of unknown content type (an SSLv2 hello starts with 0x80)",
@@ -209,23 +210,26 @@ class RecordLayer:
     # -- out ----------------------------------------------------------------------------------
     def write(self, content_type: int, data: bytes) -> None:
         """Queue ``data`` as records of ``content_type``, protected by the current writer."""
-        for record in fragment(content_type, data, legacy_record_version=self.record_version):
-            if self.writer is not None:
-                record = self.writer.seal(content_type, record.fragment)
-            self._out += record.encode()
+        if self.writer is None:
+            for record in fragment(content_type, data, legacy_record_version=self.record_version):
+                self._out += (record.header(), record.fragment)
+            return
+        for start in range(0, max(len(data), 1), MAX_PLAINTEXT):  # RFC 8446 §5.1: <= 2^14 each
+            record = self.writer.seal(content_type, data[start : start + MAX_PLAINTEXT])
+            self._out += (record.header(), record.fragment)
 
     def write_change_cipher_spec(self) -> None:
         """Queue a plaintext ChangeCipherSpec record (RFC 5246 §7.1; RFC 8446 Appendix D.4)."""
-        self._out += TLSPlaintext(
-            ContentType.change_cipher_spec, b"\x01", ProtocolVersion.TLS12
-        ).encode()
+        self._out.append(
+            TLSPlaintext(ContentType.change_cipher_spec, b"\x01", ProtocolVersion.TLS12).encode()
+        )
 
     def data_to_send(self) -> bytes:
-        out, self._out = bytes(self._out), bytearray()
+        out, self._out = b"".join(self._out), []
         return out
 
     def __repr__(self) -> str:
         def name(p: Protection | None) -> str:
             return "plaintext" if p is None else type(p).__name__
 
-        return f"<RecordLayer read {name(self.reader)}, write {name(self.writer)}, {len(self._out)} bytes queued>"
+        return f"<RecordLayer read {name(self.reader)}, write {name(self.writer)}, {sum(map(len, self._out))} bytes queued>"

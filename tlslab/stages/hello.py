@@ -511,10 +511,10 @@ def check_client_hello(ch: ClientHello, negotiated: int, server_versions: Sequen
     psk = ch.extension(ExtensionType.pre_shared_key)
     if psk is not None and ch.extensions[-1] is not psk:
         raise IllegalParameter("pre_shared_key must be the last extension (RFC 8446 §4.2.11)")
-    reneg = ch.extension(ExtensionType.renegotiation_info)
-    renegotiating = isinstance(reneg, RenegotiationInfo) and reneg.renegotiated_connection
-    if renegotiating and negotiated != ProtocolVersion.TLS13:  # a TLS 1.2 extension: 1.3 ignores it
-        raise HandshakeFailure("renegotiation_info must be empty on an initial handshake")
+    if negotiated != ProtocolVersion.TLS13:  # a TLS 1.2 extension: 1.3 ignores it, body unread
+        reneg = ch.extension(ExtensionType.renegotiation_info)
+        if isinstance(reneg, RenegotiationInfo) and reneg.renegotiated_connection:
+            raise HandshakeFailure("renegotiation_info must be empty on an initial handshake")
     groups, shares = (
         ch.extension(t) for t in (ExtensionType.supported_groups, ExtensionType.key_share)
     )

@@ -51,6 +51,7 @@ from ..constants import (
 from ..errors import HandshakeFailure, NoApplicationProtocol, ProtocolVersionError
 from ..rng import Rng, system_rng
 from ..wire.extensions import (
+    TLS12_ONLY,
     ApplicationLayerProtocolNegotiation,
     Cookie,
     ECPointFormats,
@@ -348,6 +349,8 @@ def _negotiate_13(ch: ClientHello, config: ServerConfig, why_version: str) -> Ne
 
 def _negotiate_12(ch: ClientHello, config: ServerConfig, why_version: str) -> Negotiated:
     reasons = [why_version]
+    for code in TLS12_ONLY:  # their bodies matter now (a TLS 1.3 server leaves them unread):
+        ch.extension(code)  # a malformed one is decode_error here, as in OpenSSL
     client_groups = _client_groups(ch)
     ec_groups = [g for g in config.groups if g in ECDHE_GROUPS]  # no post-quantum in TLS 1.2
     # RFC 8422 §4: a client without supported_groups is taken to accept the server's curves.

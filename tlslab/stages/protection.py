@@ -28,6 +28,8 @@ Taught in notebook 07_record_protection.
 
 from __future__ import annotations
 
+import struct
+
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import constant_time
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -39,6 +41,13 @@ from ..rng import Rng, system_rng
 from ..wire.record import MAX_CIPHERTEXT_13, MAX_PLAINTEXT, TLSPlaintext
 from .keyschedule import TrafficKeys, hmac_digest
 from .suites import SuiteInfo
+
+_HEADER = struct.Struct(">BHH")  # a record header: type, legacy_record_version, length
+_AAD12 = struct.Struct(">QBHH")  # seq_num, type, version, length
+_TYPE_BYTE = [bytes([i]) for i in range(256)]
+# Enum members read once (an IntEnum attribute lookup costs more than the XOR of a nonce).
+_APPLICATION_DATA = ContentType.application_data  # the outer type of every TLS 1.3 record
+_TLS12 = ProtocolVersion.TLS12  # the outer legacy_record_version of every TLS 1.3 record
 
 _BAD_RECORD = (
     "record failed authentication (wrong key, wrong sequence number, or altered in transit)"
@@ -52,9 +61,10 @@ def _aead(suite: SuiteInfo, key: bytes) -> AESGCM | ChaCha20Poly1305:
 
 
 def xor_nonce(iv: bytes, seq: int) -> bytes:
-    """iv XOR the 64-bit sequence number left-padded to the IV length (RFC 8446 §5.3, RFC 7905 §2)."""
-    padded = seq.to_bytes(len(iv), "big")
-    return bytes(a ^ b for a, b in zip(iv, padded, strict=True))
+    """iv XOR the 64-bit sequence number left-padded to the IV length (RFC 8446 §5.3, RFC 7905 §2).
+
+    Both are read as big-endian integers, so the left padding with zeros is implicit."""
+    return (int.from_bytes(iv, "big") ^ seq).to_bytes(len(iv), "big")
 
 
 class RecordProtection13:
@@ -72,17 +82,20 @@ class RecordProtection13:
             raise RecordOverflow(
                 "plaintext longer than 2^14", expected=f"<= {MAX_PLAINTEXT}", seen=len(content)
             )
-        inner = content + bytes([content_type]) + bytes(padding)
-        length = len(inner) + 16
-        header = bytes([ContentType.application_data, 3, 3]) + length.to_bytes(2, "big")
+        # TLSInnerPlaintext = content || ContentType || zeros (RFC 8446 §5.2)
+        inner = content + _TYPE_BYTE[content_type]
+        if padding:
+            inner += bytes(padding)
+        # additional_data = opaque_type (23) || legacy_record_version (0x0303) || length
+        header = _HEADER.pack(_APPLICATION_DATA, _TLS12, len(inner) + 16)
         nonce = xor_nonce(self.keys.iv, self.seq)
         encrypted = self._aead.encrypt(nonce, inner, header)
         self.seq += 1
-        return TLSPlaintext(ContentType.application_data, encrypted, ProtocolVersion.TLS12)
+        return TLSPlaintext(_APPLICATION_DATA, encrypted, _TLS12)
 
     def open(self, record: TLSPlaintext) -> tuple[int, bytes]:
         """Authenticate and decrypt; returns (inner content type, content)."""
-        if record.type != ContentType.application_data:
+        if record.type != _APPLICATION_DATA:
             raise UnexpectedMessage(
                 "protected TLS 1.3 records have outer type application_data",
                 expected=23,
@@ -98,24 +111,20 @@ class RecordProtection13:
                 _BAD_RECORD, expected=f"a valid tag for sequence number {self.seq}"
             ) from None
         self.seq += 1
-        content = inner.rstrip(b"\x00")
-        if not content:
+        # TLSInnerPlaintext = content || type || zeros: the type is the last non-zero byte.
+        end = len(inner) if inner[-1:] != b"\x00" else len(inner.rstrip(b"\x00"))
+        if not end:
             raise UnexpectedMessage(
                 "TLSInnerPlaintext has no non-zero content type (RFC 8446 §5.4)"
             )
-        if len(content) - 1 > MAX_PLAINTEXT:
-            raise RecordOverflow("decrypted content longer than 2^14", seen=len(content) - 1)
-        return content[-1], content[:-1]
+        if end - 1 > MAX_PLAINTEXT:
+            raise RecordOverflow("decrypted content longer than 2^14", seen=end - 1)
+        return inner[end - 1], inner[: end - 1]
 
 
 def _aad12(seq: int, content_type: int, version: int, length: int) -> bytes:
     """seq_num(8) + type(1) + version(2) + length(2), the TLS 1.2 MAC/AEAD input header."""
-    return (
-        seq.to_bytes(8, "big")
-        + bytes([content_type])
-        + version.to_bytes(2, "big")
-        + length.to_bytes(2, "big")
-    )
+    return _AAD12.pack(seq, content_type, version, length)
 
 
 class RecordProtection12:

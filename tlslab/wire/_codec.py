@@ -15,16 +15,17 @@ never drift from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import struct
 from dataclasses import dataclass
 from enum import IntEnum
 from types import TracebackType
 
-from ..constants import describe, lookup
+from ..constants import describe, lookup, members
 from ..errors import DecodeError, EncodeError
 
 _MAX_FOR_SIZE = {1: 0xFF, 2: 0xFFFF, 3: 0xFFFFFF, 4: 0xFFFFFFFF}
+_STRUCT_CODE = {1: "B", 2: "H", 4: "I"}  # uint8/16/32 for struct
+_TYPE_AND_LENGTH = struct.Struct(">HH")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,11 @@ class Reader:
 
     # -- state ---------------------------------------------------------------
     @property
+    def data(self) -> bytes:
+        """All the bytes this Reader reads from (offsets are positions in them)."""
+        return self._data
+
+    @property
     def offset(self) -> int:
         return self._pos
 
@@ -99,20 +105,12 @@ class Reader:
             begin = self._pos if start is None else start
             self._notes.append(Note(begin, self._pos - begin, self._depth, field, value, meaning))
 
-    @contextmanager
-    def section(self, title: str, meaning: str = "") -> Iterator[None]:
-        """Group the notes of a sub-structure under a heading, one level deeper."""
+    def section(self, title: str, meaning: str = "") -> _Section | _NoSection:
+        """Group the notes of a sub-structure under a heading, one level deeper:
+        ``with r.section("client_shares[0]"): ...`` (does nothing when not annotating)."""
         if self._notes is None:
-            yield
-            return
-        index = len(self._notes)
-        start = self._pos
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
-        self._notes.insert(index, Note(start, self._pos - start, self._depth, title, "", meaning))
+            return _NO_SECTION
+        return _Section(self, title, meaning)
 
     # -- primitives ----------------------------------------------------------
     def _take(self, n: int, field: str) -> bytes:
@@ -128,7 +126,10 @@ class Reader:
 
     def uint(self, size: int, field: str, enum: type[IntEnum] | None = None) -> int:
         start = self._pos
-        value = int.from_bytes(self._take(size, field), "big")
+        if start + size > self._end:
+            self._take(size, field)  # raises the DecodeError that says what is missing
+        self._pos = start + size
+        value = int.from_bytes(self._data[start : self._pos], "big")
         if self._notes is not None:
             meaning = describe(enum, value, size * 2) if enum is not None else ""
             self.note(field, str(value), meaning, start=start)
@@ -194,16 +195,54 @@ class Reader:
                 expected=f"{length} bytes",
                 seen=f"{self.remaining} bytes left",
             )
-        inner = Reader(
+        inner = self.sub(field, self._pos, self._pos + length)
+        self._pos += length
+        return _Block(inner)
+
+    def sub(self, field: str, start: int, end: int) -> Reader:
+        """A Reader confined to ``data[start:end]`` (inside this one), named ``what.field``."""
+        return Reader(
             self._data,
             what=f"{self._what}.{field}",
             notes=self._notes,
-            start=self._pos,
-            end=self._pos + length,
+            start=start,
+            end=end,
             depth=self._depth + 1,
         )
-        self._pos += length
-        return _Block(inner)
+
+    def tagged_entries(self, field: str) -> list[tuple[int, int, int]]:
+        """Cut the rest into ``struct { uint16 type; opaque data<0..2^16-1>; }`` entries (the
+        shape of RFC 8446 §4.2's Extension) without reading any body: ``(type, start, end)``
+        of each body in this Reader's data. One pass, two integers per entry; a body is read
+        later (with :meth:`sub`) only if someone needs it."""
+        data, pos, end = self._data, self._pos, self._end
+        entries: list[tuple[int, int, int]] = []
+        read_header, append = _TYPE_AND_LENGTH.unpack_from, entries.append
+        at = pos  # where the entry being read starts
+        try:
+            while pos < end:
+                at = pos
+                kind, length = read_header(data, at)
+                pos = at + 4 + length
+                append((kind, at + 4, pos))
+        except struct.error:  # the header itself is cut short at the end of all the data
+            pos = end + 1
+        if pos > end:  # the entry at ``at`` runs past the end: its header, or its body
+            index = len(entries) - (1 if entries and entries[-1][1] == at + 4 else 0)
+            if end - at < 4:
+                raise DecodeError(
+                    f"{self._what}: {field}[{index}] header runs past the end of its"
+                    " enclosing data",
+                    expected="4 bytes (type, length)",
+                    seen=f"{end - at} bytes left",
+                )
+            raise DecodeError(
+                f"{self._what}: {field}[{index}] runs past the end of its enclosing data",
+                expected=f"{int.from_bytes(data[at + 2 : at + 4], 'big')} bytes",
+                seen=f"{end - at - 4} bytes left",
+            )
+        self._pos = pos
+        return entries
 
     def uint_list(
         self,
@@ -223,10 +262,19 @@ class Reader:
                     expected=f"a multiple of {item_size}",
                     seen=b.remaining,
                 )
-            while not b.at_end():
-                raw = b.uint(item_size, f"{field}[{len(items)}]", enum)
-                items.append(lookup(enum, raw) if enum is not None else raw)
-        return tuple(items)
+            if b.annotating or item_size not in _STRUCT_CODE:  # one note per item, for explain()
+                while not b.at_end():
+                    raw = b.uint(item_size, f"{field}[{len(items)}]", enum)
+                    items.append(lookup(enum, raw) if enum is not None else raw)
+                return tuple(items)
+            # All items in one struct call, then known values become enum members.
+            count = b.remaining // item_size
+            values = struct.unpack_from(f">{count}{_STRUCT_CODE[item_size]}", b._data, b._pos)
+            b._pos = b._end
+        if enum is None:
+            return values
+        known = members(enum)
+        return tuple([known.get(v, v) for v in values])
 
     def rest(self, field: str) -> bytes:
         """Everything left (for bodies whose length is given by the enclosing frame)."""
@@ -252,6 +300,57 @@ class _Block:
     ) -> None:
         if exc_type is None:
             self.reader.expect_end()
+
+
+class _Section:
+    """``with r.section(title):`` while annotating: the notes inside go one level deeper, under a
+    heading note inserted where the section began."""
+
+    __slots__ = ("_reader", "_title", "_meaning", "_index", "_start")
+
+    def __init__(self, reader: Reader, title: str, meaning: str) -> None:
+        self._reader, self._title, self._meaning = reader, title, meaning
+
+    def __enter__(self) -> None:
+        reader = self._reader
+        assert reader._notes is not None
+        self._index, self._start = len(reader._notes), reader._pos
+        reader._depth += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        reader = self._reader
+        reader._depth -= 1
+        if exc_type is None:
+            assert reader._notes is not None
+            note = Note(
+                self._start,
+                reader._pos - self._start,
+                reader._depth,
+                self._title,
+                "",
+                self._meaning,
+            )
+            reader._notes.insert(self._index, note)
+
+
+class _NoSection:
+    """The section of a Reader that is not annotating: nothing to do."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_SECTION = _NoSection()
 
 
 class Writer:
@@ -302,8 +401,10 @@ class Writer:
         floor: int = 0,
         ceiling: int | None = None,
     ) -> None:
-        self._check_length(size, len(data), field, floor, ceiling)
-        self._buf += len(data).to_bytes(size, "big")
+        length = len(data)
+        if not floor <= length <= (_MAX_FOR_SIZE[size] if ceiling is None else ceiling):
+            self._check_length(size, length, field, floor, ceiling)  # raises, naming the bounds
+        self._buf += length.to_bytes(size, "big")
         self._buf += data
 
     def _check_length(
@@ -315,17 +416,12 @@ class Writer:
                 f"{field} length out of bounds", expected=f"{floor}..{top}", seen=length
             )
 
-    @contextmanager
     def block(
         self, size: int, field: str = "block", floor: int = 0, ceiling: int | None = None
-    ) -> Iterator[Writer]:
-        """Reserve a ``size``-byte length, write the body, then patch the length in."""
-        at = len(self._buf)
-        self._buf += bytes(size)
-        yield self
-        length = len(self._buf) - at - size
-        self._check_length(size, length, field, floor, ceiling)
-        self._buf[at : at + size] = length.to_bytes(size, "big")
+    ) -> _WriterBlock:
+        """``with w.block(2, "extensions"): ...``: reserve a ``size``-byte length, write the
+        body, then patch the length in (checked against ``floor..ceiling``)."""
+        return _WriterBlock(self, size, field, floor, ceiling)
 
     def uint_list(
         self,
@@ -339,3 +435,35 @@ class Writer:
         with self.block(size, field, floor, ceiling):
             for v in values:
                 self.uint(item_size, int(v), field)
+
+
+class _WriterBlock:
+    """The length-prefixed block of a Writer: on exit, the body's length is checked and
+    written into the ``size`` bytes reserved on entry."""
+
+    __slots__ = ("_writer", "_size", "_field", "_floor", "_ceiling", "_at")
+
+    def __init__(
+        self, writer: Writer, size: int, field: str, floor: int, ceiling: int | None
+    ) -> None:
+        self._writer, self._size, self._field = writer, size, field
+        self._floor, self._ceiling = floor, ceiling
+
+    def __enter__(self) -> Writer:
+        buf = self._writer._buf
+        self._at = len(buf)
+        buf += bytes(self._size)
+        return self._writer
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            return
+        buf, at, size = self._writer._buf, self._at, self._size
+        length = len(buf) - at - size
+        self._writer._check_length(size, length, self._field, self._floor, self._ceiling)
+        buf[at : at + size] = length.to_bytes(size, "big")

@@ -31,6 +31,7 @@ from ..constants import (
     SignatureScheme,
     describe,
     lookup,
+    members,
 )
 from ..errors import DecodeError, IllegalParameter
 from ._codec import Reader, Writer
@@ -188,8 +189,9 @@ class SignatureAlgorithms(Extension):
         return cls(r.uint_list(2, 2, "supported_signature_algorithms", SignatureScheme, 2, 0xFFFE))
 
 
-@dataclass(frozen=True)
-class SignatureAlgorithmsCert(SignatureAlgorithms):
+class SignatureAlgorithmsCert(
+    SignatureAlgorithms
+):  # no new fields: the parent's dataclass methods serve
     """Same body as signature_algorithms; applies to signatures in certificates."""
 
     extension_type = ExtensionType.signature_algorithms_cert
@@ -340,20 +342,17 @@ class _EmptyExtension(Extension):
 
 
 # RFC 7627 §5.1: an empty extension_data.
-@dataclass(frozen=True)
-class ExtendedMasterSecret(_EmptyExtension):
+class ExtendedMasterSecret(_EmptyExtension):  # no new fields: the parent's dataclass methods serve
     extension_type = ExtensionType.extended_master_secret
 
 
 # RFC 7250-era "encrypt_then_mac" (RFC 7366): empty.
-@dataclass(frozen=True)
-class EncryptThenMac(_EmptyExtension):
+class EncryptThenMac(_EmptyExtension):  # no new fields: the parent's dataclass methods serve
     extension_type = ExtensionType.encrypt_then_mac
 
 
 # RFC 8446 §4.6.2: empty.
-@dataclass(frozen=True)
-class PostHandshakeAuth(_EmptyExtension):
+class PostHandshakeAuth(_EmptyExtension):  # no new fields: the parent's dataclass methods serve
     extension_type = ExtensionType.post_handshake_auth
 
 
@@ -607,7 +606,9 @@ _BY_CONTEXT: dict[tuple[int, int], type[Extension]] = {
 }
 
 
-_NAMES = {int(e) for e in ExtensionType}
+_NAMES = members(ExtensionType)
+# Every code point some message decodes into a class; any other is kept as raw bytes.
+_MODELLED = frozenset(_SIMPLE) | {code for code, _ in _BY_CONTEXT}
 
 
 def extension_class(code: int, context: int) -> type[Extension] | None:
@@ -625,26 +626,147 @@ def decode_extension(r: Reader, context: int) -> Extension:
         return cls.decode_body(b, context)
 
 
+# Extensions that mean something only in TLS 1.2 and below (RFC 8446 §4.2 lists none of them).
+# A ClientHello that offers both versions carries them; a server that negotiates TLS 1.3
+# ignores them, bodies unread, as OpenSSL does (its SSL_EXT_TLS1_2_AND_BELOW_ONLY), so in a
+# ClientHello their bodies are decoded only when a TLS 1.2 handshake asks for them.
+TLS12_ONLY = frozenset(
+    {
+        ExtensionType.ec_point_formats,
+        ExtensionType.session_ticket,
+        ExtensionType.encrypt_then_mac,
+        ExtensionType.extended_master_secret,
+        ExtensionType.renegotiation_info,
+    }
+)
+
+
+class ExtensionBlock:
+    """A decoded ``Extension extensions<..>`` block whose bodies are read when needed.
+
+    Decoding cut the block into (type, body) pairs and refused duplicates; the bodies of
+    the extensions tlslab models were decoded at once (so a malformed key_share is a
+    decode_error right away), except a ClientHello's :data:`TLS12_ONLY` ones. Unknown
+    extensions stay raw bytes: :meth:`get` finds one extension, :meth:`all` builds the
+    whole tuple (what a message's ``extensions`` field holds once it is read).
+    """
+
+    __slots__ = ("_reader", "_entries", "_context", "_decoded", "_where", "_indexed")
+
+    def __init__(self, reader: Reader, entries: list[tuple[int, int, int]], context: int) -> None:
+        self._reader = reader  # the block's Reader: its data, and its name for errors
+        self._entries = entries  # (type, body start, body end) in wire order
+        self._context = context
+        self._decoded: dict[int, Extension] = {}
+        codes = [code for code, _, _ in entries]
+        if len(set(codes)) != len(codes):
+            _refuse_duplicate(codes)
+        # Where each modelled extension is (a few dozen at most); others are looked up only
+        # if someone asks for one.
+        self._where = {code: codes.index(code) for code in _MODELLED.intersection(codes)}
+        self._indexed = False
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"<ExtensionBlock of {len(self._entries)} extensions, {len(self._decoded)} decoded>"
+
+    def _decode(self, index: int) -> Extension:
+        code, start, end = self._entries[index]
+        ext = self._decoded.get(code)
+        if ext is not None:
+            return ext
+        cls = extension_class(code, self._context)
+        if cls is None:
+            ext = UnknownExtension(lookup(ExtensionType, code), self._reader.data[start:end])
+        else:
+            body = self._reader.sub("extension_data", start, end)
+            ext = cls.decode_body(body, self._context)
+            body.expect_end()
+        self._decoded[code] = ext
+        return ext
+
+    def decode_modelled(self, skip: frozenset[int]) -> None:
+        """Decode the bodies of the modelled extensions but ``skip``, in wire order."""
+        for index in sorted(i for code, i in self._where.items() if code not in skip):
+            self._decode(index)
+
+    def get(self, code: int) -> Extension | None:
+        """The extension of type ``code``, its body decoded now if it was not yet; or None."""
+        ext = self._decoded.get(code)
+        if ext is not None:
+            return ext
+        if code not in _MODELLED and not self._indexed:
+            self._where = {kind: i for i, (kind, _, _) in enumerate(self._entries)}
+            self._indexed = True
+        index = self._where.get(code)
+        return None if index is None else self._decode(index)
+
+    def all(self) -> tuple[Extension, ...]:
+        """Every extension, in wire order (a malformed body is its decode_error now)."""
+        return tuple([self._decode(i) for i in range(len(self._entries))])
+
+
 def decode_extensions(r: Reader, context: int, floor: int = 0) -> tuple[Extension, ...]:
     """``Extension extensions<floor..2^16-1>``; duplicates are illegal_parameter (RFC 8446 §4.2)."""
+    with r.block(2, "extensions", floor) as b:
+        if b.annotating:
+            return _decode_annotated(b, context)
+        return _decode_block(b, context).all()
+
+
+def decode_extension_block(
+    r: Reader, context: int, floor: int = 0
+) -> ExtensionBlock | tuple[Extension, ...]:
+    """The same, bodies left to read on demand (see :class:`ExtensionBlock`); a plain tuple
+    when annotating for explain(), which shows every byte."""
+    with r.block(2, "extensions", floor) as b:
+        if b.annotating:
+            return _decode_annotated(b, context)
+        return _decode_block(b, context)
+
+
+def _decode_block(b: Reader, context: int) -> ExtensionBlock:
+    # One pass cuts the block into (type, body) pairs; the duplicate check is a set of the
+    # types; only the (at most a few dozen) modelled bodies are decoded, in wire order.
+    # Thousands of junk extensions cost that one pass and nothing more.
+    block = ExtensionBlock(b, b.tagged_entries("extensions"), context)
+    block.decode_modelled(skip=TLS12_ONLY if context == CH else frozenset())
+    return block
+
+
+def _refuse_duplicate(codes: list[int]) -> None:
+    seen: set[int] = set()
+    for code in codes:
+        if code in seen:
+            raise IllegalParameter(
+                "duplicate extension in one block",
+                expected="each extension type at most once",
+                seen=describe(ExtensionType, code),
+            )
+        seen.add(code)
+
+
+def _decode_annotated(b: Reader, context: int) -> tuple[Extension, ...]:
+    """The same, one extension at a time, each under a heading note (for explain())."""
     out: list[Extension] = []
     seen: set[int] = set()
-    with r.block(2, "extensions", floor) as b:
-        while not b.at_end():
-            title = f"extensions[{len(out)}]"
-            if b.annotating and b.remaining >= 2:
-                code = int.from_bytes(b.peek(2), "big")
-                title += f" {ExtensionType(code).name if code in _NAMES else describe(ExtensionType, code)}"
-            with b.section(title):
-                ext = decode_extension(b, context)
-            if ext.type_code in seen:
-                raise IllegalParameter(
-                    "duplicate extension in one block",
-                    expected="each extension type at most once",
-                    seen=describe(ExtensionType, ext.type_code),
-                )
-            seen.add(ext.type_code)
-            out.append(ext)
+    while not b.at_end():
+        title = f"extensions[{len(out)}]"
+        if b.remaining >= 2:
+            code = int.from_bytes(b.peek(2), "big")
+            title += f" {_NAMES[code].name if code in _NAMES else describe(ExtensionType, code)}"
+        with b.section(title):
+            ext = decode_extension(b, context)
+        if ext.type_code in seen:
+            raise IllegalParameter(
+                "duplicate extension in one block",
+                expected="each extension type at most once",
+                seen=describe(ExtensionType, ext.type_code),
+            )
+        seen.add(ext.type_code)
+        out.append(ext)
     return tuple(out)
 
 

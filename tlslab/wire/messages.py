@@ -34,6 +34,8 @@ from ..errors import DecodeError, IllegalParameter, UnexpectedMessage
 from ._codec import Note, Reader, Writer
 from .extensions import (
     Extension,
+    ExtensionBlock,
+    decode_extension_block,
     decode_extensions,
     encode_extensions,
     find,
@@ -79,9 +81,10 @@ class HandshakeMessage:
 
     def _repr_html_(self) -> str:
         # Rendered by explain(), which sits above messages in the wire layer and registers
-        # itself here when it loads (tlslab/__init__ imports it), so messages never import it.
+        # itself here when it loads; loading it here, on first use, keeps imports one-way.
         if _html_renderer is None:
-            return f"<pre>{type(self).__name__}: {self.encode().hex()}</pre>"
+            from . import explain  # noqa: F401  (registers the renderer)
+        assert _html_renderer is not None
         return _html_renderer(self.encode())
 
 
@@ -98,7 +101,30 @@ class _WithExtensions(HandshakeMessage):
 
     def extension(self, code: int) -> Extension | None:
         """The extension of type ``code`` (an ExtensionType), or None."""
+        block = self.__dict__.get("_extensions")
+        if isinstance(block, ExtensionBlock):  # a decoded ClientHello not yet read in full
+            return block.get(code)
         return find(self.extensions, code)
+
+
+class _LazyExtensions:
+    """The ``extensions`` field of ClientHello, which a server decodes from anyone.
+
+    A decoded hello holds its :class:`~tlslab.wire.extensions.ExtensionBlock` here: the
+    handshake asks for the few extensions it uses (``hello.extension(code)``) and never pays
+    for thousands of junk ones. Reading ``hello.extensions`` builds the tuple once. A hello
+    built in code holds its tuple from the start."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> tuple[Extension, ...]:
+        if obj is None:
+            return ()  # the field's default
+        value = obj.__dict__["_extensions"]
+        if isinstance(value, ExtensionBlock):
+            value = obj.__dict__["_extensions"] = value.all()
+        return value  # type: ignore[no-any-return]
+
+    def __set__(self, obj: object, value: tuple[Extension, ...] | ExtensionBlock) -> None:
+        obj.__dict__["_extensions"] = value
 
 
 # RFC 8446 §4.1.2
@@ -115,7 +141,7 @@ class ClientHello(_WithExtensions):
     msg_type = HandshakeType.client_hello
     random: bytes
     cipher_suites: tuple[int, ...]
-    extensions: tuple[Extension, ...] = ()
+    extensions: _LazyExtensions = _LazyExtensions()
     legacy_version: int = ProtocolVersion.TLS12
     legacy_session_id: bytes = b""
     legacy_compression_methods: bytes = b"\x00"
@@ -141,7 +167,7 @@ class ClientHello(_WithExtensions):
         suites = r.uint_list(2, 2, "cipher_suites", CipherSuite, 2, 0xFFFE)
         compression = r.opaque(1, "legacy_compression_methods", 1)
         omit = r.at_end()
-        extensions = () if omit else decode_extensions(r, HandshakeType.client_hello)
+        extensions = () if omit else decode_extension_block(r, HandshakeType.client_hello)
         return cls(random, suites, extensions, legacy_version, session_id, compression, omit)
 
 
@@ -442,7 +468,10 @@ class ServerKeyExchangeDHE(HandshakeMessage):
         return cls(p, g, ys, algorithm, r.opaque(2, "signature"))
 
 
+@dataclass(frozen=True)
 class _Empty(HandshakeMessage):
+    """Messages with an empty body; subclasses add no fields, so they need no decorator."""
+
     def encode_body(self) -> bytes:
         return b""
 
@@ -452,19 +481,16 @@ class _Empty(HandshakeMessage):
 
 
 # RFC 5246 §7.4.5   struct { } ServerHelloDone;
-@dataclass(frozen=True)
 class ServerHelloDone(_Empty):
     msg_type = HandshakeType.server_hello_done
 
 
 # RFC 8446 §4.5   struct {} EndOfEarlyData;
-@dataclass(frozen=True)
 class EndOfEarlyData(_Empty):
     msg_type = HandshakeType.end_of_early_data
 
 
 # RFC 5246 §7.4.1.1   struct { } HelloRequest;
-@dataclass(frozen=True)
 class HelloRequest(_Empty):
     msg_type = HandshakeType.hello_request
 

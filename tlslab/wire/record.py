@@ -18,6 +18,7 @@ Taught in notebooks 01_client_hello and 07_record_protection.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from ..constants import AlertDescription, AlertLevel, ContentType, ProtocolVersion, lookup
@@ -41,10 +42,17 @@ class TLSPlaintext:
 
     def header(self) -> bytes:
         """The 5-byte record header (also the AEAD additional data in TLS 1.3)."""
-        w = Writer()
+        length = len(self.fragment)
+        if (
+            0 <= self.type <= 0xFF
+            and 0 <= self.legacy_record_version <= 0xFFFF
+            and length <= 0xFFFF
+        ):
+            return _HEADER.pack(self.type, self.legacy_record_version, length)
+        w = Writer()  # a field does not fit: the Writer raises EncodeError naming it
         w.u8(self.type, "type")
         w.u16(self.legacy_record_version, "legacy_record_version")
-        w.u16(len(self.fragment), "length")
+        w.u16(length, "length")
         return w.getvalue()
 
     def encode(self) -> bytes:
@@ -62,26 +70,34 @@ class TLSPlaintext:
 def read_record(r: Reader, max_length: int = MAX_CIPHERTEXT_12) -> TLSPlaintext:
     """Read one record from ``r``; length bounds are checked before the body is read."""
     content_type = r.u8("type", ContentType)
+    version = r.u16("legacy_record_version", ProtocolVersion)
+    length = r.u16("length")
+    check_header(content_type, version, length, max_length)
+    return TLSPlaintext(
+        lookup(ContentType, content_type),
+        r.fixed(length, "fragment"),
+        lookup(ProtocolVersion, version),
+    )
+
+
+def check_header(content_type: int, version: int, length: int, max_length: int) -> None:
+    """A record header's fields: a known content type, a 3.x version, a length within bounds."""
     if content_type not in _CONTENT_TYPES:
         raise UnexpectedMessage(
             "record of unknown content type",
             expected="change_cipher_spec, alert, handshake or application_data",
             seen=content_type,
         )
-    version = lookup(ProtocolVersion, r.u16("legacy_record_version", ProtocolVersion))
     if version >> 8 != 3:
         raise ProtocolVersionError(
             "not a TLS record: the version's major byte must be 3",
             expected="0x03xx",
             seen=f"0x{version:04x}",
         )
-    length = r.u16("length")
     if length > max_length:
         raise RecordOverflow(
             "record longer than the protocol allows", expected=f"<= {max_length}", seen=length
         )
-    fragment = r.fixed(length, "fragment")
-    return TLSPlaintext(ContentType(content_type), fragment, version)
 
 
 _CONTENT_TYPES = frozenset(
@@ -93,26 +109,53 @@ _CONTENT_TYPES = frozenset(
         ContentType.heartbeat,
     }
 )
+_CONTENT_TYPE_OF = {int(t): t for t in _CONTENT_TYPES}
+_VERSION_OF: dict[int, ProtocolVersion] = {int(v): v for v in ProtocolVersion}
+_HEADER = struct.Struct(">BHH")  # type, legacy_record_version, length
 
 
 class RecordReader:
-    """Cuts a byte stream into records. ``feed(data)`` returns the records now complete."""
+    """Cuts a byte stream into records. ``feed(data)`` returns the records now complete.
+
+    Records are cut straight out of ``data`` (each fragment is copied once); only the tail
+    that is not yet a whole record is kept for the next call."""
 
     def __init__(self, max_length: int = MAX_CIPHERTEXT_12) -> None:
         self._buffer = bytearray()
         self.max_length = max_length
 
     def feed(self, data: bytes) -> list[TLSPlaintext]:
-        self._buffer += data
+        if self._buffer:
+            self._buffer += data
+            data, self._buffer = bytes(self._buffer), bytearray()
+        elif not isinstance(data, bytes):
+            data = bytes(data)
         records: list[TLSPlaintext] = []
-        while len(self._buffer) >= HEADER_LENGTH:
-            length = int.from_bytes(self._buffer[3:5], "big")
-            if len(self._buffer) < HEADER_LENGTH + length and length <= self.max_length:
-                break
-            r = Reader(bytes(self._buffer[: HEADER_LENGTH + length]), what="TLSPlaintext")
-            records.append(read_record(r, self.max_length))
-            del self._buffer[: HEADER_LENGTH + length]
+        pos, end = 0, len(data)
+        while end - pos >= HEADER_LENGTH:
+            content_type, version, length = _HEADER.unpack_from(data, pos)
+            start = pos + HEADER_LENGTH
+            if end - start < length and length <= self.max_length:
+                break  # the rest of this record has not arrived yet
+            check_header(content_type, version, length, self.max_length)
+            fragment = data[start : start + length]
+            records.append(
+                TLSPlaintext(
+                    _CONTENT_TYPE_OF[content_type], fragment, _VERSION_OF.get(version, version)
+                )
+            )
+            pos = start + length
+        if pos < end:
+            self._buffer += data[pos:] if pos else data
         return records
+
+    def next_header(self, data: bytes = b"") -> bytes | None:
+        """The 5-byte header of the first record not yet returned, with ``data`` appended to
+        what is buffered, if that many bytes are there (nothing is consumed)."""
+        head = bytes(self._buffer[:HEADER_LENGTH])
+        if len(head) < HEADER_LENGTH:
+            head += data[: HEADER_LENGTH - len(head)]
+        return head if len(head) == HEADER_LENGTH else None
 
     @property
     def pending(self) -> int:
