@@ -54,7 +54,7 @@ from .names import (
     malformed_subtree,
     subject_emails,
 )
-from .x509der import encoding_facts, pss_parameters, raw_names
+from .x509der import Parts, certificate_parts, encoding_facts, pss_parameters, raw_names
 
 __all__ = [
     "MAX_DEPTH",
@@ -335,6 +335,8 @@ class _Validator:
             int, dict[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]]
         ] = {}
         self._der: dict[int, bytes] = {}
+        self._parts: dict[int, Parts] = {}
+        self._label_thunks: dict[int, Callable[[], str]] = {}
         self._own_checks: dict[int, tuple[list[Check], list[Lint], _Failed | None]] = {}
         self._names: dict[int, tuple[bytes, bytes]] = {}
         self._keys: dict[int, Any] = {}
@@ -361,8 +363,7 @@ class _Validator:
     ) -> None:
         """Add a line to the report; a failed check ends this path. ``detail`` may be a function
         that formats the text when the line is shown (see :class:`Check`)."""
-        label = self._labels.get(id(cert)) or (lambda: self.label(cert))
-        entry = Check(label, check, ok, detail, None if ok else alert, cite)
+        entry = Check(self.lazy_label(cert), check, ok, detail, None if ok else alert, cite)
         self.report.checks.append(entry)
         if not ok:
             raise _Failed(entry)
@@ -375,6 +376,17 @@ class _Validator:
         if self.profile == "strict" or (self.profile == "rfc5280" and cite.startswith(RFC5280)):
             self.record(cert, rule, False, detail, BadCertificate, cite)
         self.report.lints.append(Lint(self.label(cert), rule, detail, cite))
+
+    def lazy_label(self, cert: x509.Certificate) -> Text:
+        """The certificate's label, or a function that computes it when a report line is shown
+        (its common name goes through cryptography's Python Name layer)."""
+        label = self._labels.get(id(cert))
+        if label is not None:
+            return label
+        thunk = self._label_thunks.get(id(cert))
+        if thunk is None:
+            thunk = self._label_thunks[id(cert)] = lambda: self.label(cert)
+        return thunk
 
     def label(self, cert: x509.Certificate) -> str:
         label = self._labels.get(id(cert))
@@ -427,6 +439,13 @@ class _Validator:
             value = self._der[id(cert)] = cert.public_bytes(Encoding.DER)
         return value
 
+    def der_parts(self, cert: x509.Certificate) -> Parts:
+        """The DER's top-level structure, read once (raises ValueError if malformed)."""
+        parts = self._parts.get(id(cert))
+        if parts is None:
+            parts = self._parts[id(cert)] = certificate_parts(self.der(cert))
+        return parts
+
     def signature_verdict(
         self, issuer: x509.Certificate, child: x509.Certificate
     ) -> tuple[bool, str] | None:
@@ -473,7 +492,7 @@ class _Validator:
         names = self._names.get(id(cert))
         if names is None:
             try:
-                names = raw_names(self.der(cert))
+                names = raw_names(self.der(cert), self.der_parts(cert))
             except ValueError:  # unreachable for a certificate cryptography parsed
                 names = (cert.subject.public_bytes(), cert.issuer.public_bytes())
             self._names[id(cert)] = names
@@ -664,7 +683,7 @@ def der_encoding(v: _Validator, cert: x509.Certificate) -> None:
     """RFC 5280 §4.1.1.2 (the two algorithm fields agree), §4.1.2.5 (UTCTime until 2049), RFC
     5480 §2.1.1 (EC keys name their curve): details the parsed API hides, read from the DER."""
     try:
-        same, times, named = encoding_facts(v.der(cert))
+        same, times, named = encoding_facts(v.der(cert), v.der_parts(cert))
     except ValueError as exc:
         v.record(cert, "DER structure", False, str(exc), cite="X.690")
         return
