@@ -757,7 +757,7 @@ def concurrency(files: Files, rounds: int, seconds: float) -> dict[str, Any]:
 
 
 # -- 9. profile, notebooks, padding oracle ---------------------------------------------------------
-def profile(chain: Chain, count: int = 200) -> str:
+def profile(chain: Chain, count: int = 200) -> dict[str, Any]:
     run = tlslab_in_memory(chain, "1.3")
     run()
     profiler = cProfile.Profile()
@@ -772,7 +772,38 @@ def profile(chain: Chain, count: int = 200) -> str:
         stats = pstats.Stats(profiler, stream=handle)
         stats.sort_stats("cumulative").print_stats(40)
         stats.sort_stats("tottime").print_stats(30)
-    return str(path.relative_to(Path(__file__).parent.parent))
+    return {
+        "file": str(path.relative_to(Path(__file__).parent.parent)),
+        "share_of_time": profile_breakdown(pstats.Stats(profiler)),
+    }
+
+
+_AREAS = (
+    ("tlslab/pki/", "tlslab pki (certificate validation)"),
+    ("tlslab/wire/", "tlslab wire (message and record codec)"),
+    ("tlslab/engine/", "tlslab engine (state machine, record layer, trace)"),
+    ("tlslab/stages/", "tlslab stages (key schedule, signatures, protection, ...)"),
+    ("tlslab/", "tlslab, other"),
+)
+
+
+def profile_breakdown(stats: pstats.Stats) -> dict[str, float]:
+    """The share of the profiled time spent in each area's own code (cProfile tottime): tlslab's
+    layers, the cryptography calls (C/Rust), and Python's own library."""
+    totals: dict[str, float] = {}
+    for (filename, _, function), row in stats.stats.items():  # type: ignore[attr-defined]
+        tottime = row[2]
+        area = next((name for prefix, name in _AREAS if prefix in filename), None)
+        if area is None:
+            if "cryptography" in filename or (filename == "~" and "_rust" in function):
+                area = "cryptography (C/Rust calls and its Python wrappers)"
+            elif filename == "~":
+                area = "Python built-ins (len, isinstance, bytes, dict, ...)"
+            else:
+                area = "Python standard library (enum, abc, contextlib, ...)"
+        totals[area] = totals.get(area, 0.0) + tottime
+    whole = sum(totals.values())
+    return dict(sorted(((k, v / whole) for k, v in totals.items()), key=lambda kv: -kv[1]))
 
 
 def notebook_times() -> dict[str, float]:
@@ -1183,6 +1214,16 @@ def markdown(results: dict[str, Any]) -> str:
             + ", ".join(f"{t:.0f} s" for t in nb["totals_s"])
             + " (target < 60 s).",
         ]
+    prof = results.get("profile", {})
+    if isinstance(prof, dict) and "share_of_time" in prof:
+        out += [
+            "",
+            f"**Where the in-memory handshake's time goes** (cProfile, own time; {prof['file']}):",
+            "",
+        ]
+        out += _table(
+            ["area", "share"], [[k, f"{v:.0%}"] for k, v in prof["share_of_time"].items()]
+        )
     errors = [
         f"- {k}: {v['error']}" for k, v in results.items() if isinstance(v, dict) and "error" in v
     ]
