@@ -839,7 +839,7 @@ def notebooks(runs: int) -> dict[str, Any]:
 
 
 def padding_oracle_times(
-    runs: int, max_queries: int = 30_000, budget_s: float = 60.0
+    runs: int, max_queries: int = 20_000, budget_s: float = 40.0
 ) -> dict[str, Any]:
     """The notebook-09 Bleichenbacher lab on fresh ciphertexts. PKCS#1 padding is random, so the
     number of oracle queries varies a lot from run to run; the time per 1,000 queries does not.
