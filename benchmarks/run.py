@@ -1187,13 +1187,18 @@ def markdown(results: dict[str, Any]) -> str:
         ]
     po = results.get("padding_oracle", {})
     if "s_per_1000_queries" in po:
-        out += [
-            "",
-            f"**Padding-oracle lab** ({po['runs']} fresh ciphertexts): of the runs that finished, median "
-            f"{po['median_s']:.1f} s, slowest {po['max_s']:.1f} s, median {po['median_queries']:,.0f} oracle queries; "
-            f"{po['s_per_1000_queries'] * 1e3:.0f} ms per 1,000 queries; "
-            f"{po['stopped_at_max_queries']} stopped at {po['max_queries']:,} queries.",
-        ]
+        finished = po["runs"] - po["stopped_at_max_queries"]
+        text = (
+            f"**Padding-oracle lab** ({po['runs']} fresh ciphertexts against the 512-bit toy key): "
+            f"{po['s_per_1000_queries'] * 1e3:.0f} ms per 1,000 oracle queries; "
+            f"{po['stopped_at_max_queries']} of {po['runs']} runs needed more than {po['max_queries']:,} queries"
+        )
+        if finished:
+            text += (
+                f"; the {finished} that finished took median {po['median_s']:.1f} s "
+                f"(slowest {po['max_s']:.1f} s), median {po['median_queries']:,.0f} queries"
+            )
+        out += ["", text + "."]
     nb = results.get("notebooks", {})
     if "per_notebook" in nb:
         out += [
