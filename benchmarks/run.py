@@ -987,6 +987,104 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def targets(results: dict[str, Any]) -> list[list[str]]:
+    """One row per target of issue #18: the figure, and whether the whole per-round range meets it
+    ("yes"), none of it does ("no"), or the range straddles the target ("unclear")."""
+
+    def verdict(r: dict[str, float], ok: Callable[[float], bool]) -> str:
+        hits = (ok(r["min"]), ok(r["max"]))
+        return "yes" if all(hits) else "no" if not any(hits) else "unclear"
+
+    rows: list[list[str]] = []
+    pairs = results.get("handshakes", {}).get("pairs", {})
+    for version in ("1.3", "1.2"):
+        for role, key, name in (
+            ("client", "client_over_floor", f"TLS {version}: tlslab -> OpenSSL"),
+            ("server", "server_over_floor", f"TLS {version}: OpenSSL -> tlslab"),
+        ):
+            row = pairs.get(name, {})
+            if key in row:
+                openssl = pairs.get(f"TLS {version}: OpenSSL -> OpenSSL", {}).get(key)
+                note = f" (OpenSSL: {_x(openssl)})" if openssl else ""
+                rows.append(
+                    [
+                        f"TLS {version} {role} CPU <= 2.5x the crypto floor",
+                        _x(row[key]) + note,
+                        verdict(row[key], lambda v: v <= 2.5),
+                    ]
+                )
+    for name, r in results.get("handshakes", {}).get("tlslite_over_tlslab_cpu", {}).items():
+        rows.append([f"{name}: tlslite-ng CPU >= 6x tlslab's", _x(r), verdict(r, lambda v: v >= 6)])
+    for version in ("1.3", "1.2"):
+        r = results.get("in_memory", {}).get(f"tlslab/OpenSSL rate TLS {version}")
+        if r:
+            rows.append(
+                [
+                    f"TLS {version} in memory >= 1/1.5 of OpenSSL's MemoryBIO rate",
+                    _x(r),
+                    verdict(r, lambda v: v >= 1 / 1.5),
+                ]
+            )
+    share = results.get("records", {}).get("share_of_bare_aead", {})
+    for name, r in share.items():
+        if isinstance(r, dict):
+            worst = min(v for v in r.values() if isinstance(v, (int, float)))
+            rows.append(
+                [
+                    f"{name} records >= 0.6 of the bare AEAD",
+                    f"lowest {worst:.2f}",
+                    "yes" if worst >= 0.6 else "no",
+                ]
+            )
+    for name, v in results.get("hostile_hello", {}).get("tlslab_over_openssl", {}).items():
+        if name != "normal" and isinstance(v, (int, float)):
+            rows.append(
+                [
+                    f"~64 KiB ClientHello of {name} <= 10x OpenSSL",
+                    f"{v:.1f}x",
+                    "yes" if v <= 10 else "no",
+                ]
+            )
+    imp = results.get("import", {})
+    if "tlslab_over_cryptography_x509" in imp:
+        v = imp["tlslab_over_cryptography_x509"]
+        rows.append(
+            [
+                "`import tlslab` <= 1.3x `import cryptography.x509`",
+                f"{v:.2f}x",
+                "yes" if v <= 1.3 else "no",
+            ]
+        )
+    nb = results.get("notebooks", {})
+    if "totals_s" in nb:
+        worst = max(nb["totals_s"])
+        rows.append(
+            [
+                "course headless < 60 s",
+                ", ".join(f"{t:.0f} s" for t in nb["totals_s"]),
+                "yes" if worst < 60 else "no",
+            ]
+        )
+        moved = [n for n, row in nb["per_notebook"].items() if row["change"] > 0.2]
+        rows.append(
+            [
+                "every notebook within +-20% run to run",
+                f"{len(moved)} of {len(nb['per_notebook'])} moved more than 20%",
+                "yes" if not moved else "no",
+            ]
+        )
+    if "total_seconds" in results:
+        limit = 90 if results["command"].endswith("--quick") else 480
+        rows.append(
+            [
+                f"this run <= {limit // 60 if limit % 60 == 0 else limit / 60} min",
+                f"{results['total_seconds']:.0f} s",
+                "yes" if results["total_seconds"] <= limit else "no",
+            ]
+        )
+    return rows
+
+
 # -- the README tables ------------------------------------------------------------------------------
 def _ms(s: dict[str, float]) -> str:
     """median (p10-p90) [rounds min-max]"""
@@ -1219,6 +1317,8 @@ def markdown(results: dict[str, Any]) -> str:
             + ", ".join(f"{t:.0f} s" for t in nb["totals_s"])
             + " (target < 60 s).",
         ]
+    out += ["", "**Against the targets of issue #18** (computed from the rows above):", ""]
+    out += _table(["target", "this run", "met"], targets(results))
     prof = results.get("profile", {})
     if isinstance(prof, dict) and "share_of_time" in prof:
         out += [
