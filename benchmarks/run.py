@@ -1257,7 +1257,11 @@ def markdown(results: dict[str, Any]) -> str:
             ["case", "us per record"], [[k, _us(v)] for k, v in rec["per_record"].items()]
         )
         out += ["", "Share of the bare AEAD call's throughput (target >= 0.6):", ""]
-        out += [f"- {k}: {v}" for k, v in rec.get("share_of_bare_aead", {}).items()]
+        out += [
+            f"- {k}: "
+            + (", ".join(f"{op} {x:.2f}" for op, x in v.items()) if isinstance(v, dict) else f"{v}")
+            for k, v in rec.get("share_of_bare_aead", {}).items()
+        ]
     hh = results.get("hostile_hello", {})
     if "cpu_per_hello" in hh:
         sizes = ", ".join(f"{k} {v:,} B" for k, v in hh.get("hello_bytes", {}).items())
