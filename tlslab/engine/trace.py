@@ -25,17 +25,47 @@ _KEYLOG_LABELS = {
 _KEYLOG_LABELS_12 = {"master_secret": "CLIENT_RANDOM"}  # the TLS 1.2 master secret
 
 
-@dataclass(frozen=True)
 class TraceEvent:
-    """One step. ``kind`` is message, parameter, secret, check or note; ``direction`` is sent/received."""
+    """One step. ``kind`` is message, parameter, secret, check or note; ``direction`` is sent/received.
 
-    index: int
-    kind: str
-    name: str
-    direction: str = ""
-    value: Any = None
-    data: bytes = b""
-    ok: bool = True
+    A plain slotted object, read-only by convention: a handshake records some 25 steps per side,
+    so recording one costs a single small allocation; the text a learner reads
+    (:meth:`summary`) is formatted only when it is shown."""
+
+    __slots__ = ("index", "kind", "name", "direction", "value", "data", "ok")
+
+    def __init__(
+        self,
+        index: int,
+        kind: str,
+        name: str,
+        direction: str = "",
+        value: Any = None,
+        data: bytes = b"",
+        ok: bool = True,
+    ) -> None:
+        self.index = index
+        self.kind = kind
+        self.name = name
+        self.direction = direction
+        self.value = value
+        self.data = data
+        self.ok = ok
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.index, self.kind, self.name, self.direction, self.value, self.data, self.ok)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TraceEvent) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"TraceEvent(index={self.index}, kind={self.kind!r}, name={self.name!r}, "
+            f"direction={self.direction!r}, value={self.value!r}, data={self.data!r}, ok={self.ok})"
+        )
 
     def summary(self) -> str:
         if self.kind == "message":
@@ -63,29 +93,22 @@ class Trace:
     events: list[TraceEvent] = field(default_factory=list)
     client_random: bytes = b""
 
-    def _add(self, kind: str, name: str, **fields: Any) -> None:
-        self.events.append(TraceEvent(len(self.events), kind, name, **fields))
-
     def message(self, direction: str, name: str, data: bytes, *, protected: bool = False) -> None:
-        self._add(
-            "message",
-            name,
-            direction=direction,
-            data=data,
-            value="encrypted" if protected else "plaintext",
-        )
+        events = self.events
+        value = "encrypted" if protected else "plaintext"
+        events.append(TraceEvent(len(events), "message", name, direction, value, data))
 
     def parameter(self, name: str, value: Any) -> None:
-        self._add("parameter", name, value=value)
+        self.events.append(TraceEvent(len(self.events), "parameter", name, "", value))
 
     def secret(self, name: str, value: bytes) -> None:
-        self._add("secret", name, value=value)
+        self.events.append(TraceEvent(len(self.events), "secret", name, "", value))
 
     def check(self, name: str, ok: bool, detail: str = "") -> None:
-        self._add("check", name, value=detail, ok=ok)
+        self.events.append(TraceEvent(len(self.events), "check", name, "", detail, b"", ok))
 
     def note(self, name: str, value: Any = "") -> None:
-        self._add("note", name, value=value)
+        self.events.append(TraceEvent(len(self.events), "note", name, "", value))
 
     # -- views -------------------------------------------------------------------------
     def messages(self) -> list[TraceEvent]:

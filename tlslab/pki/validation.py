@@ -54,7 +54,7 @@ from .names import (
     malformed_subtree,
     subject_emails,
 )
-from .x509der import encoding_facts, pss_parameters, raw_names
+from .x509der import Parts, certificate_parts, encoding_facts, pss_parameters, raw_names
 
 __all__ = [
     "MAX_DEPTH",
@@ -103,16 +103,60 @@ RFC5280 = "RFC 5280"
 _EMPTY_NAME = b"\x30\x00"  # an empty SEQUENCE OF RelativeDistinguishedName
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One check on one certificate: what was checked, the verdict, why, and the rule."""
+Text = str | Callable[[], str]  # a string, or a function that formats it when it is first read
 
-    certificate: str
-    check: str
-    ok: bool
-    detail: str
-    alert: type[AlertError] | None = None
-    cite: str = ""
+
+class Check:
+    """One check on one certificate: what was checked, the verdict, why, and the rule.
+
+    ``certificate`` (the certificate's label) and ``detail`` may be given as functions: they are
+    formatted the first time they are read. A chain is checked 50-odd times per handshake and the
+    report is mostly never shown, so dates and names are not formatted for nothing."""
+
+    __slots__ = ("_certificate", "check", "ok", "_detail", "alert", "cite")
+
+    def __init__(
+        self,
+        certificate: Text,
+        check: str,
+        ok: bool,
+        detail: Text,
+        alert: type[AlertError] | None = None,
+        cite: str = "",
+    ) -> None:
+        self._certificate = certificate
+        self.check = check
+        self.ok = ok
+        self._detail = detail
+        self.alert = alert
+        self.cite = cite
+
+    @property
+    def certificate(self) -> str:
+        if not isinstance(self._certificate, str):
+            self._certificate = self._certificate()
+        return self._certificate
+
+    @property
+    def detail(self) -> str:
+        if not isinstance(self._detail, str):
+            self._detail = self._detail()
+        return self._detail
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.certificate, self.check, self.ok, self.detail, self.alert, self.cite)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Check) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Check(certificate={self.certificate!r}, check={self.check!r}, ok={self.ok!r}, "
+            f"detail={self.detail!r}, alert={self.alert!r}, cite={self.cite!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +335,8 @@ class _Validator:
             int, dict[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]]
         ] = {}
         self._der: dict[int, bytes] = {}
+        self._parts: dict[int, Parts] = {}
+        self._label_thunks: dict[int, Callable[[], str]] = {}
         self._own_checks: dict[int, tuple[list[Check], list[Lint], _Failed | None]] = {}
         self._names: dict[int, tuple[bytes, bytes]] = {}
         self._keys: dict[int, Any] = {}
@@ -311,11 +357,13 @@ class _Validator:
         cert: x509.Certificate,
         check: str,
         ok: bool,
-        detail: str,
+        detail: Text,
         alert: type[AlertError] | None = BadCertificate,
         cite: str = "",
     ) -> None:
-        entry = Check(self.label(cert), check, ok, detail, None if ok else alert, cite)
+        """Add a line to the report; a failed check ends this path. ``detail`` may be a function
+        that formats the text when the line is shown (see :class:`Check`)."""
+        entry = Check(self.lazy_label(cert), check, ok, detail, None if ok else alert, cite)
         self.report.checks.append(entry)
         if not ok:
             raise _Failed(entry)
@@ -328,6 +376,17 @@ class _Validator:
         if self.profile == "strict" or (self.profile == "rfc5280" and cite.startswith(RFC5280)):
             self.record(cert, rule, False, detail, BadCertificate, cite)
         self.report.lints.append(Lint(self.label(cert), rule, detail, cite))
+
+    def lazy_label(self, cert: x509.Certificate) -> Text:
+        """The certificate's label, or a function that computes it when a report line is shown
+        (its common name goes through cryptography's Python Name layer)."""
+        label = self._labels.get(id(cert))
+        if label is not None:
+            return label
+        thunk = self._label_thunks.get(id(cert))
+        if thunk is None:
+            thunk = self._label_thunks[id(cert)] = lambda: self.label(cert)
+        return thunk
 
     def label(self, cert: x509.Certificate) -> str:
         label = self._labels.get(id(cert))
@@ -380,6 +439,13 @@ class _Validator:
             value = self._der[id(cert)] = cert.public_bytes(Encoding.DER)
         return value
 
+    def der_parts(self, cert: x509.Certificate) -> Parts:
+        """The DER's top-level structure, read once (raises ValueError if malformed)."""
+        parts = self._parts.get(id(cert))
+        if parts is None:
+            parts = self._parts[id(cert)] = certificate_parts(self.der(cert))
+        return parts
+
     def signature_verdict(
         self, issuer: x509.Certificate, child: x509.Certificate
     ) -> tuple[bool, str] | None:
@@ -392,7 +458,7 @@ class _Validator:
             if self.signature_budget < 0:
                 return None
             try:
-                child.verify_directly_issued_by(issuer)
+                verify_certificate_signature(self.public_key(issuer), child)
                 verdict = (True, "")
             except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm) as exc:
                 verdict = (False, type(exc).__name__)
@@ -426,7 +492,7 @@ class _Validator:
         names = self._names.get(id(cert))
         if names is None:
             try:
-                names = raw_names(self.der(cert))
+                names = raw_names(self.der(cert), self.der_parts(cert))
             except ValueError:  # unreachable for a certificate cryptography parsed
                 names = (cert.subject.public_bytes(), cert.issuer.public_bytes())
             self._names[id(cert)] = names
@@ -617,7 +683,7 @@ def der_encoding(v: _Validator, cert: x509.Certificate) -> None:
     """RFC 5280 §4.1.1.2 (the two algorithm fields agree), §4.1.2.5 (UTCTime until 2049), RFC
     5480 §2.1.1 (EC keys name their curve): details the parsed API hides, read from the DER."""
     try:
-        same, times, named = encoding_facts(v.der(cert))
+        same, times, named = encoding_facts(v.der(cert), v.der_parts(cert))
     except ValueError as exc:
         v.record(cert, "DER structure", False, str(exc), cite="X.690")
         return
@@ -653,12 +719,15 @@ def validity_period(v: _Validator, cert: x509.Certificate) -> None:
     """RFC 5280 §6.1.3 (a)(2): ``now`` lies within notBefore..notAfter."""
     now, start, end = v.report.now, cert.not_valid_before_utc, cert.not_valid_after_utc
     ok = start <= now <= end
-    detail = (
-        f"{start:%Y-%m-%d} .. {end:%Y-%m-%d} contains {now:%Y-%m-%d %H:%M}"
-        if ok
-        else f"{'not yet valid: starts' if now < start else 'expired: ended'} "
-        f"{start if now < start else end:%Y-%m-%d %H:%M}, validation time {now:%Y-%m-%d %H:%M}"
-    )
+
+    def detail() -> str:
+        if ok:
+            return f"{start:%Y-%m-%d} .. {end:%Y-%m-%d} contains {now:%Y-%m-%d %H:%M}"
+        return (
+            f"{'not yet valid: starts' if now < start else 'expired: ended'} "
+            f"{start if now < start else end:%Y-%m-%d %H:%M}, validation time {now:%Y-%m-%d %H:%M}"
+        )
+
     v.record(cert, "validity period", ok, detail, CertificateExpired, "RFC 5280 §6.1.3 (a)(2)")
 
 
@@ -1175,6 +1244,43 @@ def child_signature_algorithm(
     )
 
 
+_EDDSA_SIGNATURES = {
+    ed25519.Ed25519PublicKey: SignatureAlgorithmOID.ED25519,
+    ed448.Ed448PublicKey: SignatureAlgorithmOID.ED448,
+}
+
+
+def verify_certificate_signature(issuer_key: Any, child: x509.Certificate) -> None:
+    """RFC 5280 §4.1.1.3, §6.1.3 (a)(1): the issuer's public key verifies ``signatureValue`` over
+    the DER of ``tbsCertificate`` with the algorithm ``signatureAlgorithm`` names (RSA PKCS#1 v1.5
+    or PSS, ECDSA, Ed25519/Ed448, ML-DSA). The algorithm must fit the key's type. Raises
+    InvalidSignature, or TypeError/ValueError/UnsupportedAlgorithm for a mismatch."""
+    signature, tbs = child.signature, child.tbs_certificate_bytes
+    oid = child.signature_algorithm_oid
+    if isinstance(issuer_key, rsa.RSAPublicKey):
+        padding = child.signature_algorithm_parameters  # PKCS1v15() or PSS(...)
+        hash_algorithm = child.signature_hash_algorithm
+        if hash_algorithm is None or isinstance(padding, ec.ECDSA):
+            raise ValueError(f"{oid.dotted_string} is not an RSA signature algorithm")
+        issuer_key.verify(signature, tbs, padding, hash_algorithm)  # type: ignore[arg-type]
+    elif isinstance(issuer_key, ec.EllipticCurvePublicKey):
+        ecdsa = child.signature_algorithm_parameters
+        if not isinstance(ecdsa, ec.ECDSA):
+            raise ValueError(f"{oid.dotted_string} is not an ECDSA signature algorithm")
+        issuer_key.verify(signature, tbs, ecdsa)
+    elif isinstance(issuer_key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+        expected = next(o for k, o in _EDDSA_SIGNATURES.items() if isinstance(issuer_key, k))
+        if oid != expected:
+            raise ValueError(f"{oid.dotted_string} is not {expected._name}")
+        issuer_key.verify(signature, tbs)
+    elif mldsa_parameter_set(issuer_key) is not None:
+        if getattr(oid, "_name", "") != mldsa_parameter_set(issuer_key):
+            raise ValueError(f"{oid.dotted_string} is not {mldsa_parameter_set(issuer_key)}")
+        issuer_key.verify(signature, tbs)
+    else:
+        raise UnsupportedAlgorithm(f"issuer key {type(issuer_key).__name__}")
+
+
 def child_signature_verifies(
     v: _Validator, issuer: x509.Certificate, child: x509.Certificate, depth: int
 ) -> None:
@@ -1193,11 +1299,12 @@ def child_signature_verifies(
         )
     assert verdict is not None
     ok, why = verdict
-    detail = (
-        f"signed by {v.label(issuer)}'s key"
-        if ok
-        else f"does not verify with {v.label(issuer)}'s key ({why})"
-    )
+
+    def detail() -> str:
+        if ok:
+            return f"signed by {v.label(issuer)}'s key"
+        return f"does not verify with {v.label(issuer)}'s key ({why})"
+
     alert = UnknownCA if v.is_anchor(issuer) else BadCertificate  # a wrong root is an unknown CA
     v.record(child, "signature", ok, detail, alert, "RFC 5280 §6.1.3 (a)(1)")
 

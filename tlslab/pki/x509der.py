@@ -37,9 +37,17 @@ def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, in
     return out
 
 
-def _certificate_parts(
-    der: bytes,
-) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]:
+Parts = tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]
+
+
+def certificate_parts(der: bytes) -> Parts:
+    """(the three elements of Certificate, the elements of tbsCertificate), each as (tag, element
+    start, value start, value end). A validator reads them once per certificate and passes them
+    to :func:`encoding_facts` and :func:`raw_names`."""
+    return _certificate_parts(der)
+
+
+def _certificate_parts(der: bytes) -> Parts:
     _, start, end = _tlv(der, 0)
     outer = _children(der, start, end)
     if len(outer) != 3:
@@ -53,10 +61,12 @@ def _certificate_parts(
 _EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")  # 1.2.840.10045.2.1 id-ecPublicKey
 
 
-def encoding_facts(der: bytes) -> tuple[bool, list[tuple[str, int]], bool]:
+def encoding_facts(
+    der: bytes, parts: Parts | None = None
+) -> tuple[bool, list[tuple[str, int]], bool]:
     """(the two signature-algorithm fields agree, the validity time encodings, an EC key names its curve),
-    from one pass over the certificate's structure."""
-    outer, tbs = _certificate_parts(der)
+    from one pass over the certificate's structure (``parts``: :func:`certificate_parts`)."""
+    outer, tbs = parts if parts is not None else _certificate_parts(der)
     offset = 1 if tbs and tbs[0][0] == 0xA0 else 0  # [0] version is optional
     _, begin, _, end = tbs[1 + offset]
     same = der[begin:end] == der[outer[1][1] : outer[1][3]]
@@ -140,11 +150,11 @@ def pss_parameters(der: bytes) -> tuple[str, str, int, int] | None:
     return hash_name, mgf_hash, salt, trailer
 
 
-def raw_names(der: bytes) -> tuple[bytes, bytes]:
+def raw_names(der: bytes, parts: Parts | None = None) -> tuple[bytes, bytes]:
     """(subject, issuer) as their DER bytes, for fast name matching in path building. Equal bytes
     mean equal names; RFC 5280 §7.1 would also match some differently-encoded names, which a
     byte comparison conservatively treats as different (a path not found, never a false one)."""
-    _, tbs = _certificate_parts(der)
+    _, tbs = parts if parts is not None else _certificate_parts(der)
     offset = 1 if tbs and tbs[0][0] == 0xA0 else 0
     if len(tbs) < 6 + offset:
         raise ValueError("tbsCertificate has too few fields")

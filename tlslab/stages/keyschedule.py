@@ -45,28 +45,31 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
+from ..errors import EncodeError
 from ..rng import Rng, system_rng
-from ..wire._codec import Writer
 from .suites import SuiteInfo
 
 if TYPE_CHECKING:
     from .protection import RecordProtection12
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
+# One instance per hash: cryptography's hash algorithm objects are immutable descriptions, so the
+# ~40 HMAC/HKDF calls of a handshake share them instead of building a new one each time.
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha1": hashes.SHA1(),
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
 }
+_EMPTY_HASHES: dict[str, bytes] = {}
 
 
 def hash_algorithm(name: str) -> hashes.HashAlgorithm:
     """``"sha256"`` -> ``cryptography``'s SHA256()."""
-    return _HASHES[name]()
+    return _HASHES[name]
 
 
 def hash_length(name: str) -> int:
-    return hash_algorithm(name).digest_size
+    return _HASHES[name].digest_size
 
 
 def digest(name: str, data: bytes) -> bytes:
@@ -201,11 +204,17 @@ def hkdf_label(label: str, context: bytes, length: int) -> bytes:
         opaque context<0..255> = Context;
     } HkdfLabel;
     """
-    w = Writer()
-    w.u16(length, "length")
-    w.opaque(1, b"tls13 " + label.encode("ascii"), "label", 7, 255)
-    w.opaque(1, context, "context", 0, 255)
-    return w.getvalue()
+    full_label = b"tls13 " + label.encode("ascii")
+    if not 0 <= length <= 0xFFFF:
+        raise EncodeError("length out of bounds", expected="0..65535", seen=length)
+    if not 7 <= len(full_label) <= 255:
+        raise EncodeError("label length out of bounds", expected="7..255", seen=len(full_label))
+    if len(context) > 255:
+        raise EncodeError("context length out of bounds", expected="0..255", seen=len(context))
+    uint16_length = length.to_bytes(2, "big")
+    opaque_label = len(full_label).to_bytes(1, "big") + full_label
+    opaque_context = len(context).to_bytes(1, "big") + context
+    return uint16_length + opaque_label + opaque_context
 
 
 def hkdf_expand_label(
@@ -228,8 +237,12 @@ def derive_secret(
 
 
 def empty_hash(hash_name: str = "sha256") -> bytes:
-    """Transcript-Hash("") : the hash of no messages, used by the "derived" steps."""
-    return digest(hash_name, b"")
+    """Transcript-Hash("") : the hash of no messages, used by the "derived" steps (a constant,
+    computed once per hash)."""
+    value = _EMPTY_HASHES.get(hash_name)
+    if value is None:
+        value = _EMPTY_HASHES[hash_name] = digest(hash_name, b"")
+    return value
 
 
 def early_secret(psk: bytes | None = None, hash_name: str = "sha256") -> bytes:

@@ -102,13 +102,15 @@ def _key_name(key: Any) -> str:
 def scheme_fits_key(scheme: int, key: Any, version: int = ProtocolVersion.TLS13) -> None:
     """Raise IllegalParameter unless ``scheme`` can be made with ``key`` under ``version``."""
     public = key.public_key() if hasattr(key, "public_key") else key
-    name = describe(SignatureScheme, scheme)
     if version == ProtocolVersion.TLS13 and scheme in _NOT_IN_TLS13:
         raise IllegalParameter(
-            f"{name} is not allowed in TLS 1.3 CertificateVerify (RFC 8446 §4.4.3)"
+            f"{describe(SignatureScheme, scheme)} is not allowed in TLS 1.3 CertificateVerify "
+            "(RFC 8446 §4.4.3)"
         )
     if version != ProtocolVersion.TLS13 and scheme in MLDSA_KEYS:
-        raise IllegalParameter(f"{name} is TLS 1.3 only (draft-ietf-tls-mldsa)")
+        raise IllegalParameter(
+            f"{describe(SignatureScheme, scheme)} is TLS 1.3 only (draft-ietf-tls-mldsa)"
+        )
     if scheme in _PSS or scheme in _PKCS1:
         ok = isinstance(public, rsa.RSAPublicKey)
     elif scheme in _ECDSA_CURVE or scheme == SignatureScheme.ecdsa_sha1:
@@ -127,7 +129,7 @@ def scheme_fits_key(scheme: int, key: Any, version: int = ProtocolVersion.TLS13)
         raise IllegalParameter(
             "signature scheme does not fit the certificate's key",
             expected=f"a scheme for {_key_name(public)}",
-            seen=name,
+            seen=describe(SignatureScheme, scheme),
         )
 
 
