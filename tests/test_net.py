@@ -744,6 +744,7 @@ def _python_server(close_notify: bool) -> tuple[int, threading.Thread]:
     chain, key, _ = files_for("ecdsa")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(chain, key)
+    ctx.options |= ssl.OP_NO_TICKET  # no TLS 1.2 ticket: a client waiting for one reads on to the end
     listener = socket.create_server(("127.0.0.1", 0))
 
     def run() -> None:
@@ -779,7 +780,7 @@ def test_connect_waiting_for_more_sees_the_truncation() -> None:
     from tlslab.net.sockets import TRUNCATION
 
     port, thread = _python_server(close_notify=False)
-    config = _client_config(versions=(V.TLS12,))  # no tickets: it reads on until the EOF
+    config = _client_config(versions=(V.TLS12,))  # the server sends no ticket: read on to the EOF
     session = connect("127.0.0.1", port, config, send=b"ping", wait_for_ticket=5.0)
     thread.join(10)
     assert session.received == b"ping" and session.error is None
