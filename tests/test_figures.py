@@ -53,6 +53,38 @@ def _tls12_trace() -> Any:
     return client.trace
 
 
+def _tls12_trace_with_data() -> Any:
+    """A TLS 1.2 connection that carries data both ways, then the server's close_notify, which
+    the client answers with its own (RFC 5246 §7.2.1)."""
+    from tlslab.engine.client import ClientConfig, TLSClient
+    from tlslab.engine.memory import handshake_in_memory
+    from tlslab.engine.server import ServerIdentity, TLSServer
+    from tlslab.pki.certificates import LAB_NOW, build_chain
+    from tlslab.stages.negotiation import ServerConfig
+
+    chain = build_chain("lab.example")
+    client = TLSClient(
+        ClientConfig(
+            server_name="lab.example",
+            trust_roots=tuple(chain.trust_roots),
+            now=LAB_NOW,
+            versions=(ProtocolVersion.TLS12,),
+        ),
+        seeded_rng("figure client"),
+    )
+    server = TLSServer(
+        ServerConfig(), ServerIdentity.from_chain(chain), seeded_rng("figure server")
+    )
+    assert handshake_in_memory(client, server).completed
+    client.send_application_data(b"GET / HTTP/1.1\r\n\r\n")
+    server.receive_data(client.data_to_send())
+    server.send_application_data(b"HTTP/1.1 200 OK\r\n\r\nhello")
+    client.receive_data(server.data_to_send())
+    server.close()
+    client.receive_data(server.data_to_send())
+    return client.trace
+
+
 def _connection_ladder() -> Any:
     from tlslab.lab.viz import plot_connection_ladder
 
@@ -62,7 +94,7 @@ def _connection_ladder() -> Any:
 def _trace_ladder() -> Any:
     from tlslab.lab.viz import plot_ladder
 
-    return plot_ladder(_tls12_trace(), title="TLS 1.2, tlslab client and server")
+    return plot_ladder(_tls12_trace_with_data(), title="TLS 1.2, tlslab client and server")
 
 
 def _state_machine() -> Any:
@@ -145,6 +177,20 @@ def test_ladder_alt_text_and_names() -> None:
     ax = _trace_ladder()
     assert ax.figure.get_label().startswith("Message ladder. client to server: ClientHello")
     plt.close(ax.figure)
+
+
+def test_ladder_from_a_trace_shows_application_data_and_close_notify() -> None:
+    from tlslab.lab.viz import ladder_arrows
+
+    arrows = ladder_arrows(_tls12_trace_with_data())
+    tail = [(sender, label, size, protection) for sender, label, size, protection in arrows[10:]]
+    keys = "application / session keys"
+    assert tail == [
+        ("client", "application data", 18, keys),
+        ("server", "application data", 24, keys),
+        ("server", "Alert close_notify", 2, keys),
+        ("client", "Alert close_notify", 2, keys),
+    ]
 
 
 def test_state_machine_layers_follow_the_table() -> None:

@@ -159,6 +159,7 @@ class Connection:
             self.close()
             raise ConnectionNotUsable("the sequence number would wrap: closed with close_notify")
         self.records.write(ContentType.application_data, data)
+        self.trace.note("application data sent", f"{len(data)} bytes")
 
     def aead_record_limit(self) -> int:
         """Records one TLS 1.3 key may protect (RFC 8446 §5.5): 2^24.5 for AES-GCM; the
@@ -310,6 +311,7 @@ class Connection:
     def on_application_data(self, content: bytes, _: bytes) -> State:
         """Protected application data (RFC 8446 §5.2)."""
         self._events.append(ApplicationData(content))
+        self.trace.note("application data received", f"{len(content)} bytes")
         return State.CONNECTED
 
     def on_compatibility_ccs(self, content: bytes, _: bytes) -> State:

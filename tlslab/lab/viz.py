@@ -499,18 +499,36 @@ def rfc_message_name(name: str) -> str:
 
 def ladder_arrows(trace: Any) -> list[tuple[str, str, int, str]]:
     """(sender, RFC name, size, protection) for each message of a trace, in order, with the
-    ChangeCipherSpec records of both sides. Protection is a key of :data:`LADDER_COLOURS`:
-    TLS 1.3 messages up to each side's Finished use the handshake keys, later ones (such as
-    NewSessionTicket) the application keys; TLS 1.2's encrypted Finished uses the session keys
-    from the key block, which are also the application keys."""
+    ChangeCipherSpec records of both sides, application data and alerts (close_notify) in both
+    directions. Protection is a key of :data:`LADDER_COLOURS`: TLS 1.3 messages up to each
+    side's Finished use the handshake keys, later ones (such as NewSessionTicket) the
+    application keys; TLS 1.2's encrypted Finished uses the session keys from the key block,
+    which are also the application keys. Application data is counted in plaintext bytes."""
     me = trace.role
     peer = "server" if me == "client" else "client"
     tls13 = any(e.name in ("EncryptedExtensions", "Certificate13") for e in trace.messages())
     finished = {"client": False, "server": False}
+    keyed = {"client": False, "server": False}  # has this side started encrypting?
     arrows: list[tuple[str, str, int, str]] = []
+
+    def protection_of(sender: str) -> str:
+        if finished[sender]:
+            return "application / session keys"
+        if keyed[sender]:
+            return "handshake keys (TLS 1.3)" if tls13 else "application / session keys"
+        return "plaintext"
+
     for event in trace.events:
-        if event.kind == "note" and event.name.startswith("ChangeCipherSpec "):
-            arrows.append((peer, "ChangeCipherSpec", 1, "plaintext"))
+        if event.kind == "note":
+            sender = me if event.name.endswith(" sent") else peer
+            if event.name.startswith("ChangeCipherSpec "):
+                arrows.append((peer, "ChangeCipherSpec", 1, "plaintext"))
+            elif event.name.startswith("application data "):
+                size = int(str(event.value).split()[0])
+                arrows.append((sender, "application data", size, protection_of(sender)))
+            elif event.name in ("alert sent", "alert received"):
+                name = str(event.value).split()[-1]
+                arrows.append((sender, f"Alert {name}", 2, protection_of(sender)))
             continue
         if event.kind != "message":
             continue
@@ -521,9 +539,12 @@ def ladder_arrows(trace: Any) -> list[tuple[str, str, int, str]]:
             protection = "handshake keys (TLS 1.3)"
         else:
             protection = "application / session keys"
+        if event.value == "encrypted":
+            keyed[sender] = True
         if event.name == "Finished":
             finished[sender] = True
-        arrows.append((sender, rfc_message_name(event.name), len(event.data), protection))
+        label = "application data" if event.name == "ApplicationData" else event.name
+        arrows.append((sender, rfc_message_name(label), len(event.data), protection))
     return arrows
 
 
@@ -559,7 +580,7 @@ def draw_ladder(
         (
             i
             for i, arrow in enumerate(arrows)
-            if arrow[1] in ("application data", "Alert close_notify")
+            if arrow[1] == "application data" or arrow[1].startswith("Alert ")
         ),
         n,
     )
