@@ -203,3 +203,39 @@ def test_state_machine_layers_follow_the_table() -> None:
         if start != end and (start, end) not in back:
             assert layer[end] > layer[start], (start, end)
     assert min(layer.values()) == 0
+
+
+def _small_drawings() -> dict[str, Callable[[], Any]]:
+    from tlslab.lab import primer, viz, viz_part2
+
+    return {
+        "nonces": lambda: viz.plot_nonces(bytes(12), 3),
+        "protected_record": lambda: viz.plot_protected_record(bytes(5 + 10 + 16)),
+        "modular_powers": lambda: viz.plot_modular_powers(23, 5),
+        "dh_exchange": lambda: viz.plot_dh_exchange(23, 5, 6, 15),
+        "interval_widths": lambda: viz.plot_interval_widths([1024.0, 512.0, 0.0]),
+        "avalanche": lambda: viz.plot_avalanche([0, 8, 16], [120, 130, 128], 256),
+        "zero_rtt_replay": viz_part2.plot_zero_rtt_replay,
+        "aead_limits": viz_part2.plot_aead_limits,
+        "observer_view": viz_part2.plot_observer_view,
+        "bit_flips": lambda: primer.plot_bit_flips(b"hi"),
+        "nonce_reuse": lambda: primer.plot_nonce_reuse(b"attack", b"\x01" * 6, b"\x02" * 6),
+        **DRAWINGS,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_small_drawings()))
+def test_every_figure_has_alt_text_and_an_html_twin(name: str) -> None:
+    from tlslab.lab.alt_text import figure_alt_text, figure_html
+
+    drawn = _small_drawings()[name]()
+    figure = drawn.figure
+    alt = figure_alt_text(figure)
+    assert len(alt) > 40, alt
+    html = figure_html(figure)
+    assert html is not None and html.startswith('<img src="data:image/png;base64,iVBOR')
+    assert 'alt="' in html and html.count('"') % 2 == 0
+    plt.close(figure)
+    undescribed = plt.figure()
+    assert figure_html(undescribed) is None  # no words, no <img>: the notebook test catches it
+    plt.close(undescribed)
