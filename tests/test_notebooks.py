@@ -25,6 +25,8 @@ PRESENTATION = (
     "tlslab.net.sockets",
     "tlslab.net.openssl_lab",
     "tlslab.lab.illustrated",
+    "tlslab.lab.refusals",
+    "tlslab.lab.exercises_part2",
 )
 
 
