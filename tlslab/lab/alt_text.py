@@ -42,7 +42,7 @@ def figure_html(figure: Any) -> str | None:
         return None
     from IPython.core.pylabtools import print_figure
 
-    png = print_figure(figure, "png", bbox_inches="tight")
+    png = print_figure(figure, "png", bbox_inches="tight")  # type: ignore[no-untyped-call]
     if not png:  # an empty figure draws nothing
         return None
     encoded = base64.b64encode(png).decode("ascii")

@@ -35,7 +35,7 @@ from ..wire.record import TLSPlaintext
 @cache
 def lab_chain(key_type: str = "ecdsa-p256") -> Chain:
     """The seeded certificate chain for ``lab.example`` the refusal demonstrations use."""
-    return build_chain("lab.example", key_type=key_type, seed="refusals")  # type: ignore[arg-type]
+    return build_chain("lab.example", key_type=key_type, seed="refusals")
 
 
 @cache
