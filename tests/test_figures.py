@@ -242,7 +242,7 @@ def test_every_figure_has_alt_text_and_an_html_twin(name: str) -> None:
 
 
 @pytest.mark.notebook
-def test_alt_text_reaches_the_static_html_export() -> None:
+def test_alt_text_reaches_the_static_html_export(monkeypatch: pytest.MonkeyPatch) -> None:
     """A figure drawn by a tlslab plot function in a real kernel comes out of nbconvert's HTML
     export as an <img> with its alt text (the text/html twin wins over the bare image/png)."""
     nbformat = pytest.importorskip("nbformat")
@@ -254,15 +254,8 @@ def test_alt_text_reaches_the_static_html_export() -> None:
             "from tlslab.lab.viz import plot_nonces\nplot_nonces(bytes(12), 2);"
         )
     ]
-    previous = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # as in JupyterLab
-    try:
-        nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
-    finally:
-        if previous is None:
-            del os.environ["MPLBACKEND"]
-        else:
-            os.environ["MPLBACKEND"] = previous
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # JupyterLab's
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
     (output,) = notebook.cells[0].outputs
     assert {"image/png", "text/html"} <= set(output["data"])
     page, _ = exporters.HTMLExporter().from_notebook_node(notebook)
