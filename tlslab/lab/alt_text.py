@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import html
+import sys
 from typing import Any
 
 
@@ -53,11 +54,8 @@ def register_alt_text(shell: Any = None) -> bool:
     """Register :func:`figure_html` as the ``text/html`` formatter of matplotlib figures in the
     running IPython kernel (or ``shell``). Returns False outside IPython. Idempotent."""
     if shell is None:
-        try:
-            from IPython import get_ipython
-        except ImportError:  # pragma: no cover - IPython comes with the lab extra
-            return False
-        shell = get_ipython()
+        ipython = sys.modules.get("IPython")  # a kernel has imported it; a script need not
+        shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:
         return False
     from matplotlib.figure import Figure
