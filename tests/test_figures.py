@@ -4,6 +4,7 @@ looked at (tests/figures/). Regenerate after a deliberate change with
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 from collections.abc import Callable
@@ -226,7 +227,7 @@ def _small_drawings() -> dict[str, Callable[[], Any]]:
 
 @pytest.mark.parametrize("name", sorted(_small_drawings()))
 def test_every_figure_has_alt_text_and_an_html_twin(name: str) -> None:
-    from tlslab.lab.alt_text import figure_alt_text, figure_html
+    from tlslab.lab.alt_text import figure_alt_text, figure_html, figure_png
 
     drawn = _small_drawings()[name]()
     figure = drawn.figure
@@ -235,6 +236,8 @@ def test_every_figure_has_alt_text_and_an_html_twin(name: str) -> None:
     html = figure_html(figure)
     assert html is not None and html.startswith('<img src="data:image/png;base64,iVBOR')
     assert 'alt="' in html and html.count('"') % 2 == 0
+    png, metadata = figure_png(figure)  # type: ignore[misc]  # rendered once, for both outputs
+    assert base64.b64encode(png).decode() in html and metadata == {"alt": alt}
     plt.close(figure)
     undescribed = plt.figure()
     assert figure_html(undescribed) is None  # no words, no <img>: the notebook test catches it
