@@ -263,3 +263,20 @@ def test_alt_text_reaches_the_static_html_export(monkeypatch: pytest.MonkeyPatch
     assert {"image/png", "text/html"} <= set(output["data"])
     page, _ = exporters.HTMLExporter().from_notebook_node(notebook)
     assert 'alt="Grid of the per-record nonces for sequence numbers 0 to 1' in page
+
+
+def test_the_trace_keeps_only_the_first_application_data_records() -> None:
+    """A long connection's trace does not grow with its traffic: 8 records each way are noted."""
+    from tlslab.engine.memory import handshake_in_memory
+    from tlslab.lab.refusals import lab_pair
+    from tlslab.lab.viz import ladder_arrows
+
+    client, server = lab_pair()
+    assert handshake_in_memory(client, server).completed
+    before = len(client.trace.events)
+    for i in range(20):
+        client.send_application_data(bytes(i + 1))
+    server.receive_data(client.data_to_send())
+    assert len(client.trace.events) == before + 8
+    data = [a for a in ladder_arrows(server.trace) if a[1] == "application data"]
+    assert [size for _, _, size, _ in data] == list(range(1, 9))

@@ -554,7 +554,7 @@ def ladder_arrows(trace: Any) -> list[tuple[str, str, int, str]]:
             sender = me if event.name.endswith(" sent") else peer
             if event.name.startswith("ChangeCipherSpec "):
                 arrows.append((peer, "ChangeCipherSpec", 1, "plaintext"))
-            elif event.name.startswith("application data "):
+            elif event.name in ("application data sent", "application data received"):
                 size = int(str(event.value).split()[0])
                 arrows.append((sender, "application data", size, protection_of(sender)))
             elif event.name in ("alert sent", "alert received"):
