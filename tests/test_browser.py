@@ -201,6 +201,15 @@ def test_widget_lab_in_chromium(browser: object, lab_url: str, notebook: str) ->
     )
     page.screenshot(path=str(ARTIFACTS / f"{notebook[:-6]}_after.png"))  # type: ignore[attr-defined]
     assert _widget_texts(page) != before
+    # every image JupyterLab has drawn in an output has alt text (tlslab.lab.alt_text for
+    # figures; notebook 01's lab draws its byte map as an <img alt>, so there is at least one)
+    alts = page.evaluate(  # type: ignore[attr-defined]
+        "() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
+        ".map(i => i.getAttribute('alt') || '')"
+    )
+    if notebook == "01_client_hello.ipynb":
+        assert alts, f"{notebook}: no image drawn"
+    assert all(len(alt) > 20 for alt in alts), f"{notebook}: images without alt text: {alts}"
     assert (
         page.locator(  # type: ignore[attr-defined]
             ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",

@@ -4,6 +4,7 @@ looked at (tests/figures/). Regenerate after a deliberate change with
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 from collections.abc import Callable
@@ -53,6 +54,38 @@ def _tls12_trace() -> Any:
     return client.trace
 
 
+def _tls12_trace_with_data() -> Any:
+    """A TLS 1.2 connection that carries data both ways, then the server's close_notify, which
+    the client answers with its own (RFC 5246 §7.2.1)."""
+    from tlslab.engine.client import ClientConfig, TLSClient
+    from tlslab.engine.memory import handshake_in_memory
+    from tlslab.engine.server import ServerIdentity, TLSServer
+    from tlslab.pki.certificates import LAB_NOW, build_chain
+    from tlslab.stages.negotiation import ServerConfig
+
+    chain = build_chain("lab.example")
+    client = TLSClient(
+        ClientConfig(
+            server_name="lab.example",
+            trust_roots=tuple(chain.trust_roots),
+            now=LAB_NOW,
+            versions=(ProtocolVersion.TLS12,),
+        ),
+        seeded_rng("figure client"),
+    )
+    server = TLSServer(
+        ServerConfig(), ServerIdentity.from_chain(chain), seeded_rng("figure server")
+    )
+    assert handshake_in_memory(client, server).completed
+    client.send_application_data(b"GET / HTTP/1.1\r\n\r\n")
+    server.receive_data(client.data_to_send())
+    server.send_application_data(b"HTTP/1.1 200 OK\r\n\r\nhello")
+    client.receive_data(server.data_to_send())
+    server.close()
+    client.receive_data(server.data_to_send())
+    return client.trace
+
+
 def _connection_ladder() -> Any:
     from tlslab.lab.viz import plot_connection_ladder
 
@@ -62,7 +95,7 @@ def _connection_ladder() -> Any:
 def _trace_ladder() -> Any:
     from tlslab.lab.viz import plot_ladder
 
-    return plot_ladder(_tls12_trace(), title="TLS 1.2, tlslab client and server")
+    return plot_ladder(_tls12_trace_with_data(), title="TLS 1.2, tlslab client and server")
 
 
 def _state_machine() -> Any:
@@ -147,6 +180,20 @@ def test_ladder_alt_text_and_names() -> None:
     plt.close(ax.figure)
 
 
+def test_ladder_from_a_trace_shows_application_data_and_close_notify() -> None:
+    from tlslab.lab.viz import ladder_arrows
+
+    arrows = ladder_arrows(_tls12_trace_with_data())
+    tail = [(sender, label, size, protection) for sender, label, size, protection in arrows[10:]]
+    keys = "application / session keys"
+    assert tail == [
+        ("client", "application data", 18, keys),
+        ("server", "application data", 24, keys),
+        ("server", "Alert close_notify", 2, keys),
+        ("client", "Alert close_notify", 2, keys),
+    ]
+
+
 def test_state_machine_layers_follow_the_table() -> None:
     from tlslab.engine.state import transitions_for
     from tlslab.lab.viz import state_machine_layers
@@ -157,3 +204,79 @@ def test_state_machine_layers_follow_the_table() -> None:
         if start != end and (start, end) not in back:
             assert layer[end] > layer[start], (start, end)
     assert min(layer.values()) == 0
+
+
+def _small_drawings() -> dict[str, Callable[[], Any]]:
+    from tlslab.lab import primer, viz, viz_part2
+
+    return {
+        "nonces": lambda: viz.plot_nonces(bytes(12), 3),
+        "protected_record": lambda: viz.plot_protected_record(bytes(5 + 10 + 16)),
+        "modular_powers": lambda: viz.plot_modular_powers(23, 5),
+        "dh_exchange": lambda: viz.plot_dh_exchange(23, 5, 6, 15),
+        "interval_widths": lambda: viz.plot_interval_widths([1024.0, 512.0, 0.0]),
+        "avalanche": lambda: viz.plot_avalanche([0, 8, 16], [120, 130, 128], 256),
+        "zero_rtt_replay": viz_part2.plot_zero_rtt_replay,
+        "aead_limits": viz_part2.plot_aead_limits,
+        "observer_view": viz_part2.plot_observer_view,
+        "bit_flips": lambda: primer.plot_bit_flips(b"hi"),
+        "nonce_reuse": lambda: primer.plot_nonce_reuse(b"attack", b"\x01" * 6, b"\x02" * 6),
+        **DRAWINGS,
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_small_drawings()))
+def test_every_figure_has_alt_text_and_an_html_twin(name: str) -> None:
+    from tlslab.lab.alt_text import figure_alt_text, figure_html, figure_png
+
+    drawn = _small_drawings()[name]()
+    figure = drawn.figure
+    alt = figure_alt_text(figure)
+    assert len(alt) > 40, alt
+    html = figure_html(figure)
+    assert html is not None and html.startswith('<img src="data:image/png;base64,iVBOR')
+    assert 'alt="' in html and html.count('"') % 2 == 0
+    png, metadata = figure_png(figure)  # type: ignore[misc]  # rendered once, for both outputs
+    assert base64.b64encode(png).decode() in html and metadata == {"alt": alt}
+    plt.close(figure)
+    undescribed = plt.figure()
+    assert figure_html(undescribed) is None  # no words, no <img>: the notebook test catches it
+    plt.close(undescribed)
+
+
+@pytest.mark.notebook
+def test_alt_text_reaches_the_static_html_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A figure drawn by a tlslab plot function in a real kernel comes out of nbconvert's HTML
+    export as an <img> with its alt text (the text/html twin wins over the bare image/png)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    exporters = pytest.importorskip("nbconvert")
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "from tlslab.lab.viz import plot_nonces\nplot_nonces(bytes(12), 2);"
+        )
+    ]
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # JupyterLab's
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
+    (output,) = notebook.cells[0].outputs
+    assert {"image/png", "text/html"} <= set(output["data"])
+    page, _ = exporters.HTMLExporter().from_notebook_node(notebook)
+    assert 'alt="Grid of the per-record nonces for sequence numbers 0 to 1' in page
+
+
+def test_the_trace_keeps_only_the_first_application_data_records() -> None:
+    """A long connection's trace does not grow with its traffic: 8 records each way are noted."""
+    from tlslab.engine.memory import handshake_in_memory
+    from tlslab.lab.refusals import lab_pair
+    from tlslab.lab.viz import ladder_arrows
+
+    client, server = lab_pair()
+    assert handshake_in_memory(client, server).completed
+    before = len(client.trace.events)
+    for i in range(20):
+        client.send_application_data(bytes(i + 1))
+    server.receive_data(client.data_to_send())
+    assert len(client.trace.events) == before + 8
+    data = [a for a in ladder_arrows(server.trace) if a[1] == "application data"]
+    assert [size for _, _, size, _ in data] == list(range(1, 9))

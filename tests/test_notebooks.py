@@ -25,6 +25,8 @@ PRESENTATION = (
     "tlslab.net.sockets",
     "tlslab.net.openssl_lab",
     "tlslab.lab.illustrated",
+    "tlslab.lab.refusals",
+    "tlslab.lab.exercises_part2",
 )
 
 
@@ -194,6 +196,33 @@ def test_outputs_join_split_streams() -> None:
     assert _outputs(one) != _outputs({"outputs": [{"output_type": "stream", "text": "a\n"}]})
 
 
+ALT = re.compile(r'<img [^>]*alt="([^"]+)"')
+
+
+def _figures_without_alt_text(cells: list[Any]) -> list[str]:
+    """Code cells with an ``image/png`` output that has no ``text/html`` twin ``<img alt=...>``
+    (what JupyterLab and the HTML export show, see :mod:`tlslab.lab.alt_text`)."""
+    missing = []
+    for i, cell in enumerate(cells):
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = out.get("data", {})
+            if "image/png" in data:
+                found = ALT.search(data.get("text/html", ""))
+                if found is None or len(found.group(1).strip()) < 20:
+                    missing.append(f"cell {i} ({cell.get('id')})")
+    return missing
+
+
+def test_a_figure_without_alt_text_is_caught() -> None:
+    png = {"image/png": "iVBOR", "text/plain": "<Figure>"}
+    bare = nbformat.v4.new_code_cell("plot()")
+    bare.outputs = [nbformat.v4.new_output("display_data", data=png)]
+    described = nbformat.v4.new_code_cell("plot()")
+    html = '<img src="data:image/png;base64,iVBOR" alt="A ladder of ten messages, in order.">'
+    described.outputs = [nbformat.v4.new_output("display_data", data={**png, "text/html": html})]
+    assert _figures_without_alt_text([bare, described]) == [f"cell 0 ({bare.get('id')})"]
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_headless_and_deterministically(
@@ -218,6 +247,8 @@ def test_notebook_runs_headless_and_deterministically(
         for out in cell.get("outputs", [])
     )
     assert figures >= FIGURES.get(path.name, 0), f"{path.name}: only {figures} figures drawn"
+    missing_alt = _figures_without_alt_text(first.cells)
+    assert not missing_alt, f"{path.name}: figures without alt text in {missing_alt}"
     second = _execute(path)
     live = _live_cells(first.cells)
     differ = [

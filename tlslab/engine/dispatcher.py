@@ -104,6 +104,7 @@ class Connection:
         self.write_secret = b""
         self.error: BaseException | None = None
         self.transitions: list[tuple[Family, State, str, State]] = []
+        self._traced_data = {"sent": 0, "received": 0}  # application data records in the trace
         self._transcript: Transcript | None = None
         self._unhashed: list[bytes] = []  # messages before the hash function is known
         self._next_reader: Protection | None = None
@@ -172,6 +173,14 @@ class Connection:
             self.close()
             raise ConnectionNotUsable("the sequence number would wrap: closed with close_notify")
         self.records.write(ContentType.application_data, data)
+        self._trace_application_data("sent", len(data))
+
+    def _trace_application_data(self, direction: str, size: int) -> None:
+        """Note application data in the trace (ladders draw it), the first 8 each way only, so
+        that a long connection's trace does not grow with its traffic."""
+        self._traced_data[direction] += 1
+        if self._traced_data[direction] <= 8:
+            self.trace.note(f"application data {direction}", f"{size} bytes")
 
     def aead_record_limit(self) -> int:
         """Records one TLS 1.3 key may protect (RFC 8446 §5.5): 2^24.5 for AES-GCM; the
@@ -362,6 +371,7 @@ class Connection:
                 )
             return State.CONNECTED
         self._events.append(ApplicationData(content))
+        self._trace_application_data("received", len(content))
         return State.CONNECTED
 
     def on_compatibility_ccs(self, content: bytes, _: bytes) -> State:

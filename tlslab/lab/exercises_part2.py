@@ -9,6 +9,8 @@ Feedback whose findings say which step went wrong (a label, a missing byte, a ke
 - 12_client_certificates: :func:`client_certificate_verify_exercise` (RFC 8446 §4.4.3)
 - 13_alerts_and_key_update: :func:`key_update_exercise` (RFC 8446 §7.2)
 - 14_sni_and_ech: :func:`ech_observer_exercise` (what still leaks with ECH, RFC 9849)
+- 15_your_own_handshake: :func:`certificate_secret_exercise` and :func:`tls12_clear_exercise`
+  (which secret opened the Certificate; what a TLS 1.2 capture shows without keys)
 """
 
 from __future__ import annotations
@@ -601,4 +603,145 @@ def ech_observer_exercise() -> Exercise:
             f"{len(visible)} items still leak.",
         ),
         praise="Correct: ECH hides which site behind a provider you visit, not that you visit the provider.",
+    )
+
+
+# -- 15: your own capture ------------------------------------------------------------------------
+
+
+def _record_names(records: list[Any]) -> str:
+    return ", ".join(f"{r.direction} record {r.index} ({r.describe()})" for r in records)
+
+
+def certificate_secret_exercise(connection: Any) -> Exercise:
+    """Which key-log label opened the server's Certificate in a decrypted TLS 1.3 capture
+    (``tlslab.open_capture(pcap, keylog=...)[i]``)? The right label is read from the capture
+    itself; a wrong one is answered with the records it did open, so the learner sees where
+    the Certificate sits in the key schedule (RFC 8446 §7.1, §7.3; notebook 15)."""
+    records = list(connection.records)
+    certificate = next(
+        (
+            r
+            for r in records
+            if r.direction == "server" and "certificate" in r.label.replace(",", " ").split()
+        ),
+        None,
+    )
+    if certificate is None or not certificate.keys or certificate.keys == "plaintext":
+        raise ValueError("this connection has no decrypted TLS 1.3 server Certificate record")
+    labels = sorted({r.keys for r in records if r.keys and r.keys != "plaintext"})
+    if connection.keylog is not None:
+        labels = sorted(
+            set(labels) | set(connection.keylog.entries.get(connection.client_random, {}))
+        )
+
+    def check(answer: Any) -> list[Finding]:
+        if not isinstance(answer, str):
+            return [
+                Finding(
+                    "answer",
+                    f"expected one key-log label as a string, got {type(answer).__name__}; "
+                    f"the labels in this key log are {', '.join(labels)}",
+                )
+            ]
+        label = answer.strip()
+        if label == certificate.keys:
+            return []
+        if label not in labels:
+            return [
+                Finding(
+                    "answer",
+                    f"{label!r} is not a label of this connection's key log; it has {', '.join(labels)}",
+                )
+            ]
+        opened = [r for r in records if r.keys == label]
+        if not opened:
+            return [
+                Finding(
+                    label,
+                    "opened no record of this connection (it is not a traffic secret); the "
+                    f"Certificate is server record {certificate.index}",
+                )
+            ]
+        side = opened[0].direction
+        if side != "server":
+            return [
+                Finding(
+                    label,
+                    f"protects what the {side} sends ({_record_names(opened)}); the Certificate "
+                    f"is sent by the server (server record {certificate.index})",
+                )
+            ]
+        return [
+            Finding(
+                label,
+                f"opened {_record_names(opened)}: those come after the server's Finished, and the "
+                f"Certificate (server record {certificate.index}) comes before it",
+            )
+        ]
+
+    return Exercise(
+        name="15.1 which secret hides the certificate?",
+        prompt="Name the key-log label whose keys opened the server's Certificate record.",
+        checker=check,
+        hints=(
+            "Look for the record whose describe() is 'certificate' and read its keys.",
+            "The key schedule has two server secrets: one before the server's Finished, one after.",
+        ),
+    )
+
+
+# What gives each TLS 1.2 server message away, without naming it (a clue for a missed message).
+_TLS12_CLUES = {
+    "ServerHello": "the message that answers the ClientHello with the chosen version and suite",
+    "Certificate12": "the message that carries the server's certificate chain",
+    "ServerKeyExchangeECDHE": "the message with the server's ECDHE public key and its signature",
+    "ServerKeyExchangeDHE": "the message with the server's DHE public value and its signature",
+    "ServerHelloDone": "the empty message that ends the server's first flight",
+    "CertificateRequest12": "the message in which the server asks for a client certificate",
+    "NewSessionTicket12": "the message that hands the client a session ticket, just before the "
+    "server's ChangeCipherSpec (RFC 5077 §3.3)",
+}
+
+
+def tls12_clear_exercise(connection_without_keys: Any) -> Exercise:
+    """Which server handshake messages of a TLS 1.2 capture can an eavesdropper read? The answer
+    is what tlslab itself read from ``connection_without_keys`` (opened with no key log):
+    every server message before its ChangeCipherSpec. A wrong name is named with the reason; a
+    missed message gets a clue that says which one without spelling its name (RFC 5246 §7.3;
+    notebook 15)."""
+    order = [name for who, name in connection_without_keys.messages() if who == "server"]
+    clear = set(order)
+    client_names = {name for who, name in connection_without_keys.messages() if who == "client"}
+    encrypted = {"Finished"}
+
+    def check(answer: Any) -> list[Finding]:
+        if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
+            return [Finding("answer", "give a set of names, e.g. {'ServerHello'}")]
+        chosen = {str(name) for name in answer}
+        findings = []
+        for name in sorted(chosen - clear):
+            if name in encrypted:
+                why = "is encrypted: it follows the server's ChangeCipherSpec"
+            elif name in client_names:
+                why = "is sent by the client; the question is about the server's messages"
+            else:
+                why = (
+                    "is not a server message an eavesdropper can read in this connection; "
+                    f"the names are spelled as messages() spells them, e.g. {sorted(clear)[0]!r}"
+                )
+            findings.append(Finding(name, why))
+        for name in [n for n in order if n not in chosen]:  # in handshake order
+            clue = _TLS12_CLUES.get(name, "a server message that comes before its ChangeCipherSpec")
+            findings.append(Finding("missing", f"{clue}: it travels in the clear in TLS 1.2"))
+        return findings
+
+    return Exercise(
+        name="15.2 what does TLS 1.2 show?",
+        prompt="Which server handshake messages of the TLS 1.2 connection are readable without the key log?",
+        checker=check,
+        hints=(
+            "tlslab.open_capture(pcap)[1].messages() lists what could be read without secrets.",
+            f"{len(clear)} server messages travel in the clear.",
+        ),
     )

@@ -27,6 +27,7 @@ from ..pki.certificates import LAB_NOW, Chain, build_chain
 from ..rng import seeded_rng
 from ..stages.keyexchange import KeyShare, generate_key_share, server_key_share
 from ..stages.negotiation import ServerConfig
+from .alt_text import describe
 from .exercises import Exercise, Finding
 
 SIZE_GROUPS = (
@@ -72,7 +73,12 @@ def plot_share_sizes(*, ax: Any = None) -> Any:
     ax.set_xlabel("bytes in the key_share extension entry")
     ax.set_title("Key share sizes: classical (top) and post-quantum (bottom)")
     ax.legend(loc="center right", fontsize=8)
-    return ax
+    bars = "; ".join(f"{n}: client {c}, server {s}" for n, (c, s) in sizes.items())
+    return describe(
+        ax,
+        "Horizontal bars of key share sizes in bytes, with one Ethernet TCP segment (1,460 bytes) "
+        f"marked. {bars}.",
+    )
 
 
 def plot_segments(capture: Any, *, label: str = "ClientHello", ax: Any = None) -> Any:
@@ -105,7 +111,11 @@ def plot_segments(capture: Any, *, label: str = "ClientHello", ax: Any = None) -
     ax.set_xlabel(f"byte offset in the {label} ({capture.data_length} bytes, MSS {capture.mss})")
     source = "captured on lo" if capture.captured else "cut at the kernel's MSS (no capture)"
     ax.set_title(f"{label} as TCP segments: {source}")
-    return ax
+    cut = ", ".join(f"{length} bytes at offset {offset}" for offset, length in spans)
+    return describe(
+        ax,
+        f"The {capture.data_length}-byte {label} as {len(spans)} TCP segment(s), {source}: {cut}.",
+    )
 
 
 @cache
@@ -152,7 +162,11 @@ def plot_certificate_sizes(*, ax: Any = None) -> Any:
     ax.set_ylim(0, max(max(r.values()) for r in sizes.values()) * 1.25)
     ax.set_title("ECDSA P-256 against ML-DSA: certificates and signatures")
     ax.legend(fontsize=8)
-    return ax
+    groups = "; ".join(
+        f"{key_type}: " + ", ".join(f"{f} {row[f]:,}" for f in fields)
+        for key_type, row in sizes.items()
+    )
+    return describe(ax, f"Grouped bars of sizes in bytes. {groups}.")
 
 
 @dataclass(frozen=True)

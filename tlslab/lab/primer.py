@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 
+from .alt_text import describe
+
 __all__ = [
     "AESGCM",
     "HKDF",
@@ -67,7 +69,12 @@ def plot_bit_flips(message: bytes, *, ax: Any = None) -> Any:
     ax.set_ylabel("input bits flipped")
     ax.set_title(f"Flip any one of the {len(changed)} input bits: about half the digest changes")
     ax.legend(loc="upper right")
-    return ax
+    return describe(
+        ax,
+        f"Histogram: for each of the {len(changed)} input bits flipped one at a time, how many of "
+        f"SHA-256's 256 output bits changed. The counts range from {min(changed)} to "
+        f"{max(changed)} and cluster around the dashed line at 128, half of the digest.",
+    )
 
 
 def plot_nonce_reuse(
@@ -104,4 +111,10 @@ def plot_nonce_reuse(
     ax.set_title(
         "Same key, same nonce: the keystream cancels, and the known plaintext unlocks the other"
     )
-    return ax
+    recovered = bytes(a ^ b ^ p for a, b, p in zip(first, second, known, strict=False))
+    return describe(
+        ax,
+        f"Rows of {n} coloured byte cells: {', '.join(label for label, _ in rows)}. "
+        "c1 XOR c2 equals p1 XOR p2, and the last row, c1 XOR c2 XOR the known plaintext, "
+        f"spells the other message: {recovered.decode('ascii', 'replace')!r}.",
+    )

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
 from ..wire.explain import Explanation, explain
+from .alt_text import describe
 
 _PALETTE = [
     "#4e79a7",
@@ -77,7 +78,7 @@ def plot_byte_map(
     ax.set_yticks([])
     ax.set_xlabel("byte offset")
     ax.set_title(title or f"{len(exp.data)} bytes, one colour per field")
-    ax.figure.set_label(byte_map_alt_text(exp, depth=level))
+    describe(ax, byte_map_alt_text(exp, depth=level))
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     return ax
@@ -282,11 +283,12 @@ def plot_key_schedule(schedule: Any, shared_secret: bytes | None = None, *, ax: 
     ax.set_title(
         f"TLS 1.3 key schedule (RFC 8446 §7.1), {schedule.hash_name}, this session's values"
     )
-    ax.figure.set_label(
+    describe(
+        ax,
         "TLS 1.3 key schedule: Early Secret, then Handshake Secret from the (EC)DHE shared secret, "
         "giving the client and server handshake traffic secrets (transcript ClientHello..ServerHello), "
         "then Master Secret, giving the application traffic secrets and exporter secret (transcript "
-        "up to the server Finished) and the resumption secret (up to the client Finished)."
+        "up to the server Finished) and the resumption secret (up to the client Finished).",
     )
     return ax
 
@@ -328,7 +330,13 @@ def plot_tls12_derivation(
     ax.set_ylim(-1, 2.5)
     ax.axis("off")
     ax.set_title("TLS 1.2: from pre-master secret to keys")
-    return ax
+    names = ", ".join(f"{name} ({len(value)} bytes)" for name, value in parts)
+    return describe(
+        ax,
+        f"TLS 1.2 key derivation. The {len(pre_master_secret)}-byte pre_master_secret goes through "
+        "PRF with the label 'master secret' and both randoms to the 48-byte master_secret; PRF with "
+        f"'key expansion' turns that into the key block, cut into {names}.",
+    )
 
 
 def plot_avalanche(
@@ -345,7 +353,14 @@ def plot_avalanche(
     ax.set_ylabel("verify_data bits changed")
     ax.legend(loc="lower right")
     ax.set_title("One flipped byte anywhere changes about half of verify_data")
-    return ax
+    mean = sum(changed_bits) / len(changed_bits) if changed_bits else 0
+    return describe(
+        ax,
+        f"Bar chart: for each of {len(positions)} flipped handshake bytes, from offset "
+        f"{positions[0] if positions else 0} to {positions[-1] if positions else 0}, the number of "
+        f"verify_data bits that changed, out of {total_bits}. The bars scatter around the dashed "
+        f"line at half ({total_bits // 2}); their mean is {mean:.1f}.",
+    )
 
 
 def plot_nonces(iv: bytes, count: int = 6, *, ax: Any = None) -> Any:
@@ -383,7 +398,12 @@ def plot_nonces(iv: bytes, count: int = 6, *, ax: Any = None) -> Any:
     ax.set_title(
         "nonce = iv XOR seq: only the last bytes change (orange), and never repeat under one key"
     )
-    return ax
+    rows = "; ".join(f"seq {seq}: {xor_nonce(iv, seq).hex(' ')}" for seq in range(count))
+    return describe(
+        ax,
+        f"Grid of the per-record nonces for sequence numbers 0 to {count - 1}, one row per record, "
+        f"one cell per byte; bytes that differ from the IV are orange. {rows}.",
+    )
 
 
 def plot_protected_record(
@@ -422,7 +442,8 @@ def plot_protected_record(
     ax.set_xlabel("byte offset")
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-    return ax
+    parts = ", then ".join(f"{label} ({length} bytes)" for label, length in spans)
+    return describe(ax, f"A {len(record)}-byte protected record as a bar of spans: {parts}.")
 
 
 def plot_modular_powers(p: int, g: int, *, ax: Any = None) -> Any:
@@ -436,7 +457,12 @@ def plot_modular_powers(p: int, g: int, *, ax: Any = None) -> Any:
     ax.set_xlabel("secret exponent x")
     ax.set_ylabel(f"public value {g}^x mod {p}")
     ax.set_title(f"g = {g}, p = {p}: every value 1..{p - 1} appears once, in no visible order")
-    return ax
+    pairs = ", ".join(f"{x}->{y}" for x, y in zip(xs, ys, strict=True))
+    return describe(
+        ax,
+        f"Line plot of g^x mod p for g = {g}, p = {p}, x from 1 to {p - 1}: the values jump "
+        f"around with no visible order. x->value: {pairs}.",
+    )
 
 
 def plot_dh_exchange(p: int, g: int, a: int, b: int, *, ax: Any = None) -> Any:
@@ -468,7 +494,12 @@ def plot_dh_exchange(p: int, g: int, a: int, b: int, *, ax: Any = None) -> Any:
     ax.set_xlim(-2.5, 12.5)
     ax.set_ylim(-0.2, 4.5)
     ax.axis("off")
-    return ax
+    return describe(
+        ax,
+        f"Diffie-Hellman with p = {p}, g = {g}. The client keeps a = {a} and sends A = {big_a} "
+        f"(its key_share); the server keeps b = {b} and sends B = {big_b}. Both compute the same "
+        f"shared value {pow(big_b, a, p)}; an eavesdropper sees p, g, A and B only.",
+    )
 
 
 # Ladder colours: which keys protect a message (the same three everywhere in the course).
@@ -499,18 +530,36 @@ def rfc_message_name(name: str) -> str:
 
 def ladder_arrows(trace: Any) -> list[tuple[str, str, int, str]]:
     """(sender, RFC name, size, protection) for each message of a trace, in order, with the
-    ChangeCipherSpec records of both sides. Protection is a key of :data:`LADDER_COLOURS`:
-    TLS 1.3 messages up to each side's Finished use the handshake keys, later ones (such as
-    NewSessionTicket) the application keys; TLS 1.2's encrypted Finished uses the session keys
-    from the key block, which are also the application keys."""
+    ChangeCipherSpec records of both sides, application data and alerts (close_notify) in both
+    directions. Protection is a key of :data:`LADDER_COLOURS`: TLS 1.3 messages up to each
+    side's Finished use the handshake keys, later ones (such as NewSessionTicket) the
+    application keys; TLS 1.2's encrypted Finished uses the session keys from the key block,
+    which are also the application keys. Application data is counted in plaintext bytes."""
     me = trace.role
     peer = "server" if me == "client" else "client"
     tls13 = any(e.name in ("EncryptedExtensions", "Certificate13") for e in trace.messages())
     finished = {"client": False, "server": False}
+    keyed = {"client": False, "server": False}  # has this side started encrypting?
     arrows: list[tuple[str, str, int, str]] = []
+
+    def protection_of(sender: str) -> str:
+        if finished[sender]:
+            return "application / session keys"
+        if keyed[sender]:
+            return "handshake keys (TLS 1.3)" if tls13 else "application / session keys"
+        return "plaintext"
+
     for event in trace.events:
-        if event.kind == "note" and event.name.startswith("ChangeCipherSpec "):
-            arrows.append((peer, "ChangeCipherSpec", 1, "plaintext"))
+        if event.kind == "note":
+            sender = me if event.name.endswith(" sent") else peer
+            if event.name.startswith("ChangeCipherSpec "):
+                arrows.append((peer, "ChangeCipherSpec", 1, "plaintext"))
+            elif event.name in ("application data sent", "application data received"):
+                size = int(str(event.value).split()[0])
+                arrows.append((sender, "application data", size, protection_of(sender)))
+            elif event.name in ("alert sent", "alert received"):
+                name = str(event.value).split()[-1]
+                arrows.append((sender, f"Alert {name}", 2, protection_of(sender)))
             continue
         if event.kind != "message":
             continue
@@ -521,9 +570,12 @@ def ladder_arrows(trace: Any) -> list[tuple[str, str, int, str]]:
             protection = "handshake keys (TLS 1.3)"
         else:
             protection = "application / session keys"
+        if event.value == "encrypted":
+            keyed[sender] = True
         if event.name == "Finished":
             finished[sender] = True
-        arrows.append((sender, rfc_message_name(event.name), len(event.data), protection))
+        label = "application data" if event.name == "ApplicationData" else event.name
+        arrows.append((sender, rfc_message_name(label), len(event.data), protection))
     return arrows
 
 
@@ -559,7 +611,7 @@ def draw_ladder(
         (
             i
             for i, arrow in enumerate(arrows)
-            if arrow[1] in ("application data", "Alert close_notify")
+            if arrow[1] == "application data" or arrow[1].startswith("Alert ")
         ),
         n,
     )
@@ -605,7 +657,7 @@ def draw_ladder(
     ax.axis("off")
     if title:
         ax.set_title(title)
-    ax.figure.set_label(ladder_alt_text(arrows))  # alt text (also in the figure's label)
+    describe(ax, ladder_alt_text(arrows))
     return ax
 
 
@@ -802,11 +854,12 @@ def plot_state_machine(role: str = "client", *, ax: Any = None) -> Any:
     ax.set_ylim(0.3, depth + 0.8)
     ax.axis("off")
     ax.set_title(f"{role} handshake states (RFC 8446 Appendix A), drawn from the transition table")
-    ax.figure.set_label(
+    describe(
+        ax,
         f"State machine of the {role}: "
         + "; ".join(
             f"{start.value} --{' / '.join(m)}--> {end.value}" for (start, end), m in grouped.items()
-        )
+        ),
     )
     # What was drawn, as (from, message, to) triples: a test checks the picture equals the table.
     ax.drawn_edges = {(a, m, b) for (a, b), names in grouped.items() for m in names} | {
@@ -824,4 +877,9 @@ def plot_interval_widths(widths: list[float], *, ax: Any = None) -> Any:
     ax.set_ylabel("log2(candidates left)")
     ax.set_ylim(bottom=0)
     ax.set_title("Every 'padding OK' answer narrows the interval, until one plaintext is left")
-    return ax
+    start = widths[0] if widths else 0
+    return describe(
+        ax,
+        f"Line plot of log2 of the candidates left in Bleichenbacher's attack over {len(widths)} "
+        f"steps: from {start:.0f} bits down to {widths[-1] if widths else 0:.0f}, one plaintext.",
+    )

@@ -17,7 +17,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
-from .viz import plot_ladder
+from .alt_text import describe
+from .viz import ladder_alt_text, ladder_arrows, plot_ladder
 
 
 def plot_ladders(traces: Sequence[Any], titles: Sequence[str]) -> Any:
@@ -29,6 +30,13 @@ def plot_ladders(traces: Sequence[Any], titles: Sequence[str]) -> Any:
         count = len(trace.messages())
         ax.set_ylim(count - longest, count + 1.3)  # top-aligned: first messages side by side
     fig.tight_layout()
+    describe(
+        axes[0],
+        " ".join(
+            f"Panel {i} ({title}): {ladder_alt_text(ladder_arrows(trace))}"
+            for i, (trace, title) in enumerate(zip(traces, titles, strict=True), 1)
+        ),
+    )
     return axes
 
 
@@ -87,7 +95,14 @@ def plot_zero_rtt_replay(*, ax: Any = None) -> Any:
     ax.set_ylim(1.0, 7.2)
     ax.axis("off")
     ax.set_title("0-RTT early data can be replayed (RFC 8446 §8)")
-    return ax
+    return describe(
+        ax,
+        "Three lifelines: client, attacker on the path, server. The client sends ClientHello with "
+        "a PSK binder and early data 'POST /pay 100'; the attacker forwards and copies it; the "
+        "server answers and payment 1 runs. Later the attacker sends the same bytes again: the "
+        "binder verifies and the early data decrypts, so payment 2 runs too, unless the server "
+        "remembers the ClientHello or accepts the ticket only once.",
+    )
 
 
 def aes_gcm_confidentiality_bound(records: float, record_bytes: int = 2**14) -> float:
@@ -122,7 +137,14 @@ def plot_aead_limits(*, ax: Any = None) -> Any:
     ax.set_title("The more records under one AES-GCM key, the larger an attacker's advantage")
     ax.legend(loc="lower right", fontsize=8)
     ax.set_ylim(-90, 5)
-    return ax
+    at_limit = aes_gcm_confidentiality_bound(2**24.5)
+    return describe(
+        ax,
+        "Line plot of log2 of the AES-GCM attacker-advantage bound against log2 of the full-size "
+        f"records sent under one key, 2^10 to 2^58: it rises steadily, is {at_limit:.0f} at the "
+        "RFC 8446 §5.5 limit of 2^24.5 records (dashed line, where KeyUpdate is due) and "
+        "reaches about 1, no security, near 2^55 records.",
+    )
 
 
 # What an on-path observer learns: (item, TLS 1.2, TLS 1.3, TLS 1.3 + ECH); True = visible,
@@ -167,4 +189,9 @@ def plot_observer_view(*, ax: Any = None) -> Any:
     ax.set_ylim(-0.6, len(OBSERVER_VIEW) + 0.3)
     ax.axis("off")
     ax.set_title("What a passive observer on the path learns")
-    return ax
+    words = {True: "visible", False: "hidden", None: "not applicable"}
+    rows = "; ".join(
+        f"{item}: " + ", ".join(f"{c} {words[v]}" for c, v in zip(columns, seen, strict=True))
+        for item, *seen in OBSERVER_VIEW
+    )
+    return describe(ax, f"What a passive observer learns, by protocol. {rows}.")
