@@ -1,6 +1,7 @@
 """The record layer of a sans-IO connection: bytes in, whole messages out, and back.
 
-Incoming bytes are cut into records (``wire.record.RecordReader``), opened with the current read
+Incoming bytes are cut into records one at a time (as ``wire.record.RecordReader`` does, but lazily:
+a record is looked at only once the ones before it were handled), opened with the current read
 protection, and handshake fragments are joined into whole messages
 (``wire.record.HandshakeReassembler``). Each result is an :class:`Inbound` that says which record
 carried it (plaintext or protected) and whether it ended that record, because a message that is
@@ -10,7 +11,7 @@ that is the state table's job (``state.py``), applied by the dispatcher (``dispa
 What this layer refuses by itself, whatever the state (RFC 8446 §5, RFC 5246 §6.2):
 a record header of an unknown type, of a version that is not 3.x, or longer than the protocol
 allows (2^14 plaintext, 2^14+256 TLS 1.3 ciphertext, 2^14+2048 TLS 1.2 ciphertext), checked as
-soon as its 5 bytes arrive; a handshake message longer than its cap (64 KiB, larger for
+soon as its 5 bytes arrive; an empty handshake record; a handshake message longer than its cap (64 KiB, larger for
 Certificate), refused from its 4-byte header; a ChangeCipherSpec that is not the single byte 01,
 or that arrives inside a protected TLS 1.3 record;
 any other record between the fragments of one handshake message; an empty alert; on TLS 1.2 a
@@ -37,7 +38,6 @@ from ..wire.record import (
     MAX_CIPHERTEXT_13,
     MAX_PLAINTEXT,
     HandshakeReassembler,
-    RecordReader,
     TLSPlaintext,
     fragment,
 )
@@ -83,7 +83,6 @@ class RecordLayer:
         self.handshaking = True  # plaintext alerts are tolerated only during the handshake
         self.record_version = ProtocolVersion.TLS10  # legacy_record_version we write
         self.max_certificate = max_certificate
-        self._records = RecordReader()
         self._handshake = HandshakeReassembler()  # the caps are checked in _reassemble
         self._unframed = bytearray()  # bytes not yet a whole record (their header is checked)
         self._partial = bytearray()  # the part of a handshake message not yet complete
@@ -92,15 +91,21 @@ class RecordLayer:
     # -- in -----------------------------------------------------------------------------------
     def receive(self, data: bytes) -> Iterator[Inbound]:
         """The units ``data`` completes, one at a time, so that a key change made after one
-        unit applies to the next record."""
+        unit applies to the next record. Records are cut one at a time too: each header is
+        judged (with the keys then in use) only when the records before it were handled, so
+        whatever follows a close_notify in the same read is never even looked at (RFC 8446
+        §6.1: it MUST be ignored)."""
         self._unframed += data
-        if len(self._unframed) >= HEADER_LENGTH:  # the first header, before a body arrives
-            self._check_header(bytes(self._unframed[:HEADER_LENGTH]))
-        for record in self._records.feed(data):
-            del self._unframed[: HEADER_LENGTH + len(record.fragment)]
-            yield from self._open(record)
-        if len(self._unframed) >= HEADER_LENGTH:  # the next header, with the keys now in use
-            self._check_header(bytes(self._unframed[:HEADER_LENGTH]))
+        while len(self._unframed) >= HEADER_LENGTH:
+            header = bytes(self._unframed[:HEADER_LENGTH])
+            self._check_header(header)  # before its body arrives
+            end = HEADER_LENGTH + int.from_bytes(header[3:5], "big")
+            if len(self._unframed) < end:
+                return
+            fragment = bytes(self._unframed[HEADER_LENGTH:end])
+            del self._unframed[:end]
+            version = int.from_bytes(header[1:3], "big")
+            yield from self._open(TLSPlaintext(ContentType(header[0]), fragment, version))
 
     def _check_header(self, header: bytes) -> None:
         """A record header is judged as soon as it arrives (type, version, length), so a peer
@@ -144,6 +149,12 @@ class RecordLayer:
                 seen=ContentType(content_type).name,
             )
         if content_type == ContentType.handshake:
+            if not content:  # RFC 8446 §5.1, RFC 5246 §6.2.1; OpenSSL: bad length
+                raise UnexpectedMessage(
+                    "a zero-length handshake record (RFC 8446 §5.1 forbids them)",
+                    expected=">= 1 byte",
+                    seen=0,
+                )
             messages = self._reassemble(content)
             for i, message in enumerate(messages):
                 last = i == len(messages) - 1 and not self._handshake.pending

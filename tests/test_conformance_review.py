@@ -1,0 +1,163 @@
+"""Issue 19 review: attacks the conformance tests did not send, and checks whose tests could not
+fail. Each test sends the forbidden thing and checks the exact alert, that the connection is closed
+and that nothing was delivered (``_refused_by``). The rule -> test map is tests/CONFORMANCE.md."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_conformance19 import _alert, _connected, _refused_by, _sent_by
+from tests.test_engine_conformance import _refused
+from tests.test_engine_core import BY_NAME, _inject, _pair, _records
+from tlslab.constants import AlertDescription, AlertLevel, ContentType, HandshakeType
+from tlslab.constants import ProtocolVersion as V
+from tlslab.engine.connection import ApplicationData, ConnectionClosed, ConnectionNotUsable
+from tlslab.engine.dispatcher import MAX_KEY_UPDATES, MAX_WARNING_ALERTS
+from tlslab.engine.state import State
+from tlslab.wire.record import TLSPlaintext
+
+A = AlertDescription
+
+
+# -- close_notify: whatever follows it in the same read is ignored (RFC 8446 §6.1) ------------------
+@pytest.mark.parametrize("name", ["tls13", "tls12-ecdhe"])
+@pytest.mark.parametrize(
+    "after",
+    [
+        b"\x80\x80garbage!",  # not a record at all (an SSLv2-style header)
+        b"\x17\x03\x03\xff\xff",  # a header announcing a record longer than any allowed
+        b"\x17\x07\x07\x00\x01",  # a record version that is not 3.x
+    ],
+    ids=["garbage", "overflow-header", "bad-version"],
+)
+def test_bytes_after_close_notify_in_the_same_read_are_ignored(name: str, after: bytes) -> None:
+    """ "Any data received after a closure alert has been received MUST be ignored" (RFC 8446
+    §6.1): a malformed record after close_notify, in the same TCP segment, must not turn a clean
+    close into an alert. The data before close_notify is delivered, the close is clean."""
+    client, server = _connected(name)
+    client.send_application_data(b"before")
+    data = client.data_to_send() + _alert(client, AlertLevel.warning, A.close_notify) + after
+    assert server.receive_data(data) == [ApplicationData(b"before"), ConnectionClosed()]
+    assert server.closed and server.error is None
+    sent = server.data_to_send()  # our close_notify, and nothing else (no alert after it)
+    assert len(_records(sent)) == 1
+    assert client.receive_data(sent) == [ConnectionClosed()]
+    with pytest.raises(ConnectionNotUsable):
+        server.send_application_data(b"x")
+
+
+# -- zero-length handshake records (RFC 8446 §5.1; OpenSSL: unexpected_message, bad length) --------
+@pytest.mark.parametrize("name", ["tls13", "tls12-ecdhe"])
+def test_a_zero_length_plaintext_handshake_record_is_unexpected_message(name: str) -> None:
+    _, server = _pair(BY_NAME[name])
+    record = TLSPlaintext(ContentType.handshake, b"", V.TLS10).encode()
+    _refused_by(server, None, record, A.unexpected_message)
+
+
+def test_a_zero_length_protected_handshake_record_is_unexpected_message() -> None:
+    client, server = _connected("tls13")
+    client.send_application_data(b"never delivered")
+    data = client.data_to_send() + _sent_by(client, ContentType.handshake, b"")
+    _refused_by(server, client, data, A.unexpected_message)
+
+
+# -- ChangeCipherSpec whose value is not 01 (RFC 8446 §5: unexpected_message) -----------------------
+@pytest.mark.parametrize("payload", [b"\x02", b"\x00", b"\x01\x01", b""], ids=repr)
+def test_tls13_change_cipher_spec_other_than_01_is_unexpected_message(payload: bytes) -> None:
+    client, server = _pair(BY_NAME["tls13"])
+    client.start()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())  # the server's flight: it now waits for Finished
+    assert server.state == State.WAIT_FINISHED
+    record = TLSPlaintext(ContentType.change_cipher_spec, payload, V.TLS12).encode()
+    _refused(server, record, A.unexpected_message)
+
+
+def test_tls12_change_cipher_spec_other_than_01_is_unexpected_message() -> None:
+    client, server = _pair(BY_NAME["tls12-ecdhe"])
+    client.start()
+    server.receive_data(client.data_to_send())
+    client.receive_data(server.data_to_send())
+    key_exchange = _records(client.data_to_send())[0]  # ClientKeyExchange, then CCS, Finished
+    server.receive_data(key_exchange)
+    record = TLSPlaintext(ContentType.change_cipher_spec, b"\x02", V.TLS12).encode()
+    _refused(server, record, A.unexpected_message)
+
+
+# -- a Finished of a length that is valid somewhere, but not the negotiated one ----------------------
+@pytest.mark.parametrize(
+    "name,length",
+    [("tls13", 32), ("tls13", 12), ("tls12-ecdhe", 32), ("tls12-ecdhe", 48)],
+    ids=["1.3-32", "1.3-12", "1.2-32", "1.2-48"],
+)
+def test_finished_of_another_hash_length_is_decode_error(name: str, length: int) -> None:
+    """The wire decoder refuses lengths no Finished has (31, 11); 32 bytes on a SHA-384
+    connection or 32 on TLS 1.2 pass it, and only the negotiated-length check (RFC 8446 §4.4.4,
+    RFC 5246 §7.4.9) says decode_error, before the MAC comparison would say decrypt_error."""
+    client, server = _pair(BY_NAME[name])
+    client.start()
+    server.receive_data(client.data_to_send())
+    flight = server.data_to_send()
+    if name == "tls13":
+        client.receive_data(b"".join(_records(flight)[:-1]))
+        assert len(client.transcript.hash()) != length  # a length of another hash
+    else:
+        client.receive_data(flight)
+        server.receive_data(client.data_to_send())
+        client.receive_data(_records(server.data_to_send())[0])  # the server's CCS
+    finished = bytes([HandshakeType.finished, 0, 0, length]) + bytes(length)
+    _refused(client, _inject(client, ContentType.handshake, finished), A.decode_error, "length")
+
+
+# -- KeyUpdate flood (BoringSSL kMaxKeyUpdates; RFC 8446 §4.6.3 one answer while silent) ------------
+def _key_update_from(sender: object, request: bool) -> bytes:
+    sender.key_update(request_peer_update=request)  # type: ignore[attr-defined]
+    return sender.data_to_send()  # type: ignore[attr-defined,no-any-return]
+
+
+def test_a_key_update_flood_is_bounded() -> None:
+    """More than MAX_KEY_UPDATES KeyUpdates in a row, with no application data between them, end
+    the connection with unexpected_message (BoringSSL's kMaxKeyUpdates): each one costs a key
+    derivation, and one requesting an update costs an answer."""
+    client, server = _connected("tls13")
+    data = b"".join(_key_update_from(client, False) for _ in range(MAX_KEY_UPDATES))
+    assert server.receive_data(data) == []
+    client.send_application_data(b"counted only in a row")
+    data = client.data_to_send()
+    data += b"".join(_key_update_from(client, False) for _ in range(MAX_KEY_UPDATES))
+    assert server.receive_data(data) == [ApplicationData(b"counted only in a row")]
+    _refused_by(server, client, _key_update_from(client, True), A.unexpected_message)
+
+
+def test_many_key_update_requests_while_silent_get_one_answer() -> None:
+    """ "an implementation which receives multiple KeyUpdates while it is silent [responds] with a
+    single update" (RFC 8446 §4.6.3): the answer does not grow with the requests."""
+    client, server = _connected("tls13")
+    data = b"".join(_key_update_from(client, True) for _ in range(10))
+    assert server.receive_data(data) == []
+    answer = server.data_to_send()
+    assert len(_records(answer)) == 1  # one KeyUpdate (update_not_requested)
+    assert client.receive_data(answer) == []
+    server.send_application_data(b"under the new key")
+    assert client.receive_data(server.data_to_send()) == [ApplicationData(b"under the new key")]
+    # after the server spoke, a new request gets a new answer
+    assert server.receive_data(_key_update_from(client, True)) == []
+    assert len(_records(server.data_to_send())) == 1
+
+
+@pytest.mark.parametrize("name", ["tls13", "tls12-ecdhe"])
+def test_alternating_records_that_deliver_nothing_do_not_dodge_the_bounds(name: str) -> None:
+    """Each bound (warnings, empty records, KeyUpdates) counts a run of records that deliver
+    nothing; another kind of such record does not end the run, or a peer could send 4 warnings,
+    an empty record, 4 warnings, ... for ever."""
+    client, server = _connected(name)
+    idle = b"".join(
+        _alert(client, AlertLevel.warning, A.user_canceled) for _ in range(MAX_WARNING_ALERTS - 1)
+    )
+    idle += _sent_by(client, ContentType.application_data, b"")
+    if name == "tls13":
+        idle += _key_update_from(client, False)
+    assert server.receive_data(idle) == []
+    _refused_by(
+        server, client, _alert(client, AlertLevel.warning, A.user_canceled), A.unexpected_message
+    )
