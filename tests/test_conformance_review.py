@@ -8,12 +8,13 @@ import pytest
 
 from tests.test_conformance19 import _alert, _connected, _refused_by, _sent_by
 from tests.test_engine_conformance import _refused
-from tests.test_engine_core import BY_NAME, _inject, _pair, _records
+from tests.test_engine_core import BY_NAME, _inject, _pair, _reach, _records
 from tlslab.constants import AlertDescription, AlertLevel, ContentType, HandshakeType
 from tlslab.constants import ProtocolVersion as V
 from tlslab.engine.connection import ApplicationData, ConnectionClosed, ConnectionNotUsable
 from tlslab.engine.dispatcher import MAX_KEY_UPDATES, MAX_WARNING_ALERTS
 from tlslab.engine.state import State
+from tlslab.errors import RemoteAlert
 from tlslab.wire.record import TLSPlaintext
 
 A = AlertDescription
@@ -161,3 +162,28 @@ def test_alternating_records_that_deliver_nothing_do_not_dodge_the_bounds(name: 
     _refused_by(
         server, client, _alert(client, AlertLevel.warning, A.user_canceled), A.unexpected_message
     )
+
+
+# -- plaintext alerts once the TLS 1.3 keys changed (RFC 8446 §6: alerts are protected) ------------
+def _plain_alert(description: int) -> bytes:
+    return TLSPlaintext(ContentType.alert, bytes([AlertLevel.fatal, description]), V.TLS12).encode()
+
+
+@pytest.mark.parametrize("state", [State.WAIT_EE, State.WAIT_FINISHED])
+def test_a_tls13_client_refuses_a_plaintext_alert_after_the_server_hello(state: State) -> None:
+    """A server encrypts everything after its ServerHello, alerts included, so a plaintext alert
+    there is forged (or a broken peer): unexpected_message, as OpenSSL ("bad record type"), not a
+    RemoteAlert that blames the server for an alert it never sent."""
+    target, _ = _reach("client", "1.3", state)
+    _refused(target, _plain_alert(A.handshake_failure), A.unexpected_message)
+
+
+def test_a_tls13_server_reads_a_plaintext_alert_until_the_client_encrypts() -> None:
+    """A client that could not use the ServerHello has no keys and alerts in the clear; the
+    server reads that (as OpenSSL), but only until the client's first protected record."""
+    target, _ = _reach("server", "1.3", State.WAIT_FINISHED)
+    with pytest.raises(RemoteAlert) as info:
+        target.receive_data(_plain_alert(A.decrypt_error))
+    assert info.value.description == A.decrypt_error
+    target, _ = _reach("server", "1.3", State.WAIT_CV)  # the client's Certificate was protected
+    _refused(target, _plain_alert(A.decrypt_error), A.unexpected_message)

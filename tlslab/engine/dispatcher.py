@@ -313,6 +313,7 @@ class Connection:
     def _enter(self, state: State) -> None:
         self._state = state
         self.records.handshaking = state != State.CONNECTED
+        self.records.alerts_in_clear = self.role == "server"
         if state == State.CONNECTED:
             self._completed = True
 

@@ -81,6 +81,7 @@ class RecordLayer:
         self.writer: Protection | None = None
         self.version: int | None = None  # the negotiated version, once known
         self.handshaking = True  # plaintext alerts are tolerated only during the handshake
+        self.alerts_in_clear = False  # ...and only by a server (the dispatcher sets it)
         self.record_version = ProtocolVersion.TLS10  # legacy_record_version we write
         self.max_certificate = max_certificate
         self._handshake = HandshakeReassembler()  # the caps are checked in _reassemble
@@ -134,10 +135,22 @@ class RecordLayer:
         if isinstance(self.reader, RecordProtection13):
             return (
                 MAX_PLAINTEXT
-                if content_type == ContentType.alert and self.handshaking
+                if content_type == ContentType.alert and self._alert_in_clear_allowed()
                 else MAX_CIPHERTEXT_13
             )
         return MAX_CIPHERTEXT_12
+
+    def _alert_in_clear_allowed(self) -> bool:
+        """A TLS 1.3 client that could not use the ServerHello has no keys, so it alerts in the
+        clear; a server reads that until the client's first protected record (as OpenSSL). A
+        client never does: everything after a ServerHello is protected, alerts too (RFC 8446 §6),
+        so a plaintext alert there is forged."""
+        return (
+            self.alerts_in_clear
+            and self.handshaking
+            and isinstance(self.reader, RecordProtection13)
+            and self.reader.seq == 0
+        )
 
     def _open(self, record: TLSPlaintext) -> Iterator[Inbound]:
         self._check_version(record)
@@ -200,13 +213,14 @@ class RecordLayer:
 
     def _unprotect(self, record: TLSPlaintext) -> tuple[int, bytes, bool]:
         """(content type, content, whether it was protected). ChangeCipherSpec is never protected;
-        a TLS 1.3 peer that failed before its keys changed sends its alert in the clear."""
+        a TLS 1.3 client that failed before its keys changed sends its alert in the clear
+        (``_alert_in_clear_allowed``)."""
         if self.reader is None or record.type == ContentType.change_cipher_spec:
             return record.type, record.fragment, False
         if self.reader.seq > MAX_SEQUENCE:
             raise UnexpectedMessage("the read sequence number would wrap (RFC 8446 §5.3)")
         if isinstance(self.reader, RecordProtection13):
-            if record.type == ContentType.alert and self.handshaking:
+            if record.type == ContentType.alert and self._alert_in_clear_allowed():
                 return record.type, record.fragment, False
             content_type, content = self.reader.open(record)
             return content_type, content, True
