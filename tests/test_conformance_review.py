@@ -11,10 +11,13 @@ from tests.test_engine_conformance import _refused
 from tests.test_engine_core import BY_NAME, _inject, _pair, _reach, _records
 from tlslab.constants import AlertDescription, AlertLevel, ContentType, HandshakeType
 from tlslab.constants import ProtocolVersion as V
+from tlslab.engine import trace as trace_module
+from tlslab.engine.client import MAX_KEPT_TICKETS
 from tlslab.engine.connection import ApplicationData, ConnectionClosed, ConnectionNotUsable
 from tlslab.engine.dispatcher import MAX_KEY_UPDATES, MAX_WARNING_ALERTS
 from tlslab.engine.state import State
 from tlslab.errors import RemoteAlert
+from tlslab.wire.messages import NewSessionTicket13
 from tlslab.wire.record import TLSPlaintext
 
 A = AlertDescription
@@ -187,3 +190,37 @@ def test_a_tls13_server_reads_a_plaintext_alert_until_the_client_encrypts() -> N
     assert info.value.description == A.decrypt_error
     target, _ = _reach("server", "1.3", State.WAIT_CV)  # the client's Certificate was protected
     _refused(target, _plain_alert(A.decrypt_error), A.unexpected_message)
+
+
+# -- what a long connection keeps: bounded however long the peer goes on ----------------------------
+def test_the_trace_of_a_long_connection_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every KeyUpdate (and warning, ticket, refused renegotiation) adds trace steps; between
+    them a peer may send one byte of data, which resets the bounds on runs. The trace keeps the
+    handshake and the first steps after it, then one note that it is full."""
+    monkeypatch.setattr(trace_module, "MAX_TRACE_EVENTS", 120)
+    client, server = _connected("tls13")
+    for _ in range(100):
+        client.send_application_data(b"x")
+        data = client.data_to_send() + _key_update_from(client, False)
+        assert server.receive_data(data) == [ApplicationData(b"x")]
+    assert len(server.trace.events) == 121
+    assert server.trace.events[-1].name == "trace full"
+    assert [e.name for e in server.trace.messages()][0] == "ClientHello"
+
+
+def test_a_ticket_flood_keeps_only_the_newest_tickets() -> None:
+    """A server may send any number of NewSessionTickets (RFC 8446 §4.6.1); the client keeps the
+    newest MAX_KEPT_TICKETS (each one is still delivered as an event)."""
+    client, server = _connected("tls13-tickets")
+    count = MAX_KEPT_TICKETS + 40
+    data = b"".join(
+        _sent_by(
+            server,
+            ContentType.handshake,
+            NewSessionTicket13(600, i, bytes([i]), b"T%d" % i).encode(),
+        )
+        for i in range(count)
+    )
+    events = client.receive_data(data)
+    assert [e.ticket for e in events] == [b"T%d" % i for i in range(count)]
+    assert [t.ticket for t in client.tickets] == [b"T%d" % i for i in range(40, count)]

@@ -55,6 +55,10 @@ class TraceEvent:
         return f"   {self.kind} {self.name}: {self.value}"
 
 
+MAX_TRACE_EVENTS = 4096
+"""Steps a :class:`Trace` keeps (the handshake's come first); then one "trace full" note."""
+
+
 @dataclass
 class Trace:
     """The ordered steps of one side of a connection."""
@@ -64,7 +68,12 @@ class Trace:
     client_random: bytes = b""
 
     def _add(self, kind: str, name: str, **fields: Any) -> None:
-        self.events.append(TraceEvent(len(self.events), kind, name, **fields))
+        # Bounded: a peer may go on for ever with KeyUpdates or warnings between bytes of data.
+        if len(self.events) < MAX_TRACE_EVENTS:
+            self.events.append(TraceEvent(len(self.events), kind, name, **fields))
+        elif len(self.events) == MAX_TRACE_EVENTS:
+            note = f"the first {MAX_TRACE_EVENTS} steps are kept; later ones are not recorded"
+            self.events.append(TraceEvent(len(self.events), "note", "trace full", value=note))
 
     def message(self, direction: str, name: str, data: bytes, *, protected: bool = False) -> None:
         self._add(
