@@ -224,3 +224,24 @@ def test_a_ticket_flood_keeps_only_the_newest_tickets() -> None:
     events = client.receive_data(data)
     assert [e.ticket for e in events] == [b"T%d" % i for i in range(count)]
     assert [t.ticket for t in client.tickets] == [b"T%d" % i for i in range(40, count)]
+
+
+# -- refused renegotiations (RFC 5746 §4.2, §4.4) are bounded like warnings -----------------------
+@pytest.mark.parametrize("role", ["client", "server"])
+def test_refused_renegotiations_are_bounded_like_warnings(role: str) -> None:
+    """Each HelloRequest (to a client) or renegotiating ClientHello (to a server) is answered with
+    a no_renegotiation warning and delivers nothing; a run of them, mixed with warnings, ends at
+    MAX_WARNING_ALERTS instead of going on for ever."""
+    client, server = _connected("tls12-ecdhe")
+    target, peer = (client, server) if role == "client" else (server, client)
+    assert client.hello is not None
+    again = bytes(4) if role == "client" else client.hello.encode()  # HelloRequest / ClientHello
+    run = _sent_by(peer, ContentType.handshake, again)
+    run += b"".join(
+        _alert(peer, AlertLevel.warning, A.user_canceled) for _ in range(MAX_WARNING_ALERTS - 2)
+    )
+    assert target.receive_data(run) == []
+    answers = target.data_to_send()  # the one no_renegotiation warning
+    assert len(_records(answers)) == 1
+    assert peer.receive_data(answers) == []  # a warning: the peer reads it and goes on
+    _refused_by(target, peer, _sent_by(peer, ContentType.handshake, again), A.unexpected_message)

@@ -273,8 +273,10 @@ class Connection:
     def _dispatch(self, message: Message, unit: Inbound | None) -> None:
         """Run the row for ``message``: decode, transcript, handler, key change, next state."""
         row = self._row(message)
-        idle = message in (ALERT, HandshakeType.key_update) or (
-            message == APPLICATION_DATA and unit is not None and not unit.data
+        idle = (
+            message in (ALERT, HandshakeType.key_update)
+            or (message == APPLICATION_DATA and unit is not None and not unit.data)
+            or (row.handler in ("on_hello_request", "on_renegotiation"))  # refused: nothing comes
         )
         if not idle:  # the bounds are on runs that deliver nothing, as OpenSSL's and BoringSSL's
             self._warning_alerts = self._empty_records = self._key_updates = 0
@@ -352,6 +354,12 @@ class Connection:
             tolerated = self.version == ProtocolVersion.TLS12 and alert.level == AlertLevel.warning
         if not tolerated:
             raise RemoteAlert(alert.level, alert.description)
+        self._count_warning()
+        return self._state  # e.g. no_renegotiation: the connection goes on (RFC 5246 §7.2)
+
+    def _count_warning(self) -> None:
+        """One more warning exchange (a tolerated alert, or a refused renegotiation) in a run
+        that delivers nothing: at :data:`MAX_WARNING_ALERTS`, unexpected_message."""
         self._warning_alerts += 1
         if self._warning_alerts >= MAX_WARNING_ALERTS:
             raise UnexpectedMessage(
@@ -359,7 +367,6 @@ class Connection:
                 expected=f"fewer than {MAX_WARNING_ALERTS}",
                 seen=self._warning_alerts,
             )
-        return self._state  # e.g. no_renegotiation: the connection goes on (RFC 5246 §7.2)
 
     def on_application_data(self, content: bytes, _: bytes) -> State:
         """Protected application data (RFC 8446 §5.2). An empty record delivers nothing; more
@@ -424,6 +431,9 @@ class Connection:
         return self._refuse_renegotiation("ClientHello")
 
     def _refuse_renegotiation(self, what: str) -> State:
+        """Answered with a no_renegotiation warning; a run of refusals counts as warnings do
+        (``_count_warning``), so a peer cannot ask for ever."""
+        self._count_warning()
         self.trace.note(
             "renegotiation refused", f"{what}: answered with a no_renegotiation warning"
         )
