@@ -50,6 +50,7 @@ from tlslab.rng import seeded_rng
 from tlslab.stages.hello import DEFAULT_CIPHER_SUITES, build_client_hello, offer_psk
 from tlslab.stages.keyexchange import ffdhe_prime
 from tlslab.stages.negotiation import ServerConfig
+from tlslab.stages.protection import RecordProtection12, RecordProtection13
 from tlslab.wire.extensions import (
     KeyShareClientHello,
     KeyShareEntry,
@@ -76,9 +77,31 @@ def _refused(connection: Any, data: bytes, alert: int, match: str | None = None)
     assert sent, "the alert must be queued"
     if connection.records.writer is None:
         assert sent[-7] == ContentType.alert and sent[-2:] == bytes([2, alert])
+    else:  # protected: open it as the peer would, and read that alert at level fatal
+        assert _own_last_record(connection, sent) == (ContentType.alert, bytes([2, alert]))
     with pytest.raises(ConnectionNotUsable):
         connection.receive_data(b"\x17\x03\x03\x00\x01\x00")
     return info.value
+
+
+def _own_last_record(connection: Any, sent: bytes) -> tuple[int, bytes]:
+    """The last record of ``sent`` opened with the keys that sealed it (a twin of the writer)."""
+    writer = connection.records.writer
+    record = TLSPlaintext.decode(_records(sent)[-1])
+    if isinstance(writer, RecordProtection13):
+        twin13 = RecordProtection13(writer.suite, writer.keys)
+        twin13.seq = writer.seq - 1
+        return twin13.open(record)
+    assert isinstance(writer, RecordProtection12)
+    twin12 = RecordProtection12(
+        writer.suite,
+        writer.key,
+        writer.iv,
+        writer.mac_key,
+        encrypt_then_mac=writer.encrypt_then_mac,
+    )
+    twin12.seq = writer.seq - 1
+    return record.type, twin12.open(record)
 
 
 def _connected(name: str = "tls13") -> tuple[TLSClient, TLSServer]:

@@ -138,9 +138,9 @@ def test_tls13_certificate_verify_with_rsa_pkcs1_is_refused_even_if_it_verifies(
 
 @pytest.mark.parametrize("content_type", [ContentType.handshake, ContentType.alert])
 def test_zero_length_protected_records_are_refused(content_type: int) -> None:
+    """RFC 8446 §5.1 forbids both; OpenSSL answers unexpected_message (bad length)."""
     target, _ = _reach("client", "1.3", State.WAIT_EE)
-    alert = A.decode_error if content_type == ContentType.handshake else A.unexpected_message
-    _refused(target, _inject(target, content_type, b""), alert)
+    _refused(target, _inject(target, content_type, b""), A.unexpected_message)
 
 
 def test_inner_plaintext_of_only_padding_is_unexpected_message() -> None:

@@ -141,6 +141,9 @@ class ClientConfig:
         return dataclasses.replace(self, **changes)
 
 
+MAX_KEPT_TICKETS = 8  # TLS 1.3 tickets a client keeps in ``tickets``: the newest
+
+
 class TLSClient(Connection):
     """The client's handlers, one per row of the state table (``state.TABLE``)."""
 
@@ -556,7 +559,7 @@ class TLSClient(Connection):
         ticket = SessionTicket(
             nst.ticket, psk, nst.ticket_lifetime, nst.ticket_age_add, self.suite.suite, self._now()
         )
-        self.tickets.append(ticket)
+        self.tickets = [*self.tickets[-(MAX_KEPT_TICKETS - 1) :], ticket]  # a flood keeps few
         self.trace.note(
             "NewSessionTicket stored",
             f"{len(nst.ticket)}-byte ticket, lifetime {nst.ticket_lifetime}s",

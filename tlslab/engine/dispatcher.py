@@ -80,6 +80,11 @@ MAX_EMPTY_RECORDS = 32
 allow them) before unexpected_message: OpenSSL's ``MAX_EMPTY_RECORDS``, which it answers with
 unexpected_message ("record too small"). Empty records deliver nothing."""
 
+MAX_KEY_UPDATES = 32
+"""Consecutive KeyUpdates accepted before unexpected_message: BoringSSL's ``kMaxKeyUpdates``. Each
+one costs a key derivation (and one asking for an update, an answer), so a peer must not be able to
+send them for ever without sending data."""
+
 _RECORD_MESSAGES: dict[int, str] = {
     ContentType.change_cipher_spec: CHANGE_CIPHER_SPEC,
     ContentType.alert: ALERT,
@@ -111,8 +116,13 @@ class Connection:
         self._events: list[Event] = []
         self._completed = False
         self._compatibility_ccs_seen = False  # TLS 1.3: one dummy ChangeCipherSpec is dropped
-        self._warning_alerts = 0  # consecutive non-fatal alerts (bounded: MAX_WARNING_ALERTS)
-        self._empty_records = 0  # consecutive empty application data records (MAX_EMPTY_RECORDS)
+        # Units that deliver nothing are bounded, each kind on its own; a run of them ends only
+        # with one that does (data, or a handshake message other than KeyUpdate), so a peer cannot
+        # alternate kinds to dodge every bound.
+        self._warning_alerts = 0  # tolerated non-fatal alerts (bounded: MAX_WARNING_ALERTS)
+        self._empty_records = 0  # empty application data records (MAX_EMPTY_RECORDS)
+        self._key_updates = 0  # KeyUpdates received (MAX_KEY_UPDATES)
+        self._update_answered = False  # answered a KeyUpdate request, and silent since
         self.schedule: KeySchedule13 | None = None  # TLS 1.3 secrets, by their RFC names
         self.keys_12: Keys12 | None = None  # TLS 1.2 master secret and key block
 
@@ -173,6 +183,7 @@ class Connection:
             self.close()
             raise ConnectionNotUsable("the sequence number would wrap: closed with close_notify")
         self.records.write(ContentType.application_data, data)
+        self._update_answered = False
         self._trace_application_data("sent", len(data))
 
     def _trace_application_data(self, direction: str, size: int) -> None:
@@ -271,10 +282,13 @@ class Connection:
     def _dispatch(self, message: Message, unit: Inbound | None) -> None:
         """Run the row for ``message``: decode, transcript, handler, key change, next state."""
         row = self._row(message)
-        if message != ALERT:
-            self._warning_alerts = 0  # the bound is on *consecutive* warnings, as OpenSSL's
-        if message != APPLICATION_DATA or (unit is not None and unit.data):
-            self._empty_records = 0
+        idle = (
+            message in (ALERT, HandshakeType.key_update)
+            or (message == APPLICATION_DATA and unit is not None and not unit.data)
+            or (row.handler in ("on_hello_request", "on_renegotiation"))  # refused: nothing comes
+        )
+        if not idle:  # the bounds are on runs that deliver nothing, as OpenSSL's and BoringSSL's
+            self._warning_alerts = self._empty_records = self._key_updates = 0
         decoded, transcript_hash = self._prepare(row, unit)
         after = getattr(self, row.handler)(decoded, transcript_hash)
         if after not in row.next_states:
@@ -310,6 +324,7 @@ class Connection:
     def _enter(self, state: State) -> None:
         self._state = state
         self.records.handshaking = state != State.CONNECTED
+        self.records.alerts_in_clear = self.role == "server"
         if state == State.CONNECTED:
             self._completed = True
 
@@ -348,6 +363,12 @@ class Connection:
             tolerated = self.version == ProtocolVersion.TLS12 and alert.level == AlertLevel.warning
         if not tolerated:
             raise RemoteAlert(alert.level, alert.description)
+        self._count_warning()
+        return self._state  # e.g. no_renegotiation: the connection goes on (RFC 5246 §7.2)
+
+    def _count_warning(self) -> None:
+        """One more warning exchange (a tolerated alert, or a refused renegotiation) in a run
+        that delivers nothing: at :data:`MAX_WARNING_ALERTS`, unexpected_message."""
         self._warning_alerts += 1
         if self._warning_alerts >= MAX_WARNING_ALERTS:
             raise UnexpectedMessage(
@@ -355,7 +376,6 @@ class Connection:
                 expected=f"fewer than {MAX_WARNING_ALERTS}",
                 seen=self._warning_alerts,
             )
-        return self._state  # e.g. no_renegotiation: the connection goes on (RFC 5246 §7.2)
 
     def on_application_data(self, content: bytes, _: bytes) -> State:
         """Protected application data (RFC 8446 §5.2). An empty record delivers nothing; more
@@ -393,12 +413,23 @@ class Connection:
         return State.WAIT_FINISHED_12
 
     def on_key_update(self, message: KeyUpdate, _: bytes) -> State:
-        """KeyUpdate (RFC 8446 §4.6.3): the next read secret; answer if asked to."""
+        """KeyUpdate (RFC 8446 §4.6.3): the next read secret; answer if asked to, once while we
+        are silent ("an implementation which receives multiple KeyUpdates while it is silent [...]
+        respond[s] with a single update"). More than :data:`MAX_KEY_UPDATES` in a row, with no
+        data between them, is unexpected_message (as BoringSSL)."""
+        self._key_updates += 1
+        if self._key_updates > MAX_KEY_UPDATES:
+            raise UnexpectedMessage(
+                "too many KeyUpdates in a row (as BoringSSL: kMaxKeyUpdates)",
+                expected=f"at most {MAX_KEY_UPDATES}",
+                seen=self._key_updates,
+            )
         self.read_secret = next_traffic_secret(self.read_secret, self._hash_name)
         self._next_reader = self._protection_13(self.read_secret)
         self.trace.secret("read_traffic_secret (updated)", self.read_secret)
-        if message.request_update:
+        if message.request_update and not self._update_answered:
             self.key_update(request_peer_update=False)
+            self._update_answered = True
         return State.CONNECTED
 
     def on_hello_request(self, message: HandshakeMessage, _: bytes) -> State:
@@ -410,6 +441,9 @@ class Connection:
         return self._refuse_renegotiation("ClientHello")
 
     def _refuse_renegotiation(self, what: str) -> State:
+        """Answered with a no_renegotiation warning; a run of refusals counts as warnings do
+        (``_count_warning``), so a peer cannot ask for ever."""
+        self._count_warning()
         self.trace.note(
             "renegotiation refused", f"{what}: answered with a no_renegotiation warning"
         )

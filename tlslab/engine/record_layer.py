@@ -1,6 +1,7 @@
 """The record layer of a sans-IO connection: bytes in, whole messages out, and back.
 
-Incoming bytes are cut into records (``wire.record.RecordReader``), opened with the current read
+Incoming bytes are cut into records one at a time (as ``wire.record.RecordReader`` does, but lazily:
+a record is looked at only once the ones before it were handled), opened with the current read
 protection, and handshake fragments are joined into whole messages
 (``wire.record.HandshakeReassembler``). Each result is an :class:`Inbound` that says which record
 carried it (plaintext or protected) and whether it ended that record, because a message that is
@@ -10,7 +11,7 @@ that is the state table's job (``state.py``), applied by the dispatcher (``dispa
 What this layer refuses by itself, whatever the state (RFC 8446 §5, RFC 5246 §6.2):
 a record header of an unknown type, of a version that is not 3.x, or longer than the protocol
 allows (2^14 plaintext, 2^14+256 TLS 1.3 ciphertext, 2^14+2048 TLS 1.2 ciphertext), checked as
-soon as its 5 bytes arrive; a handshake message longer than its cap (64 KiB, larger for
+soon as its 5 bytes arrive; an empty handshake record; a handshake message longer than its cap (64 KiB, larger for
 Certificate), refused from its 4-byte header; a ChangeCipherSpec that is not the single byte 01,
 or that arrives inside a protected TLS 1.3 record;
 any other record between the fragments of one handshake message; an empty alert; on TLS 1.2 a
@@ -33,17 +34,19 @@ from ..errors import (
 )
 from ..stages.protection import RecordProtection12, RecordProtection13
 from ..wire.record import (
+    HEADER_LENGTH,
     MAX_CIPHERTEXT_12,
     MAX_CIPHERTEXT_13,
     MAX_PLAINTEXT,
     HandshakeReassembler,
-    RecordReader,
     TLSPlaintext,
     fragment,
 )
 
 Protection = RecordProtection13 | RecordProtection12
 _HEADER = struct.Struct(">BHH")  # type, legacy_record_version, length
+_CONTENT_TYPE_OF = {int(t): t for t in ContentType}  # dicts: cheaper than ContentType(value)
+_VERSION_OF: dict[int, int] = {int(v): v for v in ProtocolVersion}
 
 MAX_HANDSHAKE_MESSAGE = 2**16  # 64 KiB: more than any handshake message but Certificate needs
 MAX_CERTIFICATE_MESSAGE = 2**18  # 256 KiB by default; configurable per connection
@@ -83,11 +86,10 @@ class RecordLayer:
         self.writer: Protection | None = None
         self.version: int | None = None  # the negotiated version, once known
         self.handshaking = True  # plaintext alerts are tolerated only during the handshake
+        self.alerts_in_clear = False  # ...and only by a server (the dispatcher sets it)
         self.record_version = ProtocolVersion.TLS10  # legacy_record_version we write
         self.max_certificate = max_certificate
-        # The reader only frames (any uint16 length); _check_header applies the bounds of the
-        # moment, before a body is waited for and again when the whole record is there.
-        self._records = RecordReader(max_length=0xFFFF)
+        self._unframed = bytearray()  # the start of a record whose body has not all arrived
         self._handshake = HandshakeReassembler()  # the caps are checked in _reassemble
         self._partial = bytearray()  # the part of a handshake message not yet complete
         self._out: list[bytes] = []  # records to send, joined by data_to_send
@@ -95,12 +97,40 @@ class RecordLayer:
     # -- in -----------------------------------------------------------------------------------
     def receive(self, data: bytes) -> Iterator[Inbound]:
         """The units ``data`` completes, one at a time, so that a key change made after one
-        unit applies to the next record."""
-        for record in self._records.feed(data):  # a whole record's header is judged in _open
-            yield from self._open(record)
-        header = self._records.next_header()
-        if header is not None:  # a header whose body has not arrived yet, with the keys in use
-            self._check_header(header)
+        unit applies to the next record. Records are cut one at a time too: each header is
+        judged (with the keys then in use) as soon as its 5 bytes are there and only when the
+        records before it were handled, so whatever follows a close_notify in the same read is
+        never even looked at (RFC 8446 §6.1: it MUST be ignored). Each fragment is copied once,
+        straight out of the input."""
+        if self._unframed:
+            self._unframed += data
+            if len(self._unframed) >= HEADER_LENGTH:
+                header = bytes(self._unframed[:HEADER_LENGTH])
+                self._check_header(header)
+                if len(self._unframed) < HEADER_LENGTH + _HEADER.unpack(header)[2]:
+                    return  # still waiting for this record's body: no copy
+            data = bytes(self._unframed)
+        elif not isinstance(data, bytes):
+            data = bytes(data)
+        self._unframed = bytearray()
+        pos, end = 0, len(data)
+        try:
+            while end - pos >= HEADER_LENGTH:
+                header = data[pos : pos + HEADER_LENGTH]
+                self._check_header(header)  # before its body arrives
+                content_type, version, length = _HEADER.unpack(header)
+                start = pos + HEADER_LENGTH
+                if end - start < length:
+                    break
+                fragment = data[start : start + length]
+                pos = start + length
+                record = TLSPlaintext(
+                    _CONTENT_TYPE_OF[content_type], fragment, _VERSION_OF.get(version, version)
+                )
+                yield from self._open(record)
+        finally:  # also when the caller stops early (a close_notify, an error)
+            if pos < end:
+                self._unframed = bytearray(data[pos:])
 
     def _check_header(self, header: bytes) -> None:
         """A record header is judged as soon as it arrives (type, version, length), so a peer
@@ -130,14 +160,25 @@ class RecordLayer:
         if isinstance(self.reader, RecordProtection13):
             return (
                 MAX_PLAINTEXT
-                if content_type == ContentType.alert and self.handshaking
+                if content_type == ContentType.alert and self._alert_in_clear_allowed()
                 else MAX_CIPHERTEXT_13
             )
         return MAX_CIPHERTEXT_12
 
+    def _alert_in_clear_allowed(self) -> bool:
+        """A TLS 1.3 client that could not use the ServerHello has no keys, so it alerts in the
+        clear; a server reads that until the client's first protected record (as OpenSSL). A
+        client never does: everything after a ServerHello is protected, alerts too (RFC 8446 §6),
+        so a plaintext alert there is forged."""
+        return (
+            self.alerts_in_clear
+            and self.handshaking
+            and isinstance(self.reader, RecordProtection13)
+            and self.reader.seq == 0
+        )
+
     def _open(self, record: TLSPlaintext) -> Iterator[Inbound]:
-        self._check_version(record)
-        self._check_header(record.header())
+        self._check_version(record)  # its header was judged in receive()
         content_type, content, protected = self._unprotect(record)
         if content_type != ContentType.handshake and self._handshake.pending:
             raise UnexpectedMessage(
@@ -145,6 +186,12 @@ class RecordLayer:
                 seen=ContentType(content_type).name,
             )
         if content_type == ContentType.handshake:
+            if not content:  # RFC 8446 §5.1, RFC 5246 §6.2.1; OpenSSL: bad length
+                raise UnexpectedMessage(
+                    "a zero-length handshake record (RFC 8446 §5.1 forbids them)",
+                    expected=">= 1 byte",
+                    seen=0,
+                )
             messages = self._reassemble(content)
             for i, message in enumerate(messages):
                 last = i == len(messages) - 1 and not self._handshake.pending
@@ -190,13 +237,14 @@ class RecordLayer:
 
     def _unprotect(self, record: TLSPlaintext) -> tuple[int, bytes, bool]:
         """(content type, content, whether it was protected). ChangeCipherSpec is never protected;
-        a TLS 1.3 peer that failed before its keys changed sends its alert in the clear."""
+        a TLS 1.3 client that failed before its keys changed sends its alert in the clear
+        (``_alert_in_clear_allowed``)."""
         if self.reader is None or record.type == ContentType.change_cipher_spec:
             return record.type, record.fragment, False
         if self.reader.seq > MAX_SEQUENCE:
             raise UnexpectedMessage("the read sequence number would wrap (RFC 8446 §5.3)")
         if isinstance(self.reader, RecordProtection13):
-            if record.type == ContentType.alert and self.handshaking:
+            if record.type == ContentType.alert and self._alert_in_clear_allowed():
                 return record.type, record.fragment, False
             content_type, content = self.reader.open(record)
             return content_type, content, True

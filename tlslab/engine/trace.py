@@ -85,6 +85,10 @@ class TraceEvent:
         return f"   {self.kind} {self.name}: {self.value}"
 
 
+MAX_TRACE_EVENTS = 4096
+"""Steps a :class:`Trace` keeps (the handshake's come first); then one "trace full" note."""
+
+
 @dataclass
 class Trace:
     """The ordered steps of one side of a connection."""
@@ -93,21 +97,41 @@ class Trace:
     events: list[TraceEvent] = field(default_factory=list)
     client_random: bytes = b""
 
+    def _room(self) -> bool:
+        """Bounded: a peer may go on for ever with KeyUpdates or warnings between bytes of data."""
+        n = len(self.events)
+        if n < MAX_TRACE_EVENTS:
+            return True
+        if n == MAX_TRACE_EVENTS:
+            note = f"the first {MAX_TRACE_EVENTS} steps are kept; later ones are not recorded"
+            self.events.append(TraceEvent(n, "note", "trace full", "", note))
+        return False
+
     def message(self, direction: str, name: str, data: bytes, *, protected: bool = False) -> None:
+        if not self._room():
+            return
         events = self.events
         value = "encrypted" if protected else "plaintext"
         events.append(TraceEvent(len(events), "message", name, direction, value, data))
 
     def parameter(self, name: str, value: Any) -> None:
+        if not self._room():
+            return
         self.events.append(TraceEvent(len(self.events), "parameter", name, "", value))
 
     def secret(self, name: str, value: bytes) -> None:
+        if not self._room():
+            return
         self.events.append(TraceEvent(len(self.events), "secret", name, "", value))
 
     def check(self, name: str, ok: bool, detail: str = "") -> None:
+        if not self._room():
+            return
         self.events.append(TraceEvent(len(self.events), "check", name, "", detail, b"", ok))
 
     def note(self, name: str, value: Any = "") -> None:
+        if not self._room():
+            return
         self.events.append(TraceEvent(len(self.events), "note", name, "", value))
 
     # -- views -------------------------------------------------------------------------
