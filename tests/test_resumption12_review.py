@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from tests.test_resumption12 import (
     _assert_refused,
     _client,
@@ -154,3 +156,30 @@ def test_no_repr_shows_the_sessions_master_secret() -> None:
     secret = ticket.master_secret
     for shown in (repr(ticket), str(ticket), repr(store[ticket.ticket]), repr(store)):
         assert secret.hex() not in shown and repr(secret) not in shown
+
+
+@pytest.mark.parametrize("first_etm", [True, False], ids=["etm-session", "mte-session"])
+def test_a_session_resumes_only_with_its_encrypt_then_mac_status(first_etm: bool) -> None:
+    """RFC 7366 §3.1: the record protection of a CBC session does not change on resumption; a
+    server whose encrypt-then-MAC choice now differs from the session's makes a new session."""
+    store: dict[bytes, StoredTicket] = {}
+    _, _, ticket = _first(store, rsa=True, server={"encrypt_then_mac": first_etm})
+    assert store[ticket.ticket].encrypt_then_mac is first_etm
+    client = _client("etm", rsa=True, session_ticket=ticket)
+    server = _server("etm", store, rsa=True, encrypt_then_mac=not first_etm)
+    result = handshake_in_memory(client, server)
+    assert result.completed and not server.resumed and not client.resumed
+    assert any("encrypt-then-MAC" in str(e.value) for e in server.trace.events)
+
+
+def test_client_with_an_empty_session_id_is_not_fooled_by_an_empty_echo() -> None:
+    """A server that refuses the ticket and sends an empty session_id (RFC 5077 §3.4 asks that of
+    a server about to issue a ticket) starts a full handshake; an empty echo of an empty
+    session_id is no sign of resumption."""
+    _, _, ticket = _first({})
+    client = _client("empty id", session_ticket=ticket)
+    offer = client._ticket_12_offer
+    client._ticket_12_offer = lambda offers_13: {**offer(offers_13), "session_id": b""}  # type: ignore[method-assign]
+    result = handshake_in_memory(client, _server("empty id", {}))  # an unknown ticket
+    assert result.completed, result.error
+    assert not client.resumed and "Certificate12" in _received(client)
