@@ -11,6 +11,7 @@ import dataclasses
 import pytest
 
 from tests.test_resumption12 import (
+    CLIENT_CHAIN,
     _assert_refused,
     _client,
     _first,
@@ -23,6 +24,7 @@ from tlslab.constants import AlertDescription
 from tlslab.constants import ProtocolVersion as V
 from tlslab.engine.memory import handshake_in_memory
 from tlslab.engine.server import StoredTicket
+from tlslab.pki.certificates import build_chain
 from tlslab.wire.messages import HandshakeMessage, NewSessionTicket12
 from tlslab.wire.record import TLSPlaintext
 
@@ -183,3 +185,64 @@ def test_client_with_an_empty_session_id_is_not_fooled_by_an_empty_echo() -> Non
     result = handshake_in_memory(client, _server("empty id", {}))  # an unknown ticket
     assert result.completed, result.error
     assert not client.resumed and "Certificate12" in _received(client)
+
+
+def _mtls(roots: tuple[object, ...]) -> dict[str, object]:
+    return {"client_auth": True, "client_trust_roots": roots}
+
+
+def test_a_server_that_requires_certificates_resumes_only_an_identity_it_trusts() -> None:
+    """Two servers share a ticket store; the second trusts another CA for client certificates.
+    The session's client identity was authenticated by the first server only: the second makes a
+    full handshake (and checks a certificate itself) rather than take over an identity its own
+    trust roots would refuse. A server with the same roots still resumes."""
+    store: dict[bytes, StoredTicket] = {}
+    mtls_client = {
+        "certificate_chain": tuple(CLIENT_CHAIN.served()),
+        "private_key": CLIENT_CHAIN.leaf.private_key,
+    }
+    _, _, ticket = _first(store, client=mtls_client, server=_mtls(tuple(CLIENT_CHAIN.trust_roots)))
+    other_ca = build_chain("other-client.lab.example", seed="review other client CA")
+    client = _client("other CA", session_ticket=ticket, **mtls_client)
+    server = _server("other CA", store, **_mtls(tuple(other_ca.trust_roots)))
+    result = handshake_in_memory(client, server)
+    assert not server.resumed and not client.resumed
+    assert "Certificate12" in _received(server)  # it asked for, and judged, a certificate
+    assert not result.completed and result.failed_side == "server"  # untrusted by its roots
+    assert any("not trusted by this server" in str(e.value) for e in server.trace.events)
+    same = _client("same CA", session_ticket=ticket, **mtls_client)
+    trusting = _server("same CA", store, **_mtls(tuple(CLIENT_CHAIN.trust_roots)))
+    assert handshake_in_memory(same, trusting).completed and trusting.resumed
+
+
+def test_a_failed_client_authentication_leaves_no_ticket() -> None:
+    store: dict[bytes, StoredTicket] = {}
+    client = _client("no cert")
+    server = _server("no cert", store, **_mtls(tuple(CLIENT_CHAIN.trust_roots)))
+    result = handshake_in_memory(client, server)
+    _assert_refused(result, "server", AlertDescription.handshake_failure)
+    assert store == {} and client.tickets == []
+
+
+def test_tls13_resumption_also_takes_over_only_a_trusted_client_identity() -> None:
+    """The same rule for a TLS 1.3 PSK ticket (RFC 8446 §4.6.1): the ticket is refused, and the
+    handshake is a full one with a CertificateRequest."""
+    store: dict[bytes, StoredTicket] = {}
+    mtls_client = {
+        "certificate_chain": tuple(CLIENT_CHAIN.served()),
+        "private_key": CLIENT_CHAIN.leaf.private_key,
+        "versions": (V.TLS13,),
+        "cipher_suites": (0x1301,),
+    }
+    first = _client("13 first", **mtls_client)
+    handshake_in_memory(first, _server("13 first", store, **_mtls(tuple(CLIENT_CHAIN.trust_roots))))
+    [ticket, *_] = first.tickets
+    other_ca = build_chain("other-client.lab.example", seed="review other client CA")
+    client = _client("13 other CA", session_ticket=ticket, **mtls_client)
+    server = _server("13 other CA", store, **_mtls(tuple(other_ca.trust_roots)))
+    handshake_in_memory(client, server)
+    assert not server.resumed and "CertificateRequest13" in _sent(server)
+    assert any("not trusted by this server" in str(e.value) for e in server.trace.events)
+    same = _client("13 same CA", session_ticket=ticket, **mtls_client)
+    trusting = _server("13 same CA", store, **_mtls(tuple(CLIENT_CHAIN.trust_roots)))
+    assert handshake_in_memory(same, trusting).completed and trusting.resumed

@@ -24,7 +24,13 @@ from ..constants import (
     PskKeyExchangeMode,
     SignatureScheme,
 )
-from ..errors import CertificateRequired, DecodeError, HandshakeFailure, IllegalParameter
+from ..errors import (
+    AlertError,
+    CertificateRequired,
+    DecodeError,
+    HandshakeFailure,
+    IllegalParameter,
+)
 from ..pki.validation import validate_peer_chain
 from ..rng import Rng, system_rng
 from ..stages.finished import check_verify_data
@@ -374,7 +380,7 @@ class TLSServer(Connection):
             return "the ticket was issued for another application protocol"
         if self.config.client_auth and not stored.client_certificates:
             return "this server requires a client certificate, and the session had none"
-        return ""
+        return self._client_identity_untrusted(stored)
 
     def _issue_tickets(self) -> None:
         """Send ``config.tickets`` NewSessionTickets and remember their PSKs (a stateful ticket store)."""
@@ -572,6 +578,22 @@ class TLSServer(Connection):
             return "the session's encrypt-then-MAC status differs (RFC 7366 §3.1)"
         if self.config.client_auth and not stored.client_certificates:
             return "this server requires a client certificate, and the session had none"
+        return self._client_identity_untrusted(stored)
+
+    def _client_identity_untrusted(self, stored: StoredTicket) -> str:
+        """Why a session's client identity may not be taken over by this server, or "": a
+        server that requires client certificates accepts a resumed identity only if its own
+        trust roots accept it now (a shared ticket store may hold sessions authenticated by a
+        server that trusts other CAs; OpenSSL keeps them apart by session id context)."""
+        if not (self.config.client_auth and stored.client_certificates):
+            return ""
+        try:
+            validate_peer_chain(
+                stored.client_certificates, self.config.client_trust_roots, "", self.clock(),
+                "client",
+            )  # fmt: skip
+        except AlertError as error:
+            return f"the session's client certificate is not trusted by this server now ({error})"
         return ""
 
     def _abbreviated_handshake_12(
