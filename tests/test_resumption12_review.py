@@ -7,6 +7,7 @@ the session's secret never appears in a repr."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import pytest
 
@@ -25,7 +26,7 @@ from tlslab.constants import ProtocolVersion as V
 from tlslab.engine.memory import handshake_in_memory
 from tlslab.engine.server import StoredTicket
 from tlslab.pki.certificates import build_chain
-from tlslab.wire.messages import HandshakeMessage, NewSessionTicket12
+from tlslab.wire.messages import Finished, HandshakeMessage, NewSessionTicket12
 from tlslab.wire.record import TLSPlaintext
 
 
@@ -246,3 +247,26 @@ def test_tls13_resumption_also_takes_over_only_a_trusted_client_identity() -> No
     same = _client("13 same CA", session_ticket=ticket, **mtls_client)
     trusting = _server("13 same CA", store, **_mtls(tuple(CLIENT_CHAIN.trust_roots)))
     assert handshake_in_memory(same, trusting).completed and trusting.resumed
+
+
+def test_client_refuses_a_server_finished_that_leaves_out_the_new_session_ticket() -> None:
+    """A server bug rather than bytes(12): the abbreviated Finished computed with the right
+    master secret over ClientHello and ServerHello only, without the renewed NewSessionTicket
+    that RFC 5077 §3.1 puts in the transcript: decrypt_error, nothing delivered."""
+    store: dict[bytes, StoredTicket] = {}
+    _, _, ticket = _first(store)
+    client, server = _client("short transcript", session_ticket=ticket), _server("st", store)
+
+    def wrong(message: HandshakeMessage) -> list[HandshakeMessage]:
+        if isinstance(message, Finished) and server.keys_12 is not None:
+            assert server.suite is not None
+            digest = hashlib.new(server.suite.hash_name)
+            for raw in server.transcript.messages[:2]:  # ClientHello, ServerHello
+                digest.update(raw)
+            return [Finished(server.keys_12.finished("server", digest.digest()))]
+        return [message]
+
+    _rewrite_sends(server, wrong)
+    result = handshake_in_memory(client, server)
+    _assert_refused(result, "client", AlertDescription.decrypt_error)
+    assert "NewSessionTicket12" in _received(client) and client.tickets == []
