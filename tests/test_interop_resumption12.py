@@ -13,6 +13,7 @@ import shutil
 import socket
 import ssl
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -243,3 +244,80 @@ def test_python_ssl_client_resumes_a_client_authenticated_session(
     assert second.connection.peer_certificates[0] == chain.leaf.der
     assert isinstance(second.handshake, HandshakeComplete)
     assert second.handshake.peer_certificates == first.connection.peer_certificates
+
+
+# -- tlslite-ng (a pure-Python TLS stack, RFC 5077 tickets in TLS 1.2), both roles ----------------
+def test_tlslite_client_resumes_with_a_tlslab_ticket() -> None:
+    """tlslite-ng's client presents the ticket with an empty session_id, so tlslab's server
+    (like OpenSSL's) resumes with an empty echo (RFC 5077 §3.4) and tlslite tells the resumption
+    by what follows the ServerHello. The third connection uses the ticket renewed in the second."""
+    from tlslite import HandshakeSettings, TLSConnection
+
+    identity = ServerIdentity.from_chain(chain_for("ecdsa"))
+    port, sessions, thread = serve_in_thread(ServerConfig(tickets=1), identity, connections=3)
+    settings = HandshakeSettings()
+    settings.minVersion = settings.maxVersion = (3, 3)
+    tlslite_session, seen = None, []
+    for payload in (b"one", b"two", b"three"):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            tls = TLSConnection(raw)
+            tls.handshakeClientCert(settings=settings, serverName=HOST, session=tlslite_session)
+            tls.write(payload)
+            seen.append((tls.resumed, bytes(tls.read(max=100))))
+            tlslite_session = tls.session
+            tls.close()
+    thread.join(15)
+    assert seen == [(False, b"one"), (True, b"two"), (True, b"three")]
+    first, second, third = sessions
+    assert first.ok and second.ok and third.ok, (first.error, second.error, third.error)
+    assert not first.connection.resumed and "NewSessionTicket12" in _sent(first)
+    for resumed in (second, third):
+        assert resumed.connection.resumed and _sent(resumed) == ABBREVIATED_SERVER_SENT
+        assert resumed.connection.client_hello.legacy_session_id == b""
+        assert any("no session_id" in str(e.value) for e in resumed.trace.events)
+    assert first.connection.keys_12.master_secret == third.connection.keys_12.master_secret
+
+
+def test_tlslab_client_resumes_with_a_tlslite_ticket() -> None:
+    """A tlslite-ng server with a ticket key issues a TLS 1.2 ticket (its own sealed format) and
+    resumes it, echoing tlslab's session_id."""
+    from tlslite import HandshakeSettings, TLSConnection, X509CertChain, parsePEMKey
+
+    chain_pem, key_pem, _ = files_for("ecdsa")
+    chain = X509CertChain()
+    chain.parsePemList(chain_pem.read_text())
+    key = parsePEMKey(key_pem.read_text(), private=True)
+    settings = HandshakeSettings()
+    settings.minVersion = settings.maxVersion = (3, 3)
+    settings.ticketKeys = [bytearray(range(32))]
+    listener = socket.create_server(("127.0.0.1", 0))
+    resumed: list[bool] = []
+
+    def run() -> None:
+        for _ in range(2):
+            conn, _ = listener.accept()
+            with conn:
+                tls = TLSConnection(conn)
+                tls.handshakeServer(certChain=chain, privateKey=key, settings=settings)
+                resumed.append(bool(tls.resumed))
+                tls.write(tls.read(max=100))
+                with contextlib.suppress(Exception):
+                    tls.read(max=1)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        config = _client_config()
+        port = listener.getsockname()[1]
+        first = connect("127.0.0.1", port, config, send=b"first")
+        second = connect(
+            "127.0.0.1", port, config.replace(session_ticket=first.tickets[0]), send=b"again"
+        )
+    finally:
+        thread.join(10)
+        listener.close()
+    assert resumed == [False, True]
+    _assert_full_then_resumed(first, second, b"again")
+    assert second.connection._server_hello.legacy_session_id_echo == (
+        second.connection.hello.legacy_session_id
+    )

@@ -167,6 +167,7 @@ class TLSClient(Connection):
         self._certificate_request_12: CertificateRequest12 | None = None
         self._offered_ticket_12: SessionTicket | None = None  # the TLS 1.2 session we offer
         self._new_ticket_12: NewSessionTicket12 | None = None  # kept until the Finished checks
+        self._new_ticket_12_seen = False  # exactly one NewSessionTicket per handshake
         self._resumed_reader: Protection | None = None  # an abbreviated handshake's read keys
         self._writer_12: Protection | None = None  # and its write keys, from our CCS on
         if config.insecure:
@@ -273,6 +274,17 @@ class TLSClient(Connection):
         )
 
     # -- ServerHello ----------------------------------------------------------------------------
+    def on_compatibility_ccs(self, content: bytes, raw: bytes) -> State:
+        """A ChangeCipherSpec before the ServerHello is the TLS 1.3 dummy one (RFC 8446 §5), which
+        only a client that offered TLS 1.3 drops; TLS 1.2 has no CCS there (RFC 5246 §7.3), so a
+        TLS 1.2-only client refuses it, as it would an early switch to keys not yet agreed."""
+        if ProtocolVersion.TLS13 not in self.config.versions:
+            raise UnexpectedMessage(
+                "a ChangeCipherSpec before the ServerHello, and we offered only TLS 1.2"
+                " (RFC 5246 §7.3)"
+            )
+        return super().on_compatibility_ccs(content, raw)
+
     def on_server_hello(self, sh: ServerHello, _: bytes) -> State:
         """ServerHello (RFC 8446 §4.1.3) or HelloRetryRequest (§4.1.4): ``hello.check_server_hello``
         picks the version; TLS 1.3 derives the handshake secrets from ClientHello..ServerHello."""
@@ -680,6 +692,9 @@ class TLSClient(Connection):
                 "NewSessionTicket without a SessionTicket extension in the ServerHello"
                 " (RFC 5077 §3.3)"
             )
+        if self._new_ticket_12_seen:
+            raise UnexpectedMessage("a second NewSessionTicket in one handshake (RFC 5077 §3.3)")
+        self._new_ticket_12_seen = True
         self.trace.note(
             "NewSessionTicket (TLS 1.2) received",
             f"{len(nst.ticket)}-byte ticket, lifetime hint {nst.ticket_lifetime_hint} s",

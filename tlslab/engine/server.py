@@ -24,7 +24,13 @@ from ..constants import (
     PskKeyExchangeMode,
     SignatureScheme,
 )
-from ..errors import CertificateRequired, DecodeError, HandshakeFailure, IllegalParameter
+from ..errors import (
+    AlertError,
+    CertificateRequired,
+    DecodeError,
+    HandshakeFailure,
+    IllegalParameter,
+)
 from ..pki.validation import validate_peer_chain
 from ..rng import Rng, system_rng
 from ..stages.finished import check_verify_data
@@ -190,6 +196,7 @@ class TLSServer(Connection):
         self._writer_12: Protection | None = None
         self._resumed_reader: Protection | None = None  # an abbreviated handshake's read keys
         self._issue_ticket_12 = False
+        self._renewed_ticket_12: tuple[bytes, StoredTicket] | None = None  # filed after Finished
         self._hrr: ServerHello | None = None
 
     def on_client_hello(self, ch: ClientHello, _: bytes) -> State:
@@ -373,7 +380,7 @@ class TLSServer(Connection):
             return "the ticket was issued for another application protocol"
         if self.config.client_auth and not stored.client_certificates:
             return "this server requires a client certificate, and the session had none"
-        return ""
+        return self._client_identity_untrusted(stored)
 
     def _issue_tickets(self) -> None:
         """Send ``config.tickets`` NewSessionTickets and remember their PSKs (a stateful ticket store)."""
@@ -571,6 +578,22 @@ class TLSServer(Connection):
             return "the session's encrypt-then-MAC status differs (RFC 7366 §3.1)"
         if self.config.client_auth and not stored.client_certificates:
             return "this server requires a client certificate, and the session had none"
+        return self._client_identity_untrusted(stored)
+
+    def _client_identity_untrusted(self, stored: StoredTicket) -> str:
+        """Why a session's client identity may not be taken over by this server, or "": a
+        server that requires client certificates accepts a resumed identity only if its own
+        trust roots accept it now (a shared ticket store may hold sessions authenticated by a
+        server that trusts other CAs; OpenSSL keeps them apart by session id context)."""
+        if not (self.config.client_auth and stored.client_certificates):
+            return ""
+        try:
+            validate_peer_chain(
+                stored.client_certificates, self.config.client_trust_roots, "", self.clock(),
+                "client",
+            )  # fmt: skip
+        except AlertError as error:
+            return f"the session's client certificate is not trusted by this server now ({error})"
         return ""
 
     def _abbreviated_handshake_12(
@@ -593,6 +616,12 @@ class TLSServer(Connection):
         self._send(sh)
         if renew:
             self._renew_ticket_12(session)
+        if not ch.legacy_session_id:  # as OpenSSL does: resume, echoing the empty session_id
+            self.trace.note(
+                "resumption (TLS 1.2)",
+                "the client sent no session_id, so the echo cannot say we resume; our"
+                " ChangeCipherSpec right after the ServerHello does (RFC 5077 §3.4)",
+            )
         self.resumed, self.peer_certificates = True, session.client_certificates
         self.trace.note(
             "resumption (TLS 1.2)",
@@ -615,10 +644,14 @@ class TLSServer(Connection):
 
     def _renew_ticket_12(self, session: StoredTicket) -> None:
         """A fresh ticket for the resumed session (RFC 5077 §3.1): filed under a new random key
-        with the same state and creation time, its lifetime hint what is left of the session's."""
+        with the same state and creation time, its lifetime hint what is left of the session's.
+        It is filed when the client's Finished checks, not before."""
         ticket = self.rng(32)
         left = session.lifetime - (self.clock() - session.issued_at).total_seconds()
-        self.ticket_store[ticket] = session
+        # filed only once the client's Finished proves it holds the session (on_finished_resumed_12):
+        # this NewSessionTicket goes out in the clear before any proof, so a replayed ClientHello
+        # must not be able to add tickets to the store (or, bounded, push real sessions out of it)
+        self._renewed_ticket_12 = (ticket, session)
         self._send(NewSessionTicket12(max(1, int(left)), ticket))
         self.trace.note(
             "TLS 1.2 ticket renewed", f"ticket {ticket.hex()[:16]}... for the same session"
@@ -639,6 +672,10 @@ class TLSServer(Connection):
         expected = self.keys_12.finished("client", transcript_hash)
         check_verify_data(expected, finished.verify_data, who="client")
         self.trace.check("client Finished", True, "the client holds the session's master secret")
+        if self._renewed_ticket_12 is not None:
+            ticket, session = self._renewed_ticket_12
+            self.ticket_store[ticket] = session
+            self._renewed_ticket_12 = None
         return self._complete()
 
     def _complete(self) -> State:
