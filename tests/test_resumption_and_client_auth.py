@@ -208,3 +208,31 @@ def test_mtls_openssl_client_to_tlslab_server() -> None:
         assert tls.recv(100) == b"mutual"
     thread.join(10)
     assert sessions[0].connection.peer_certificates[0] == client_chain.leaf.der
+
+
+def test_the_server_judges_a_client_chain_at_its_own_clock() -> None:
+    """The client's certificate is checked at the server's clock (a fixed "now" in the lab),
+    not at the machine's: two years after LAB_NOW the one-year leaf has expired."""
+    import datetime as dt
+
+    from tlslab.errors import AlertError
+
+    def server_at(now: dt.datetime) -> TLSServer:
+        server = TLSServer(
+            ServerConfig(client_auth=True, client_trust_roots=tuple(CLIENT.trust_roots)),
+            ServerIdentity.from_chain(SERVER),
+            seeded_rng("s"),
+        )
+        server.clock = lambda: now
+        return server
+
+    def client() -> TLSClient:
+        return _client(
+            certificate_chain=tuple(CLIENT.served()), private_key=CLIENT.leaf.private_key
+        )
+
+    assert handshake_in_memory(client(), server_at(LAB_NOW)).completed
+    late = server_at(LAB_NOW + dt.timedelta(days=730))
+    result = handshake_in_memory(client(), late)
+    assert result.failed_side == "server" and isinstance(result.error, AlertError)
+    assert "certificate_expired" in repr(result.error) or "expired" in str(result.error)

@@ -315,7 +315,7 @@ class TLSServer(Connection):
         """A client chain for clientAuth (``validation.validate_peer_chain``)."""
         chain = validate_peer_chain(
             certificates, self.config.client_trust_roots, "",
-            dt.datetime.now(dt.timezone.utc), "client",
+            self.clock(), "client",
         )  # fmt: skip
         assert chain.report is not None
         self._client_key = chain.leaf.public_key()
