@@ -245,3 +245,17 @@ def test_refused_renegotiations_are_bounded_like_warnings(role: str) -> None:
     assert len(_records(answers)) == 1
     assert peer.receive_data(answers) == []  # a warning: the peer reads it and goes on
     _refused_by(target, peer, _sent_by(peer, ContentType.handshake, again), A.unexpected_message)
+
+
+# -- a close_notify that claims to be fatal is a fatal alert (as OpenSSL reads it) -----------------
+@pytest.mark.parametrize("name", ["tls13", "tls12-ecdhe"])
+def test_a_fatal_level_close_notify_is_not_a_clean_close(name: str) -> None:
+    """Only a warning-level close_notify closes cleanly; at fatal level OpenSSL reports a fatal
+    alert in both versions, and so does tlslab: RemoteAlert, closed, nothing delivered."""
+    client, server = _connected(name)
+    with pytest.raises(RemoteAlert) as info:
+        server.receive_data(_alert(client, AlertLevel.fatal, A.close_notify))
+    assert info.value.description == A.close_notify
+    assert server.closed and server.error is not None
+    with pytest.raises(ConnectionNotUsable):
+        server.send_application_data(b"x")

@@ -744,7 +744,9 @@ def _python_server(close_notify: bool) -> tuple[int, threading.Thread]:
     chain, key, _ = files_for("ecdsa")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(chain, key)
-    ctx.options |= ssl.OP_NO_TICKET  # no TLS 1.2 ticket: a client waiting for one reads on to the end
+    ctx.options |= (
+        ssl.OP_NO_TICKET
+    )  # no TLS 1.2 ticket: a client waiting for one reads on to the end
     listener = socket.create_server(("127.0.0.1", 0))
 
     def run() -> None:

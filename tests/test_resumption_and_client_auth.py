@@ -236,3 +236,21 @@ def test_the_server_judges_a_client_chain_at_its_own_clock() -> None:
     result = handshake_in_memory(client(), late)
     assert result.failed_side == "server" and isinstance(result.error, AlertError)
     assert "certificate_expired" in repr(result.error) or "expired" in str(result.error)
+
+
+def test_a_ticket_with_lifetime_zero_is_discarded() -> None:
+    """RFC 8446 §4.6.1: a ticket_lifetime of 0 means the ticket is discarded at once; even at
+    age 0 (a frozen clock) it is not offered, and the handshake is a full one."""
+    import dataclasses
+
+    store: dict[bytes, tuple[bytes, int]] = {}
+    identity = ServerIdentity.from_chain(SERVER)
+    server = TLSServer(ServerConfig(tickets=1), identity, seeded_rng("s1"), ticket_store=store)
+    result = handshake_in_memory(_client(), server)
+    (ticket,) = [e for f in result.flights for e in f.events if isinstance(e, SessionTicket)]
+    for lifetime, resumed in ((ticket.lifetime, True), (0, False)):
+        client = _client(session_ticket=dataclasses.replace(ticket, lifetime=lifetime))
+        client._now = lambda: ticket.received_at  # type: ignore[method-assign]
+        again = TLSServer(ServerConfig(), identity, seeded_rng("s2"), ticket_store=store)
+        assert handshake_in_memory(client, again).completed
+        assert client.resumed is resumed

@@ -237,7 +237,7 @@ class TLSClient(Connection):
             if ticket.version == ProtocolVersion.TLS12
             else min(ticket.lifetime, MAX_TICKET_AGE)
         )
-        if age <= lifetime:
+        if lifetime > 0 and age <= lifetime:  # RFC 8446 §4.6.1: 0 means discard at once
             return True
         self.trace.note("session ticket not offered", f"{age:.0f} s old, lifetime {lifetime} s")
         return False

@@ -344,7 +344,8 @@ class Connection:
         refused by the record layer) and its level is warning (1) or fatal (2): anything else is
         illegal_parameter, as OpenSSL and BoringSSL answer ("unknown alert type"). In TLS 1.3
         every alert but close_notify and user_canceled is an error whatever level it claims
-        (RFC 8446 §6.2)."""
+        (RFC 8446 §6.2). A close_notify that claims to be fatal is a fatal alert, as OpenSSL
+        reads it in both versions: only a warning-level close_notify is a clean close."""
         alert = Alert.decode(content)
         self.trace.note("alert received", f"{describe(AlertDescription, alert.description, 2)}")
         if alert.level not in (AlertLevel.warning, AlertLevel.fatal):
@@ -353,7 +354,7 @@ class Connection:
                 expected="1 (warning) or 2 (fatal)",
                 seen=alert.level,
             )
-        if alert.description == AlertDescription.close_notify:
+        if alert.description == AlertDescription.close_notify and alert.level == AlertLevel.warning:
             self._events.append(ConnectionClosed())
             self._send_alert(AlertDescription.close_notify, AlertLevel.warning)
             return State.CLOSED
