@@ -54,6 +54,9 @@ KEPT_BYTES = 2**20
 counted (``received_bytes``), so an echo connection that runs for hours keeps flat memory."""
 KEPT_EVENTS = 256
 MAX_LIFETIME = 300.0
+CLOSE_TIMEOUT = (
+    1.0  # seconds to hand our close_notify to a peer when a deadline ended the connection
+)
 """Seconds a server connection may last in all (handshake, echo, everything) by default."""
 TRUNCATION = "peer closed without close_notify (truncation)"
 """The one line :class:`Session` and the CLI use for an EOF without close_notify."""
@@ -445,6 +448,9 @@ def serve_connection(
             if server.handshake_complete:  # ended by us after a good handshake: close_notify
                 server.close()
                 with contextlib.suppress(OSError):
+                    sock.settimeout(
+                        CLOSE_TIMEOUT
+                    )  # a peer that never reads cannot stretch the slot
                     sock.sendall(server.data_to_send())
             if not server.handshake_complete or "lifetime" in str(error):
                 session.fail(error)  # an idle client is no failure; one past its lifetime is
