@@ -314,12 +314,14 @@ class Connection:
         context = self.version or ProtocolVersion.TLS13
         decoded = decode_handshake(unit.data, version=context, key_exchange=self.key_exchange_kind)
         self.trace.message("received", type(decoded).__name__, unit.data, protected=unit.protected)
+        # The row says when the message joins the transcript; one hash (a copy and a finalize).
+        if row.transcript == "before":  # the handler sees the hash including the message
+            self._transcript_add(unit.data)
+            return decoded, (self._transcript.hash() if self._transcript is not None else b"")
         before = self._transcript.hash() if self._transcript is not None else b""
-        if row.transcript == "none":
-            return decoded, before
-        self._transcript_add(unit.data)
-        after = self._transcript.hash() if self._transcript is not None else b""
-        return decoded, (before if row.transcript == "after" else after)
+        if row.transcript == "after":  # the handler sees the hash without it (Finished)
+            self._transcript_add(unit.data)
+        return decoded, before
 
     def _enter(self, state: State) -> None:
         self._state = state

@@ -340,15 +340,18 @@ class _Validator:
         self._own_checks: dict[int, tuple[list[Check], list[Lint], _Failed | None]] = {}
         self._names: dict[int, tuple[bytes, bytes]] = {}
         self._keys: dict[int, Any] = {}
-        self.root_set = set(self.roots)
+        # Certificates are compared by their DER (what x509.Certificate's == compares), read
+        # once per certificate: hashing a Certificate re-reads its DER each time (~5 us).
+        self.root_ders = {self.der(r) for r in self.roots}
         self.exhausted = False
         # Candidate issuers by subject name, trust anchors first (RFC 4158 §3.5), each
         # certificate once (a root also sent as an intermediate is the root).
         self.by_subject: dict[bytes, list[tuple[int, x509.Certificate]]] = {}
-        seen: set[x509.Certificate] = set()
+        seen: set[bytes] = set()
         for order, c in enumerate([*self.roots, *self.intermediates]):
-            if c not in seen:
-                seen.add(c)
+            der = self.der(c)
+            if der not in seen:
+                seen.add(der)
                 self.by_subject.setdefault(self.subject(c), []).append((order, c))
 
     # -- writing the report ---------------------------------------------------------------------
@@ -506,7 +509,7 @@ class _Validator:
         return key
 
     def is_anchor(self, cert: x509.Certificate) -> bool:
-        return cert in self.root_set
+        return self.der(cert) in self.root_ders
 
     def is_leaf(self, cert: x509.Certificate) -> bool:
         return cert is self.leaf_certificate

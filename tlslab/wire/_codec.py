@@ -432,7 +432,16 @@ class Writer:
         floor: int = 0,
         ceiling: int | None = None,
     ) -> None:
-        with self.block(size, field, floor, ceiling):
+        code = _STRUCT_CODE.get(item_size)
+        if code is not None:  # the common case: all items in range, packed by one struct call
+            try:
+                body = struct.pack(f">{len(values)}{code}", *values)
+            except (struct.error, TypeError):
+                pass  # an item out of range or not an int: the loop below names it as before
+            else:
+                self.opaque(size, body, field, floor, ceiling)
+                return
+        with self.block(size, field, floor, ceiling):  # else each item, naming the one that fails
             for v in values:
                 self.uint(item_size, int(v), field)
 

@@ -13,6 +13,7 @@ Taught in notebooks 01_client_hello and 02_server_hello.
 from __future__ import annotations
 
 import dataclasses
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar
@@ -53,6 +54,7 @@ def set_html_renderer(render: Callable[[bytes], str]) -> None:
 
 KeyExchangeKind = Literal["ecdhe", "dhe", "rsa"]
 _M = TypeVar("_M", bound="HandshakeMessage")
+_HEADER = struct.Struct(">I")  # Handshake: msg_type (uint8) then length (uint24)
 
 
 class HandshakeMessage:
@@ -64,8 +66,10 @@ class HandshakeMessage:
         raise NotImplementedError
 
     def encode(self) -> bytes:
-        body = self.encode_body()
-        w = Writer()
+        body, msg_type = self.encode_body(), self.msg_type
+        if 0 <= msg_type <= 0xFF and len(body) <= 0xFFFFFF:  # uint8 + uint24 in one step
+            return _HEADER.pack((msg_type << 24) | len(body)) + body
+        w = Writer()  # out of bounds: the Writer raises EncodeError naming the field
         w.u8(self.msg_type)
         w.u24(len(body), "Handshake.length")
         w.raw(body)
