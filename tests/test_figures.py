@@ -176,7 +176,13 @@ def test_ladder_alt_text_and_names() -> None:
     assert [s for s, *_ in arrows][6:] == ["client", "client", "server", "server"]
     assert {p for *_, p in arrows} == {"plaintext", "application / session keys"}
     ax = _trace_ladder()
-    assert ax.figure.get_label().startswith("Message ladder. client to server: ClientHello")
+    alt = ax.figure.get_label()
+    assert alt.startswith("Message ladder. client to server: ClientHello, ")
+    # the brackets on the figure are in the words too, and the legend names only used colours
+    assert "Round trip 1: ClientHello to ServerHelloDone." in alt
+    assert "Round trip 2: ClientKeyExchange to Finished." in alt
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["plaintext", "application / session keys"]
     plt.close(ax.figure)
 
 

@@ -649,25 +649,34 @@ def draw_ladder(
     for x, label in ((0.0, "client"), (1.0, "server")):
         ax.plot([x, x], [0.4, n + 0.6], color="#555", lw=1)
         ax.text(x, n + 0.8, label, ha="center", fontsize=10, weight="bold")
+    used = {protection for *_, protection in arrows}
     for name, colour in LADDER_COLOURS.items():
-        ax.plot([], [], color=colour, lw=2, label=name)
+        if name in used:  # a TLS 1.2 ladder has no "handshake keys (TLS 1.3)" entry
+            ax.plot([], [], color=colour, lw=2, label=name)
     ax.legend(loc="upper center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 0.02))
     ax.set_xlim(-0.4, 1.2)
     ax.set_ylim(0.2, n + 1.2)
     ax.axis("off")
     if title:
         ax.set_title(title)
-    describe(ax, ladder_alt_text(arrows))
+    describe(ax, ladder_alt_text(arrows, trips))
     return ax
 
 
-def ladder_alt_text(arrows: list[tuple[str, str, int, str]]) -> str:
-    """The ladder in words, one arrow per clause, for alt text."""
+def ladder_alt_text(
+    arrows: list[tuple[str, str, int, str]], trips: list[tuple[int, int]] | None = None
+) -> str:
+    """The ladder in words for alt text: one arrow per clause with its size and protection,
+    then the round trips the figure brackets (``trips``: first and last arrow index of each)."""
     parts = [
-        f"{sender} to {'server' if sender == 'client' else 'client'}: {label} ({protection})"
-        for sender, label, _, protection in arrows
+        f"{sender} to {'server' if sender == 'client' else 'client'}: {label}, {size} bytes"
+        f" ({protection})"
+        for sender, label, size, protection in arrows
     ]
-    return "Message ladder. " + "; ".join(parts) + "."
+    text = "Message ladder. " + "; ".join(parts) + "."
+    for number, (first, last) in enumerate(trips or (), 1):
+        text += f" Round trip {number}: {arrows[first][1]} to {arrows[last][1]}."
+    return text
 
 
 def plot_ladder(trace: Any, *, ax: Any = None, title: str | None = None) -> Any:
