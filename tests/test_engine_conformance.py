@@ -877,3 +877,26 @@ def test_server_certificate_cap_is_configurable() -> None:
     assert server.state == State.WAIT_CERT
     header = bytes([HandshakeType.certificate]) + (2**13).to_bytes(3, "big")
     _refused(server, _inject(server, ContentType.handshake, header), A.illegal_parameter)
+
+
+def test_tls12_client_certificate_verify_in_a_scheme_not_offered_is_illegal_parameter() -> None:
+    """RFC 5246 §7.4.8: the client's CertificateVerify must use a scheme of the server's
+    CertificateRequest; SHA-1 (rsa_pkcs1_sha1, 0x0201) is not among them (RFC 9155). Notebook 06's
+    table promises ``illegal_parameter`` for it, before any signature check."""
+    variant = Variant("cv sha1", {"versions": (V.TLS12,), **MTLS.client}, MTLS.server)
+
+    def tamper(index: int, sender: str, data: bytes) -> bytes:
+        if sender != "client" or index == 0:
+            return data
+        records = _records(data)
+        for i, record in enumerate(records):
+            if record[5] == HandshakeType.certificate_verify:
+                records[i] = record[:9] + bytes([0x02, 0x01]) + record[11:]
+        return b"".join(records)
+
+    client, server = _pair(variant)
+    result = handshake_in_memory(client, server, tamper=tamper)
+    assert result.failed_side == "server" and isinstance(result.error, AlertError)
+    assert result.error.description == A.illegal_parameter
+    assert "scheme we did not offer" in str(result.error)
+    assert not server.handshake_complete
