@@ -100,3 +100,20 @@ def test_tls12_clear_names_each_wrong_item_and_describes_each_missing_one() -> N
     assert not any("ServerKeyExchangeECDHE" in p for p in _problems(feedback))  # clue, not name
     (problem,) = _problems(exercise.check("ServerHello"))
     assert problem == "answer: give a set of names, e.g. {'ServerHello'}"
+
+
+def test_tls12_clear_names_the_spelling_of_a_right_message_under_another_name() -> None:
+    """'Certificate' (the RFC's name) is the right message: the feedback gives messages()'s
+    spelling for it and does not also report it missing; 'Cert' is not taken for it."""
+    exercise = tls12_clear_exercise(_captures()[1][1])
+    feedback = exercise.check(
+        {"serverhello", "Certificate", "ServerKeyExchange", "ServerHelloDone", "NewSessionTicket"}
+    )
+    assert _problems(feedback) == [
+        "Certificate: right message, but messages() spells it 'Certificate12'",
+        "NewSessionTicket: right message, but messages() spells it 'NewSessionTicket12'",
+        "ServerKeyExchange: right message, but messages() spells it 'ServerKeyExchangeECDHE'",
+        "serverhello: right message, but messages() spells it 'ServerHello'",
+    ]
+    (problem, *_) = _problems(exercise.check({"Cert"}))
+    assert problem.startswith("Cert: is not a server message an eavesdropper can read")

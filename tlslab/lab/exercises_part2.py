@@ -704,6 +704,22 @@ _TLS12_CLUES = {
 }
 
 
+_TLS12_VARIANTS = ("12", "13", "ECDHE", "DHE", "RSA")
+
+
+def _tls12_spelling(name: str, names: list[str]) -> str | None:
+    """The name in ``names`` that ``name`` means under another spelling, or None: the same
+    letters in another case, or the RFC's name without tlslab's variant suffix ('Certificate'
+    for 'Certificate12', 'ServerKeyExchange' for 'ServerKeyExchangeECDHE')."""
+    for candidate in names:
+        if name.lower() == candidate.lower():
+            return candidate
+        head = candidate[: len(name)]
+        if head.lower() == name.lower() and candidate[len(name) :] in _TLS12_VARIANTS:
+            return candidate
+    return None
+
+
 def tls12_clear_exercise(connection_without_keys: Any) -> Exercise:
     """Which server handshake messages of a TLS 1.2 capture can an eavesdropper read? The answer
     is what tlslab itself read from ``connection_without_keys`` (opened with no key log):
@@ -720,18 +736,23 @@ def tls12_clear_exercise(connection_without_keys: Any) -> Exercise:
             return [Finding("answer", "give a set of names, e.g. {'ServerHello'}")]
         chosen = {str(name) for name in answer}
         findings = []
+        respelled: set[str] = set()  # the right message under another spelling
         for name in sorted(chosen - clear):
+            spelling = _tls12_spelling(name, order)
             if name in encrypted:
                 why = "is encrypted: it follows the server's ChangeCipherSpec"
             elif name in client_names:
                 why = "is sent by the client; the question is about the server's messages"
+            elif spelling is not None:
+                respelled.add(spelling)
+                why = f"right message, but messages() spells it {spelling!r}"
             else:
                 why = (
                     "is not a server message an eavesdropper can read in this connection; "
                     f"the names are spelled as messages() spells them, e.g. {sorted(clear)[0]!r}"
                 )
             findings.append(Finding(name, why))
-        for name in [n for n in order if n not in chosen]:  # in handshake order
+        for name in [n for n in order if n not in chosen and n not in respelled]:  # in order
             clue = _TLS12_CLUES.get(name, "a server message that comes before its ChangeCipherSpec")
             findings.append(Finding("missing", f"{clue}: it travels in the clear in TLS 1.2"))
         return findings
