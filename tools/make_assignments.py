@@ -131,6 +131,9 @@ def stale() -> list[str]:
     for path, text in expected().items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             out.append(path.name)
+    guide = GUIDE.read_text(encoding="utf-8")
+    if fill_guide(guide) != guide:  # the guide's generated tables follow the course map too
+        out.append(str(GUIDE.relative_to(ROOT)))
     return out
 
 
