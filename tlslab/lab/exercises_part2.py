@@ -24,7 +24,7 @@ from ..rng import seeded_rng
 from ..stages import keyschedule as ks
 from ..stages.signatures import CLIENT_CONTEXT, SERVER_CONTEXT, certificate_verify_content
 from ..wire.extensions import OfferedPsks
-from ..wire.messages import ClientHello, decode_handshake
+from ..wire.messages import ClientHello, decode_handshake, rfc_message_name
 from .exercises import Exercise, Finding
 
 
@@ -704,18 +704,13 @@ _TLS12_CLUES = {
 }
 
 
-_TLS12_VARIANTS = ("12", "13", "ECDHE", "DHE", "RSA")
-
-
 def _tls12_spelling(name: str, names: list[str]) -> str | None:
     """The name in ``names`` that ``name`` means under another spelling, or None: the same
-    letters in another case, or the RFC's name without tlslab's variant suffix ('Certificate'
-    for 'Certificate12', 'ServerKeyExchange' for 'ServerKeyExchangeECDHE')."""
+    letters in another case, or the RFC's name of a tlslab class ('Certificate' for
+    'Certificate12', 'ServerKeyExchange' for 'ServerKeyExchangeECDHE';
+    ``wire.messages.rfc_message_name``)."""
     for candidate in names:
-        if name.lower() == candidate.lower():
-            return candidate
-        head = candidate[: len(name)]
-        if head.lower() == name.lower() and candidate[len(name) :] in _TLS12_VARIANTS:
+        if name.lower() in (candidate.lower(), rfc_message_name(candidate).lower()):
             return candidate
     return None
 

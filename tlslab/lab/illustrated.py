@@ -63,7 +63,7 @@ from ..stages.suites import SuiteInfo, suite_info
 from ..wire._codec import Note
 from ..wire.explain import Explanation, explain
 from ..wire.extensions import SupportedVersionsServer
-from ..wire.messages import ClientHello, ServerHello
+from ..wire.messages import ClientHello, ServerHello, rfc_message_name
 from ..wire.record import RecordReader, TLSPlaintext
 
 __all__ = [
@@ -1071,26 +1071,12 @@ def _message_name(message: object) -> str:
     name = type(message).__name__
     if isinstance(message, ServerHello) and message.is_hello_retry_request:
         return "HelloRetryRequest"
-    return _RFC_NAMES.get(name, name)
+    return rfc_message_name(name)
 
 
 def _content_names(content_type: int, exp: Explanation) -> list[str]:
     return [_message_name(m) for m in exp.messages] or [ContentType(content_type).name]
 
-
-_RFC_NAMES = {
-    "Certificate12": "Certificate",
-    "Certificate13": "Certificate",
-    "CertificateRequest12": "CertificateRequest",
-    "CertificateRequest13": "CertificateRequest",
-    "NewSessionTicket12": "NewSessionTicket",
-    "NewSessionTicket13": "NewSessionTicket",
-    "ServerKeyExchangeECDHE": "ServerKeyExchange",
-    "ServerKeyExchangeDHE": "ServerKeyExchange",
-    "ClientKeyExchangeECDHE": "ClientKeyExchange",
-    "ClientKeyExchangeDHE": "ClientKeyExchange",
-    "ClientKeyExchangeRSA": "ClientKeyExchange",
-}
 
 _SECRET_STORY = {
     "HANDSHAKE_TRAFFIC_SECRET": 'Derive-Secret(handshake secret, "c hs traffic" or "s hs traffic", '

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
 from ..wire.explain import Explanation, explain
+from ..wire.messages import rfc_message_name
 from .alt_text import describe
 
 _PALETTE = [
@@ -508,24 +509,6 @@ LADDER_COLOURS = {
     "handshake keys (TLS 1.3)": "#f28e2b",
     "application / session keys": "#c0392b",
 }
-_RFC_NAMES = {
-    "Certificate12": "Certificate",
-    "Certificate13": "Certificate",
-    "CertificateRequest12": "CertificateRequest",
-    "CertificateRequest13": "CertificateRequest",
-    "NewSessionTicket12": "NewSessionTicket",
-    "NewSessionTicket13": "NewSessionTicket",
-    "ServerKeyExchangeECDHE": "ServerKeyExchange",
-    "ServerKeyExchangeDHE": "ServerKeyExchange",
-    "ClientKeyExchangeECDHE": "ClientKeyExchange",
-    "ClientKeyExchangeDHE": "ClientKeyExchange",
-    "ClientKeyExchangeRSA": "ClientKeyExchange",
-}
-
-
-def rfc_message_name(name: str) -> str:
-    """The RFC's name for a tlslab message class name (``Certificate13`` -> ``Certificate``)."""
-    return _RFC_NAMES.get(name, name)
 
 
 def ladder_arrows(trace: Any) -> list[tuple[str, str, int, str]]:

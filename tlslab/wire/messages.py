@@ -716,6 +716,28 @@ def _candidates(msg_type: int, body: bytes, ctx: DecodeContext) -> list[type[Han
     )
 
 
+# Several RFC messages are more than one tlslab class, one per version or key exchange (their
+# bodies differ); figures and texts name them as the RFC does.
+_RFC_NAMES = {
+    "Certificate12": "Certificate",
+    "Certificate13": "Certificate",
+    "CertificateRequest12": "CertificateRequest",
+    "CertificateRequest13": "CertificateRequest",
+    "NewSessionTicket12": "NewSessionTicket",
+    "NewSessionTicket13": "NewSessionTicket",
+    "ServerKeyExchangeECDHE": "ServerKeyExchange",
+    "ServerKeyExchangeDHE": "ServerKeyExchange",
+    "ClientKeyExchangeECDHE": "ClientKeyExchange",
+    "ClientKeyExchangeDHE": "ClientKeyExchange",
+    "ClientKeyExchangeRSA": "ClientKeyExchange",
+}
+
+
+def rfc_message_name(name: str) -> str:
+    """The RFC's name for a tlslab message class name (``Certificate13`` -> ``Certificate``)."""
+    return _RFC_NAMES.get(name, name)
+
+
 def decode_handshake(
     data: bytes,
     *,
