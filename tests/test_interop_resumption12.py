@@ -26,7 +26,7 @@ from tlslab.constants import ProtocolVersion as V
 from tlslab.engine.client import ClientConfig
 from tlslab.engine.connection import HandshakeComplete, SessionTicket
 from tlslab.engine.server import ServerIdentity
-from tlslab.net.openssl_lab import accept_in_background
+from tlslab.net.openssl_lab import accept_in_background, echo_once
 from tlslab.net.sockets import Session, connect, serve_in_thread
 from tlslab.stages.negotiation import ServerConfig
 from tlslab.wire.extensions import SessionTicket as SessionTicketExtension
@@ -88,17 +88,7 @@ def python_ssl_tls12_server() -> Iterator[int]:
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(chain, key)
 
-    def handle(conn: socket.socket) -> None:
-        with contextlib.suppress(OSError, ssl.SSLError), conn:
-            conn.settimeout(10)
-            with ctx.wrap_socket(conn, server_side=True) as tls:
-                data = tls.recv(65536)
-                if data:
-                    tls.sendall(data)
-                with contextlib.suppress(OSError, ssl.SSLError):
-                    tls.recv(1)
-
-    with accept_in_background(handle) as (port, _):
+    with accept_in_background(echo_once(ctx)) as (port, _):
         yield port
 
 

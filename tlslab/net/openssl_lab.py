@@ -525,6 +525,24 @@ def accept_in_background(
         listener.close()
 
 
+def echo_once(ctx: ssl.SSLContext) -> Callable[[socket.socket], None]:
+    """A connection handler for :func:`accept_in_background`: an OpenSSL (Python ``ssl``) server
+    handshake under ``ctx``, one read echoed back, then a last read that sees the peer's
+    close_notify (or its TCP close). Errors end only that connection."""
+
+    def handle(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError, ssl.SSLError), conn:
+            conn.settimeout(10)
+            with ctx.wrap_socket(conn, server_side=True) as tls:
+                data = tls.recv(65536)
+                if data:
+                    tls.sendall(data)
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    tls.recv(1)
+
+    return handle
+
+
 @contextlib.contextmanager
 def openssl_echo_server(chain: Any, *, ciphers: str = "ALL:@SECLEVEL=0") -> Iterator[int]:
     """An OpenSSL (Python ``ssl``) echo server on 127.0.0.1 serving ``chain`` (a teaching-PKI
@@ -547,17 +565,7 @@ def openssl_echo_server(chain: Any, *, ciphers: str = "ALL:@SECLEVEL=0") -> Iter
         )
         ctx.load_dh_params(str(dh_path))
 
-    def handle(conn: socket.socket) -> None:
-        with contextlib.suppress(OSError, ssl.SSLError), conn:
-            conn.settimeout(10)
-            with ctx.wrap_socket(conn, server_side=True) as tls:
-                data = tls.recv(65536)
-                if data:
-                    tls.sendall(data)
-                with contextlib.suppress(OSError, ssl.SSLError):
-                    tls.recv(1)
-
-    with accept_in_background(handle) as (port, _):
+    with accept_in_background(echo_once(ctx)) as (port, _):
         yield port
 
 
